@@ -1,0 +1,159 @@
+import { DomainError } from '../domain/errors.ts';
+import type { OperationKind, Progress, Step } from '../domain/operation.ts';
+import type { Cluster, Node } from '../generated/prisma/client.ts';
+import type { Database } from './database.ts';
+import { toOperationRecord } from './operations.ts';
+import { decodePageToken, normalisePageSize, toPage } from './pageToken.ts';
+import type { ClusterPhase, ClusterRecord, ClusterSpec, NodeAuth, NodeRecord, OperationRecord, Page } from './records.ts';
+import { isUniqueViolation, toJson, toNullableJson } from './values.ts';
+
+/** Everything that is created together with a new cluster. */
+export interface NewCluster {
+  readonly name: string;
+  readonly spec: ClusterSpec;
+  readonly auth: NodeAuth | null;
+  readonly nodes: readonly { address: string; role: NodeRecord['role']; shardIndex: number }[];
+  readonly operation: {
+    readonly kind: OperationKind;
+    readonly steps: readonly Step[];
+    readonly progress: Progress;
+    readonly requestedBy: string | null;
+  };
+  readonly event: { readonly type: string; readonly message: string; readonly data?: Readonly<Record<string, unknown>> };
+}
+
+/**
+ * Creates the cluster, its nodes, its queued operation and the operation's first event in one
+ * transaction: either all of it exists afterwards or none of it.
+ * Throws `conflict/cluster_exists` when the name is taken and `conflict/node_in_use` when a node
+ * already belongs to another cluster.
+ *
+ * @example
+ *   const { cluster, operation } = await insertClusterWithOperation(db, { name: 'c1', ... });
+ */
+export async function insertClusterWithOperation(
+  db: Database,
+  input: NewCluster,
+): Promise<{ cluster: ClusterRecord; operation: OperationRecord }> {
+  await assertNoConflict(db, input);
+  try {
+    return await db.prisma.$transaction(async (tx) => {
+      const cluster = await tx.cluster.create({
+        data: {
+          name: input.name,
+          spec: toJson(input.spec),
+          auth: toNullableJson(input.auth),
+          phase: 'creating' satisfies ClusterPhase,
+          nodes: { create: input.nodes.map((n) => ({ address: n.address, role: n.role, shardIndex: n.shardIndex })) },
+        },
+      });
+      const operation = await tx.operation.create({
+        data: {
+          clusterId: cluster.id,
+          clusterName: cluster.name,
+          kind: input.operation.kind,
+          status: 'queued',
+          steps: toJson(input.operation.steps),
+          progress: toJson(input.operation.progress),
+          requestedBy: input.operation.requestedBy,
+          events: {
+            create: { type: input.event.type, message: input.event.message, data: toNullableJson(input.event.data) },
+          },
+        },
+      });
+      return { cluster: toClusterRecord(cluster), operation: toOperationRecord(operation) };
+    });
+  } catch (err) {
+    // Another request won a race between the check above and the insert: report it the same way.
+    if (isUniqueViolation(err)) await assertNoConflict(db, input);
+    throw err;
+  }
+}
+
+/** Throws the domain conflict that creating `input` would run into, if any. */
+async function assertNoConflict(db: Database, input: NewCluster): Promise<void> {
+  const existing = await db.prisma.cluster.findUnique({ where: { name: input.name }, select: { id: true } });
+  if (existing) throw new DomainError('conflict', 'cluster_exists', `cluster "${input.name}" already exists`);
+  const used = await db.prisma.node.findMany({
+    where: { address: { in: input.nodes.map((n) => n.address) } },
+    select: { address: true, cluster: { select: { name: true } } },
+    orderBy: { address: 'asc' },
+  });
+  if (used.length > 0) {
+    const detail = used.map((n) => `${n.address} (cluster "${n.cluster.name}")`).join(', ');
+    throw new DomainError('conflict', 'node_in_use', `nodes already belong to another cluster: ${detail}`);
+  }
+}
+
+/** The cluster called `name`, or null. */
+export async function getClusterByName(db: Database, name: string): Promise<ClusterRecord | null> {
+  const row = await db.prisma.cluster.findUnique({ where: { name } });
+  return row ? toClusterRecord(row) : null;
+}
+
+/** Clusters ordered by name, `pageSize` at a time; throws `invalid/invalid_page_token` for a bad token. */
+export async function listClusters(
+  db: Database,
+  opts: { pageSize: number; pageToken?: string | null | undefined },
+): Promise<Page<ClusterRecord>> {
+  const pageSize = normalisePageSize(opts.pageSize);
+  const after = opts.pageToken ? decodePageToken(opts.pageToken, ['name']).name : undefined;
+  const rows = await db.prisma.cluster.findMany({
+    ...(after === undefined ? {} : { where: { name: { gt: after } } }),
+    orderBy: { name: 'asc' },
+    take: pageSize + 1,
+  });
+  return toPage(rows, pageSize, toClusterRecord, (r) => ({ name: r.name }));
+}
+
+/** Sets the phase of cluster `id` (no-op when it does not exist). */
+export async function setClusterPhase(db: Database, id: string, phase: ClusterPhase): Promise<void> {
+  await db.prisma.cluster.updateMany({ where: { id }, data: { phase } });
+}
+
+/** The nodes of a cluster, by shard, masters first, then address. */
+export async function listNodes(db: Database, clusterId: string): Promise<NodeRecord[]> {
+  const rows = await db.prisma.node.findMany({
+    where: { clusterId },
+    orderBy: [{ shardIndex: 'asc' }, { role: 'asc' }, { address: 'asc' }],
+  });
+  return rows.map(toNodeRecord);
+}
+
+/** Records the Redis node id of each node of the cluster, keyed by address; other nodes are left alone. */
+export async function setRedisNodeIds(
+  db: Database,
+  clusterId: string,
+  idsByAddress: Readonly<Record<string, string>>,
+): Promise<void> {
+  const entries = Object.entries(idsByAddress);
+  if (entries.length === 0) return;
+  await db.prisma.$transaction(
+    entries.map(([address, redisNodeId]) =>
+      db.prisma.node.updateMany({ where: { clusterId, address }, data: { redisNodeId } }),
+    ),
+  );
+}
+
+/** Maps a Prisma `Cluster` row to the store's record. */
+export function toClusterRecord(row: Cluster): ClusterRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    spec: row.spec as unknown as ClusterSpec,
+    auth: (row.auth ?? null) as NodeAuth | null,
+    phase: row.phase as ClusterPhase,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}
+
+function toNodeRecord(row: Node): NodeRecord {
+  return {
+    clusterId: row.clusterId,
+    address: row.address,
+    role: row.role as NodeRecord['role'],
+    shardIndex: row.shardIndex,
+    redisNodeId: row.redisNodeId,
+  };
+}

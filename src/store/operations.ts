@@ -1,0 +1,174 @@
+import type { OperationKind, OperationStatus, Problem, Progress, Step } from '../domain/operation.ts';
+import type { Operation, Prisma } from '../generated/prisma/client.ts';
+import type { Database } from './database.ts';
+import { decodePageToken, invalidPageToken, normalisePageSize, toPage } from './pageToken.ts';
+import type { OperationRecord, Page } from './records.ts';
+import { isUuid, toJson, toNullableJson } from './values.ts';
+
+// Raw statements return the columns under the Prisma field names, so one mapper serves both paths.
+const OPERATION_COLUMNS = `
+  id, cluster_id AS "clusterId", cluster_name AS "clusterName", kind, status, steps, progress, error,
+  requested_by AS "requestedBy", locked_by AS "lockedBy", lease_expires_at AS "leaseExpiresAt", attempts,
+  created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt", updated_at AS "updatedAt"`;
+
+/**
+ * Claims the oldest runnable operation for `workerId` and leases it for `leaseSeconds`.
+ *
+ * Runnable: `queued`, or `running`/`cancelling` whose lease expired (its worker died; the next
+ * worker resumes from the real cluster state). Only the oldest unfinished operation of a cluster is
+ * a candidate, which keeps one mutating operation per cluster at a time and runs them in order.
+ *
+ * One statement, as graphile-worker's getJobs: the inner SELECT ... FOR UPDATE SKIP LOCKED lets
+ * concurrent workers pass over a row another worker is claiming instead of queueing behind it, and
+ * a row claimed meanwhile no longer matches when re-checked under the lock, so two workers never
+ * get the same operation. `attempts` counts at claim time so a crash counts too.
+ */
+const CLAIM_SQL = `
+UPDATE operations AS o
+SET status = CASE WHEN o.status = 'cancelling' THEN 'cancelling' ELSE 'running' END,
+    locked_by = $1,
+    lease_expires_at = now() + make_interval(secs => $2::double precision),
+    attempts = o.attempts + 1,
+    started_at = COALESCE(o.started_at, now()),
+    updated_at = now()
+WHERE o.id = (
+  SELECT c.id FROM operations AS c
+  WHERE (c.status = 'queued'
+         OR (c.status IN ('running', 'cancelling') AND (c.lease_expires_at IS NULL OR c.lease_expires_at <= now())))
+    AND NOT EXISTS (
+      SELECT 1 FROM operations AS e
+      WHERE e.cluster_id = c.cluster_id AND e.id <> c.id
+        AND ((e.status IN ('queued', 'running', 'cancelling') AND (e.created_at, e.id) < (c.created_at, c.id))
+             OR (e.status IN ('running', 'cancelling') AND e.lease_expires_at > now())))
+  ORDER BY c.created_at, c.id
+  LIMIT 1
+  FOR UPDATE SKIP LOCKED
+)
+RETURNING ${OPERATION_COLUMNS}`;
+
+/** Leases the next runnable operation to `workerId` (see CLAIM_SQL), or returns null when none is. */
+export async function claimNextOperation(
+  db: Database,
+  workerId: string,
+  leaseSeconds: number,
+): Promise<OperationRecord | null> {
+  const rows = await db.query<Operation>(CLAIM_SQL, [workerId, leaseSeconds]);
+  return rows[0] ? toOperationRecord(rows[0]) : null;
+}
+
+/** Extends the lease of an operation `workerId` still holds; false when it lost it. */
+export async function renewLease(db: Database, id: string, workerId: string, leaseSeconds: number): Promise<boolean> {
+  const rows = await db.query<{ id: string }>(
+    `UPDATE operations
+     SET lease_expires_at = now() + make_interval(secs => $3::double precision), updated_at = now()
+     WHERE id = $1 AND locked_by = $2 RETURNING id`,
+    [id, workerId, leaseSeconds],
+  );
+  return rows.length > 0;
+}
+
+/** Stores the steps and progress of an operation `workerId` holds; false when it lost it. */
+export async function saveProgress(
+  db: Database,
+  id: string,
+  workerId: string,
+  update: { steps: readonly Step[]; progress: Progress },
+): Promise<boolean> {
+  const { count } = await db.prisma.operation.updateMany({
+    where: { id, lockedBy: workerId },
+    data: { steps: toJson(update.steps), progress: toJson(update.progress) },
+  });
+  return count > 0;
+}
+
+/** Ends an operation `workerId` holds with a terminal status and releases it; false when it lost it. */
+export async function finishOperation(
+  db: Database,
+  id: string,
+  workerId: string,
+  result: { status: OperationStatus; error: Problem | null; steps: readonly Step[]; progress: Progress },
+): Promise<boolean> {
+  const { count } = await db.prisma.operation.updateMany({
+    where: { id, lockedBy: workerId },
+    data: {
+      status: result.status,
+      error: toNullableJson(result.error),
+      steps: toJson(result.steps),
+      progress: toJson(result.progress),
+      finishedAt: new Date(),
+      lockedBy: null,
+      leaseExpiresAt: null,
+    },
+  });
+  return count > 0;
+}
+
+/**
+ * Asks an operation to stop: a queued one is cancelled at once, a running one becomes `cancelling`
+ * (its worker sees that and stops at a safe point); a finished or already cancelling one is
+ * returned unchanged. Null when there is no such operation.
+ */
+export async function requestCancel(db: Database, id: string): Promise<OperationRecord | null> {
+  if (!isUuid(id)) return null;
+  const rows = await db.query<Operation>(
+    `UPDATE operations
+     SET status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE 'cancelling' END,
+         finished_at = CASE WHEN status = 'queued' THEN now() ELSE finished_at END,
+         updated_at = now()
+     WHERE id = $1 AND status IN ('queued', 'running')
+     RETURNING ${OPERATION_COLUMNS}`,
+    [id],
+  );
+  return rows[0] ? toOperationRecord(rows[0]) : getOperation(db, id);
+}
+
+/** The operation with this id, or null (also for an id that is not a UUID). */
+export async function getOperation(db: Database, id: string): Promise<OperationRecord | null> {
+  if (!isUuid(id)) return null;
+  const row = await db.prisma.operation.findUnique({ where: { id } });
+  return row ? toOperationRecord(row) : null;
+}
+
+/** Operations newest first, all or those of one cluster; throws `invalid/invalid_page_token` for a bad token. */
+export async function listOperations(
+  db: Database,
+  opts: { clusterName?: string | undefined; pageSize: number; pageToken?: string | null | undefined },
+): Promise<Page<OperationRecord>> {
+  const pageSize = normalisePageSize(opts.pageSize);
+  const where: Prisma.OperationWhereInput = {};
+  if (opts.clusterName !== undefined) where.clusterName = opts.clusterName;
+  if (opts.pageToken) {
+    const cursor = decodePageToken(opts.pageToken, ['createdAt', 'id']);
+    const createdAt = new Date(cursor.createdAt);
+    if (Number.isNaN(createdAt.getTime()) || !isUuid(cursor.id)) throw invalidPageToken();
+    where.OR = [{ createdAt: { lt: createdAt } }, { createdAt, id: { lt: cursor.id } }];
+  }
+  const rows = await db.prisma.operation.findMany({
+    where,
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    take: pageSize + 1,
+  });
+  return toPage(rows, pageSize, toOperationRecord, (r) => ({ createdAt: r.createdAt.toISOString(), id: r.id }));
+}
+
+/** Maps a Prisma `Operation` row (or a raw row with the same field names) to the store's record. */
+export function toOperationRecord(row: Operation): OperationRecord {
+  return {
+    id: row.id,
+    clusterId: row.clusterId,
+    clusterName: row.clusterName,
+    kind: row.kind as OperationKind,
+    status: row.status as OperationStatus,
+    steps: row.steps as unknown as Step[],
+    progress: row.progress as unknown as Progress,
+    error: (row.error ?? null) as Problem | null,
+    requestedBy: row.requestedBy,
+    lockedBy: row.lockedBy,
+    leaseExpiresAt: row.leaseExpiresAt,
+    attempts: row.attempts,
+    createdAt: row.createdAt,
+    startedAt: row.startedAt,
+    finishedAt: row.finishedAt,
+    updatedAt: row.updatedAt,
+  };
+}
