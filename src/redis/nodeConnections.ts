@@ -1,0 +1,53 @@
+import type { Redis } from 'ioredis';
+import { connectNode, type ConnectOptions } from './connectNode.ts';
+import type { NodeAuth } from './nodeAuth.ts';
+
+/**
+ * Caches one ready client per node address, so a step that talks to the same node many times
+ * reuses the connection. A client that has closed (node restarted, connection lost) is replaced
+ * on the next `get`; a failed connect is not cached.
+ *
+ * @example
+ *   const connections = new NodeConnections(auth);
+ *   try { await (await connections.get('10.0.0.5:7000')).ping(); } finally { await connections.closeAll(); }
+ */
+export class NodeConnections {
+  readonly #pending = new Map<string, Promise<Redis>>();
+
+  constructor(
+    private readonly auth?: NodeAuth,
+    private readonly options: ConnectOptions = {},
+  ) {}
+
+  /** The cached client for `address`, connecting first when there is none or it has closed. */
+  async get(address: string): Promise<Redis> {
+    const cached = this.#pending.get(address);
+    if (cached) {
+      const client = await cached.catch(() => undefined);
+      // Clients never reconnect, so anything but 'ready' is on its way out.
+      if (client?.status === 'ready') return client;
+      if (this.#pending.get(address) !== cached) return this.get(address);
+    }
+    const connecting = connectNode(address, this.auth, this.options);
+    this.#pending.set(address, connecting);
+    connecting.catch(() => {
+      if (this.#pending.get(address) === connecting) this.#pending.delete(address);
+    });
+    return connecting;
+  }
+
+  /** Clients for all `addresses`, connected concurrently; rejects with the first connect error. */
+  async getAll(addresses: readonly string[]): Promise<Map<string, Redis>> {
+    const clients = await Promise.all(addresses.map((a) => this.get(a)));
+    return new Map(addresses.map((a, i) => [a, clients[i] as Redis]));
+  }
+
+  /** Closes every cached client at once (no QUIT round trip, so a hung node cannot block this). */
+  async closeAll(): Promise<void> {
+    const all = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const settled of await Promise.allSettled(all)) {
+      if (settled.status === 'fulfilled') settled.value.disconnect();
+    }
+  }
+}

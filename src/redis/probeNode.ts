@@ -1,0 +1,94 @@
+import type { Redis } from 'ioredis';
+import { countSlots } from '../domain/slotRange.ts';
+import { connectNode, NodeConnectError, type ConnectOptions } from './connectNode.ts';
+import type { NodeAuth } from './nodeAuth.ts';
+import { parseInfo } from './parseInfo.ts';
+import { clusterViewFromText } from './readClusterView.ts';
+
+/** The oldest Redis slotsmith works with (CLUSTER ADDSLOTSRANGE, the 7.0 CLUSTER NODES format). */
+export const MIN_REDIS_VERSION = '7.0.0';
+
+/** Whether a node can join a new cluster, and if not, why. */
+export interface NodeProbe {
+  readonly address: string;
+  readonly ok: boolean;
+  /** Human-readable, e.g. `holds 3 keys`, `not in cluster mode (cluster_enabled:0)`. */
+  readonly problems: string[];
+  readonly redisVersion: string | null;
+  readonly nodeId: string | null;
+}
+
+/**
+ * Checks, without changing anything, that a node can become part of a new cluster: reachable (and
+ * the credentials work), `cluster_enabled:1`, Redis >= 7.0.0, no keys in any database, knows only
+ * itself, serves no slots. One pipelined round trip after connecting.
+ *
+ * @example (await probeNode('10.0.0.5:7000')).problems // [] or ['holds 3 keys', ...]
+ */
+export async function probeNode(address: string, auth?: NodeAuth, opts: ConnectOptions = {}): Promise<NodeProbe> {
+  let client: Redis;
+  try {
+    client = await connectNode(address, auth, opts);
+  } catch (err) {
+    const problem =
+      err instanceof NodeConnectError && err.reason === 'auth_failed'
+        ? `authentication failed: ${err.detail}`
+        : `unreachable: ${err instanceof NodeConnectError ? err.detail : (err as Error).message}`;
+    return { address, ok: false, problems: [problem], redisVersion: null, nodeId: null };
+  }
+  try {
+    return await inspect(address, client);
+  } catch (err) {
+    return { address, ok: false, problems: [`probe failed: ${(err as Error).message}`], redisVersion: null, nodeId: null };
+  } finally {
+    client.disconnect();
+  }
+}
+
+async function inspect(address: string, client: Redis): Promise<NodeProbe> {
+  // Separate INFO sections: multi-section INFO only exists since 7.0, and older nodes must still be
+  // reported as "too old" rather than failing the probe.
+  const replies = await client.pipeline().info('server').info('cluster').info('keyspace').exec();
+  const [server, cluster, keyspace] = (replies ?? []).map(([err, value]) => {
+    if (err) throw err;
+    return parseInfo(String(value));
+  });
+  if (!server || !cluster || !keyspace) throw new Error('INFO returned nothing');
+
+  const problems: string[] = [];
+  const redisVersion = server.get('redis_version') ?? null;
+  if (redisVersion === null) problems.push('unknown Redis version');
+  else if (compareVersions(redisVersion, MIN_REDIS_VERSION) < 0) {
+    problems.push(`Redis ${redisVersion} is too old (need >= ${MIN_REDIS_VERSION})`);
+  }
+
+  const keys = [...keyspace]
+    .filter(([name]) => /^db\d+$/.test(name))
+    .reduce((sum, [, value]) => sum + Number(/(?:^|,)keys=(\d+)/.exec(value)?.[1] ?? 0), 0);
+  if (keys > 0) problems.push(`holds ${keys} ${keys === 1 ? 'key' : 'keys'}`);
+
+  const clusterEnabled = cluster.get('cluster_enabled') ?? '0';
+  let nodeId: string | null = null;
+  if (clusterEnabled !== '1') {
+    problems.push(`not in cluster mode (cluster_enabled:${clusterEnabled})`);
+  } else {
+    const view = clusterViewFromText(String(await client.call('CLUSTER', 'NODES')), address);
+    nodeId = view.myself.id;
+    const others = view.nodes.length - 1;
+    if (others > 0) problems.push(`already knows ${others} other ${others === 1 ? 'node' : 'nodes'}`);
+    const slots = countSlots(view.myself.slots);
+    if (slots > 0) problems.push(`already serves ${slots} ${slots === 1 ? 'slot' : 'slots'}`);
+  }
+  return { address, ok: problems.length === 0, problems, redisVersion, nodeId };
+}
+
+/** Compares dotted versions numerically (`7.0.15` > `7.0.2`); missing parts count as 0. */
+function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map((p) => Number.parseInt(p, 10) || 0);
+  const pb = b.split('.').map((p) => Number.parseInt(p, 10) || 0);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}

@@ -1,0 +1,177 @@
+import type { Redis } from 'ioredis';
+import type { ObservedNode } from '../domain/observedTopology.ts';
+import { formatRanges, SLOT_COUNT } from '../domain/slotRange.ts';
+import { mergeSlotRanges, slotRangesWhere } from './mergeSlotRanges.ts';
+import { parseInfo } from './parseInfo.ts';
+import { clusterViewFromText, type ClusterView } from './readClusterView.ts';
+import { sleep } from './sleep.ts';
+
+/** One reason a node is not ready yet. */
+export interface ReadinessProblem {
+  readonly address: string;
+  readonly reason: string;
+}
+
+/** The outcome of a readiness check: `ready` only when there is no problem (and at least one node). */
+export interface Readiness {
+  readonly ready: boolean;
+  readonly problems: ReadinessProblem[];
+}
+
+interface NodeState {
+  readonly address: string;
+  readonly view: ClusterView;
+  readonly clusterState: string;
+  readonly masterLinkStatus: string | null;
+}
+
+/** Flags that mean a peer is not (yet) a healthy member. */
+const UNHEALTHY_FLAGS = ['fail', 'pfail', 'handshake', 'noaddr'];
+
+/**
+ * Checks design.md's readiness once, against all nodes concurrently (one pipelined round trip per
+ * node: CLUSTER INFO, CLUSTER NODES, INFO replication):
+ * - every node says `cluster_state:ok`;
+ * - every node knows every other node (same count, same ids), each with a `connected` link and
+ *   none flagged fail/pfail/handshake/noaddr;
+ * - all nodes report the same master -> slots map;
+ * - every replica reports `master_link_status:up`.
+ * `clients` maps each node's address to a connected client; the problems name those addresses.
+ */
+export async function checkReadiness(clients: ReadonlyMap<string, Redis>): Promise<Readiness> {
+  const problems: ReadinessProblem[] = [];
+  const states: NodeState[] = [];
+  await Promise.all(
+    [...clients].map(async ([address, client]) => {
+      try {
+        states.push(await readNodeState(address, client));
+      } catch (err) {
+        problems.push({ address, reason: `unreachable: ${(err as Error).message}` });
+      }
+    }),
+  );
+  // Deterministic order regardless of which reply came first.
+  const order = new Map([...clients.keys()].map((a, i) => [a, i]));
+  states.sort((a, b) => (order.get(a.address) ?? 0) - (order.get(b.address) ?? 0));
+
+  const addressById = new Map(states.map((s) => [s.view.myself.id, s.address]));
+  const nameOf = (node: ObservedNode): string => addressById.get(node.id) ?? `${node.address} (${node.id})`;
+
+  for (const state of states) {
+    const { address, view } = state;
+    if (state.clusterState !== 'ok') problems.push({ address, reason: `cluster_state:${state.clusterState}` });
+    if (view.nodes.length !== clients.size) {
+      problems.push({ address, reason: `knows ${view.nodes.length} nodes, expected ${clients.size}` });
+    }
+    const seen = new Set(view.nodes.map((n) => n.id));
+    for (const [id, other] of addressById) {
+      if (!seen.has(id)) problems.push({ address, reason: `does not know ${other}` });
+    }
+    for (const node of view.nodes) {
+      if (node.myself) continue;
+      if (!addressById.has(node.id) && addressById.size === clients.size) {
+        problems.push({ address, reason: `knows ${node.address} (${node.id}), which is not part of this cluster` });
+      }
+      const bad = node.flags.filter((f) => UNHEALTHY_FLAGS.includes(f));
+      if (bad.length > 0) problems.push({ address, reason: `sees ${nameOf(node)} as ${bad.join(',')}` });
+      if (node.linkState !== 'connected') problems.push({ address, reason: `link to ${nameOf(node)} is disconnected` });
+    }
+    if (view.myself.role === 'replica' && state.masterLinkStatus !== 'up') {
+      problems.push({ address, reason: `master_link_status:${state.masterLinkStatus ?? 'unknown'}` });
+    }
+  }
+
+  problems.push(...slotMapDisagreements(states, nameOf));
+  problems.sort((a, b) => (order.get(a.address) ?? 0) - (order.get(b.address) ?? 0));
+  return { ready: problems.length === 0 && clients.size > 0, problems };
+}
+
+async function readNodeState(address: string, client: Redis): Promise<NodeState> {
+  const replies = await client.pipeline().call('CLUSTER', 'INFO').call('CLUSTER', 'NODES').info('replication').exec();
+  if (!replies) throw new Error('pipeline was not executed');
+  const results = replies.map(([err, value]) => {
+    if (err) throw err;
+    return String(value);
+  });
+  const [clusterInfo = '', nodesText = '', replication = ''] = results;
+  const repl = parseInfo(replication);
+  return {
+    address,
+    view: clusterViewFromText(nodesText, address),
+    clusterState: parseInfo(clusterInfo).get('cluster_state') ?? 'unknown',
+    masterLinkStatus: repl.get('master_link_status') ?? null,
+  };
+}
+
+/** A node's master -> slots map as a canonical string, so equal maps compare equal cheaply. */
+function slotMapKey(view: ClusterView): string {
+  return view.nodes
+    .filter((n) => n.role === 'master' && n.slots.length > 0)
+    .map((n) => `${n.id}=${formatRanges(mergeSlotRanges(n.slots))}`)
+    .sort()
+    .join(' ');
+}
+
+function slotMapDisagreements(states: readonly NodeState[], nameOf: (n: ObservedNode) => string): ReadinessProblem[] {
+  const keys = states.map((s) => slotMapKey(s.view));
+  const counts = new Map<string, number>();
+  for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
+  if (counts.size <= 1) return [];
+  const majorityKey = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
+  const majority = states[keys.indexOf(majorityKey ?? '')];
+  if (!majority) return [];
+  const reference = slotOwners(majority.view);
+  const names = new Map(majority.view.nodes.map((n) => [n.id, nameOf(n)]));
+  const problems: ReadinessProblem[] = [];
+  states.forEach((state, i) => {
+    if (keys[i] === majorityKey) return;
+    const owners = slotOwners(state.view);
+    for (const n of state.view.nodes) if (!names.has(n.id)) names.set(n.id, nameOf(n));
+    const differing = slotRangesWhere((s) => owners[s] !== reference[s]);
+    const first = differing[0];
+    if (!first) return;
+    const say = (id: string | undefined): string => (id === undefined ? 'nobody' : (names.get(id) ?? id));
+    problems.push({
+      address: state.address,
+      reason:
+        `disagrees on the slot map for slots ${formatRanges(differing.slice(0, 3))}${differing.length > 3 ? ',...' : ''}: ` +
+        `says slot ${first[0]} is served by ${say(owners[first[0]])}, ${majority.address} says ${say(reference[first[0]])}`,
+    });
+  });
+  return problems;
+}
+
+function slotOwners(view: ClusterView): (string | undefined)[] {
+  const owners = new Array<string | undefined>(SLOT_COUNT);
+  for (const node of view.nodes) {
+    if (node.role !== 'master') continue;
+    for (const [start, end] of node.slots) owners.fill(node.id, start, end + 1);
+  }
+  return owners;
+}
+
+/** How long to wait, how often to check, and a signal to stop waiting. */
+export interface WaitForReadinessOptions {
+  readonly timeoutMs: number;
+  /** Pause between checks; default 30 ms (a round is one pipelined request per node). */
+  readonly intervalMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Checks readiness until it holds or `timeoutMs` has passed, and resolves with the last result
+ * either way, so a caller can name the nodes that did not converge. Throws the signal's reason
+ * when aborted.
+ */
+export async function waitForReadiness(
+  clients: ReadonlyMap<string, Redis>,
+  opts: WaitForReadinessOptions,
+): Promise<Readiness> {
+  const deadline = Date.now() + opts.timeoutMs;
+  for (;;) {
+    opts.signal?.throwIfAborted();
+    const result = await checkReadiness(clients);
+    if (result.ready || Date.now() >= deadline) return result;
+    await sleep(opts.intervalMs ?? 30, opts.signal);
+  }
+}

@@ -1,0 +1,45 @@
+import type { Redis } from 'ioredis';
+
+/** The settings a create lowers for its duration (see design.md: they decide how fast a new cluster is ready). */
+export const TUNABLE_NAMES = ['repl-diskless-sync-delay', 'cluster-node-timeout'] as const;
+/** One of {@link TUNABLE_NAMES}. */
+export type TunableName = (typeof TUNABLE_NAMES)[number];
+/** Values as CONFIG GET returns them (strings); a missing key is left alone. */
+export type Tunables = Partial<Record<TunableName, string>>;
+
+/** Reads the current tunables of the node behind `client` (one `CONFIG GET`). */
+export async function readTunables(client: Redis): Promise<Record<TunableName, string>> {
+  const reply = (await client.call('CONFIG', 'GET', ...TUNABLE_NAMES)) as string[];
+  const values = new Map<string, string>();
+  for (let i = 0; i + 1 < reply.length; i += 2) values.set(reply[i] as string, reply[i + 1] as string);
+  const result = {} as Record<TunableName, string>;
+  for (const name of TUNABLE_NAMES) {
+    const value = values.get(name);
+    if (value === undefined) throw new Error(`CONFIG GET did not return ${name}`);
+    result[name] = value;
+  }
+  return result;
+}
+
+/**
+ * Sets the given tunables (one `CONFIG SET` for those that differ). Returns the values they had
+ * before, for every key in `wanted`, so `applyTunables(client, previous)` restores them exactly.
+ *
+ * @example
+ *   const { previous } = await applyTunables(client, { 'cluster-node-timeout': '500' });
+ *   try { ... } finally { await applyTunables(client, previous); }
+ */
+export async function applyTunables(client: Redis, wanted: Tunables): Promise<{ changed: boolean; previous: Tunables }> {
+  const current = await readTunables(client);
+  const previous: Tunables = {};
+  const changes: string[] = [];
+  for (const name of TUNABLE_NAMES) {
+    const value = wanted[name];
+    if (value === undefined) continue;
+    previous[name] = current[name];
+    if (current[name] !== value) changes.push(name, value);
+  }
+  if (changes.length === 0) return { changed: false, previous };
+  await client.call('CONFIG', 'SET', ...changes);
+  return { changed: true, previous };
+}

@@ -1,0 +1,227 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** One running `redis-server` started by {@link startRedisNodes}. */
+export interface RedisNode {
+  readonly host: '127.0.0.1';
+  readonly port: number;
+  /** `127.0.0.1:<port>` */
+  readonly address: string;
+  /** The node's working directory (nodes.conf, redis.log). */
+  readonly dir: string;
+}
+
+/** Nodes started together; `stop()` kills them and removes their directories. */
+export interface RedisNodeSet {
+  readonly nodes: RedisNode[];
+  stop(): Promise<void>;
+}
+
+/** How to start the nodes; every field is optional. */
+export interface StartRedisNodesOptions {
+  /** Start in cluster mode (default true). */
+  readonly clusterEnabled?: boolean;
+  /** Sets both `requirepass` and `masterauth`. */
+  readonly password?: string;
+  /** More `redis-server` options, e.g. `{ 'cluster-node-timeout': '500' }`. */
+  readonly extraConfig?: Readonly<Record<string, string>>;
+}
+
+// Ports below Linux's ephemeral range (32768+) so outgoing connections never hold them; the cluster
+// bus port (port + 10000) lands in 20000..32767 as well.
+const PORT_MIN = 10_000;
+const PORT_MAX = 22_767;
+const BUS_OFFSET = 10_000;
+const START_ATTEMPTS = 8;
+const READY_TIMEOUT_MS = 10_000;
+
+/** Ports handed out by this process and not yet released, so concurrent callers never pick the same one. */
+const reservedPorts = new Set<number>();
+/** Every child still alive, killed on process exit even if a test forgot `stop()`. */
+const liveChildren = new Set<ChildProcess>();
+
+/**
+ * Starts `count` real `redis-server` processes on free ports (never 6379), each in its own temp
+ * directory, in parallel, and resolves once each one answers PING.
+ *
+ * @example
+ *   const set = await startRedisNodes(6);
+ *   try { ...set.nodes[0].address... } finally { await set.stop(); }
+ */
+export async function startRedisNodes(count: number, opts: StartRedisNodesOptions = {}): Promise<RedisNodeSet> {
+  installExitHandlers();
+  const started = await Promise.allSettled(Array.from({ length: count }, () => startOneNode(opts)));
+  const running = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const stop = async (): Promise<void> => {
+    await Promise.all(running.map((n) => n.stop()));
+  };
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await stop();
+    throw failed.reason;
+  }
+  return { nodes: running.map((n) => n.node), stop };
+}
+
+interface RunningNode {
+  readonly node: RedisNode;
+  stop(): Promise<void>;
+}
+
+async function startOneNode(opts: StartRedisNodesOptions): Promise<RunningNode> {
+  let lastError: unknown;
+  // Another process can take a port between our bind test and redis-server's bind; then redis exits
+  // at once and we retry on other ports.
+  for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {
+    const port = await reserveFreePort();
+    const dir = await mkdtemp(join(tmpdir(), `slotsmith-redis-${port}-`));
+    try {
+      return await launch(port, dir, opts);
+    } catch (err) {
+      lastError = err;
+      releasePort(port);
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  throw new Error(`could not start redis-server after ${START_ATTEMPTS} attempts`, { cause: lastError });
+}
+
+async function launch(port: number, dir: string, opts: StartRedisNodesOptions): Promise<RunningNode> {
+  const args = [
+    '--port', String(port),
+    '--bind', '127.0.0.1',
+    '--daemonize', 'no',
+    '--save', '',
+    '--appendonly', 'no',
+    '--dir', dir,
+    '--logfile', join(dir, 'redis.log'),
+  ];
+  if (opts.clusterEnabled ?? true) {
+    args.push('--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf');
+  }
+  if (opts.password !== undefined) {
+    args.push('--requirepass', opts.password, '--masterauth', opts.password);
+  }
+  for (const [key, value] of Object.entries(opts.extraConfig ?? {})) args.push(`--${key}`, value);
+
+  const child = spawn('redis-server', args, { cwd: dir, stdio: 'ignore' });
+  liveChildren.add(child);
+  // 'error' without 'exit' happens when redis-server cannot be spawned at all (not on PATH).
+  const exited = new Promise<void>((resolve) => {
+    const gone = (): void => {
+      liveChildren.delete(child);
+      resolve();
+    };
+    child.once('exit', gone);
+    child.once('error', gone);
+  });
+
+  const address = `127.0.0.1:${port}`;
+  try {
+    await waitForPong(port, opts.password, exited);
+  } catch (err) {
+    child.kill('SIGKILL');
+    await exited;
+    const log = await readFile(join(dir, 'redis.log'), 'utf8').catch(() => '');
+    throw new Error(`redis-server on ${address} did not start: ${(err as Error).message}\n${log.slice(-2000)}`);
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+      releasePort(port);
+      await rm(dir, { recursive: true, force: true });
+    })();
+    return stopping;
+  };
+  return { node: { host: '127.0.0.1', port, address, dir }, stop };
+}
+
+/** Polls with a raw RESP PING (after AUTH when a password is set) until the node answers PONG. */
+async function waitForPong(port: number, password: string | undefined, exited: Promise<void>): Promise<void> {
+  let hasExited = false;
+  void exited.then(() => (hasExited = true));
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (hasExited) throw new Error('process exited');
+    if (await pingOnce(port, password)) return;
+    if (Date.now() > deadline) throw new Error(`no PONG within ${READY_TIMEOUT_MS} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function pingOnce(port: number, password: string | undefined): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    let data = '';
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => {
+      const auth = password === undefined ? '' : resp(['AUTH', password]);
+      socket.write(auth + resp(['PING']));
+    });
+    socket.on('data', (chunk) => {
+      data += chunk.toString('utf8');
+      // One simple-string or error line per command sent; decide once all have arrived.
+      const replies = data.split('\r\n').slice(0, -1);
+      if (replies.length >= (password === undefined ? 1 : 2)) done(replies.at(-1) === '+PONG');
+    });
+  });
+}
+
+function resp(parts: string[]): string {
+  return `*${parts.length}\r\n` + parts.map((p) => `$${Buffer.byteLength(p)}\r\n${p}\r\n`).join('');
+}
+
+async function reserveFreePort(): Promise<number> {
+  for (let tries = 0; tries < 200; tries++) {
+    const port = PORT_MIN + Math.floor(Math.random() * (PORT_MAX - PORT_MIN + 1));
+    const bus = port + BUS_OFFSET;
+    if (port === 6379 || reservedPorts.has(port) || reservedPorts.has(bus)) continue;
+    reservedPorts.add(port);
+    reservedPorts.add(bus);
+    if ((await canBind(port)) && (await canBind(bus))) return port;
+    releasePort(port);
+  }
+  throw new Error('no free port pair found');
+}
+
+function releasePort(port: number): void {
+  reservedPorts.delete(port);
+  reservedPorts.delete(port + BUS_OFFSET);
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ host: '127.0.0.1', port, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+let exitHandlersInstalled = false;
+
+function installExitHandlers(): void {
+  if (exitHandlersInstalled) return;
+  exitHandlersInstalled = true;
+  const killAll = (): void => {
+    for (const child of liveChildren) child.kill('SIGKILL');
+  };
+  process.once('exit', killAll);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      killAll();
+      // Re-raise so the process still ends the way the signal asked.
+      process.kill(process.pid, signal);
+    });
+  }
+}
