@@ -1,0 +1,101 @@
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import type { Logger } from '../../logger.ts';
+import type { Authenticator } from '../../service/auth.ts';
+import { createCluster, getCluster, listClusters } from '../../service/clusters.ts';
+import type { Caller, ServiceDeps } from '../../service/deps.ts';
+import { getOperation, listOperations, watchOperation } from '../../service/operations.ts';
+import { clusterMessage, operationMessage } from './messages.ts';
+import { toGrpcError } from './status.ts';
+
+export const PROTO_FILE = fileURLToPath(new URL('../../../proto/slotsmith/v1/slotsmith.proto', import.meta.url));
+
+/**
+ * `defaults: false` keeps unset fields absent, so the service layer reports a missing field the same
+ * way as over REST; `oneofs: false` keeps proto3 `optional` from adding virtual fields.
+ */
+export const packageDefinition = protoLoader.loadSync([PROTO_FILE, healthProtoPath], {
+  keepCase: false, longs: Number, enums: String, defaults: false, arrays: false, oneofs: false,
+});
+
+type Req = Record<string, unknown>;
+
+export interface GrpcOptions {
+  readonly deps: ServiceDeps;
+  readonly auth: Authenticator;
+  readonly log: Logger;
+}
+
+function callerOf(auth: Authenticator, metadata: grpc.Metadata): Promise<Caller> {
+  const value = metadata.get('authorization')[0];
+  return auth.authenticate(typeof value === 'string' ? value : value?.toString('utf8'));
+}
+
+/** A grpc-js server with ClusterService, OperationService, health checking and reflection. */
+export function buildGrpcServer({ deps, auth, log }: GrpcOptions): { server: grpc.Server; health: HealthImplementation } {
+  const proto = grpc.loadPackageDefinition(packageDefinition) as unknown as {
+    slotsmith: { v1: { ClusterService: grpc.ServiceClientConstructor; OperationService: grpc.ServiceClientConstructor } };
+  };
+  const server = new grpc.Server();
+  const fail = (err: unknown) => {
+    const status = toGrpcError(err);
+    if (status.code === grpc.status.INTERNAL) log.error('grpc call failed', { error: String(err) });
+    return status;
+  };
+  const unary = (fn: (req: Req, caller: Caller) => Promise<unknown>): grpc.handleUnaryCall<Req, unknown> =>
+    (call, callback) => {
+      callerOf(auth, call.metadata)
+        .then((caller) => fn(call.request, caller))
+        .then((res) => callback(null, res), (err: unknown) => callback(fail(err)));
+    };
+
+  server.addService(proto.slotsmith.v1.ClusterService.service, {
+    createCluster: unary(async (req, caller) => operationMessage(await createCluster(deps, caller, req))),
+    getCluster: unary(async (req, caller) => clusterMessage(await getCluster(deps, caller, req.name))),
+    listClusters: unary(async (req, caller) => {
+      const page = await listClusters(deps, caller, req);
+      return { clusters: page.clusters.map(clusterMessage), nextPageToken: page.nextPageToken ?? '' };
+    }),
+  });
+
+  server.addService(proto.slotsmith.v1.OperationService.service, {
+    getOperation: unary(async (req, caller) => operationMessage(await getOperation(deps, caller, req.id))),
+    listOperations: unary(async (req, caller) => {
+      const page = await listOperations(deps, caller, req);
+      return { operations: page.operations.map(operationMessage), nextPageToken: page.nextPageToken ?? '' };
+    }),
+    watchOperation: (call: grpc.ServerWritableStream<Req, unknown>) => {
+      const stop = new AbortController();
+      call.on('cancelled', () => stop.abort());
+      (async () => {
+        const caller = await callerOf(auth, call.metadata);
+        for await (const op of watchOperation(deps, caller, call.request.id, stop.signal)) {
+          call.write(operationMessage(op));
+        }
+        call.end();
+      })().catch((err: unknown) => {
+        // grpc-js turns an 'error' event carrying a status object into the call's final status.
+        if (!stop.signal.aborted) call.emit('error', fail(err));
+      });
+    },
+  });
+
+  const health = new HealthImplementation({
+    '': 'SERVING',
+    'slotsmith.v1.ClusterService': 'SERVING',
+    'slotsmith.v1.OperationService': 'SERVING',
+  });
+  health.addToServer(server);
+  new ReflectionService(packageDefinition).addToServer(server);
+  return { server, health };
+}
+
+/** Binds the server; resolves with the bound port (useful with port 0 in tests). */
+export function listenGrpc(server: grpc.Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+  });
+}

@@ -1,0 +1,97 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { DomainError } from '../../domain/errors.ts';
+import type { Logger } from '../../logger.ts';
+import type { Authenticator } from '../../service/auth.ts';
+import { createCluster, getCluster, listClusters } from '../../service/clusters.ts';
+import type { Caller, ServiceDeps } from '../../service/deps.ts';
+import { getOperation, listOperationEvents, listOperations } from '../../service/operations.ts';
+import { problem, problemFromError } from './problem.ts';
+
+export interface RestOptions {
+  readonly deps: ServiceDeps;
+  readonly auth: Authenticator;
+  readonly log: Logger;
+  /** Whether the service can serve requests (database reachable); backs /readyz. */
+  readonly isReady: () => Promise<boolean>;
+}
+
+type Handler = (req: Request, res: Response, caller: Caller) => Promise<void>;
+
+/** The REST API as an Express app; transport only: every rule lives in the service layer. */
+export function buildRestApp({ deps, auth, log, isReady }: RestOptions): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(express.json({ limit: '1mb', type: ['application/json', 'application/*+json'] }));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const ready = await isReady().catch(() => false);
+    if (ready) res.json({ status: 'ready' });
+    else sendProblem(res, problem(503, 'not_ready', 'the database is not reachable'));
+  });
+
+  const v1 = express.Router();
+  const route = (handler: Handler) => async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      const caller = await auth.authenticate(req.get('authorization'));
+      await handler(req, res, caller);
+    } catch (err) {
+      next(err);
+    }
+  };
+  const sendOperation = (res: Response, status: number, op: { id: string }) => {
+    res.status(status).location(`/v1/operations/${op.id}`).json(op);
+  };
+
+  v1.post('/clusters', route(async (req, res, caller) => {
+    sendOperation(res, 202, await createCluster(deps, caller, bodyOf(req)));
+  }));
+  v1.get('/clusters', route(async (req, res, caller) => {
+    res.json(await listClusters(deps, caller, req.query));
+  }));
+  v1.get('/clusters/:name', route(async (req, res, caller) => {
+    res.json(await getCluster(deps, caller, req.params.name));
+  }));
+  v1.get('/operations', route(async (req, res, caller) => {
+    res.json(await listOperations(deps, caller, req.query));
+  }));
+  v1.get('/operations/:id', route(async (req, res, caller) => {
+    res.json(await getOperation(deps, caller, req.params.id));
+  }));
+  v1.get('/operations/:id/events', route(async (req, res, caller) => {
+    res.json(await listOperationEvents(deps, caller, req.params.id, req.query));
+  }));
+  app.use('/v1', v1);
+
+  app.use((req, res) => {
+    const known = KNOWN_PATHS.some((p) => p.test(req.path));
+    if (known) sendProblem(res, problem(405, 'method_not_allowed', `${req.method} is not supported on ${req.path}`));
+    else sendProblem(res, problem(404, 'not_found', `no route for ${req.method} ${req.path}`));
+  });
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const body = problemFromError(err);
+    if (body.status >= 500) log.error('request failed', { method: req.method, path: req.path, error: String(err) });
+    sendProblem(res, body);
+  });
+  return app;
+}
+
+const KNOWN_PATHS = [/^\/v1\/clusters\/?$/, /^\/v1\/clusters\/[^/]+\/?$/, /^\/v1\/operations\/?$/, /^\/v1\/operations\/[^/]+(\/events)?\/?$/];
+
+function bodyOf(req: Request): unknown {
+  if (!req.is('application/json') && !req.is('application/*+json')) {
+    throw new DomainError('invalid', 'unsupported_media_type', 'the request body must be JSON (Content-Type: application/json)', [{ pointer: '', reason: 'must be a JSON object' }]);
+  }
+  if (req.body === null || typeof req.body !== 'object' || Array.isArray(req.body)) {
+    throw new DomainError('invalid', 'invalid_argument', 'the request body must be a JSON object', [{ pointer: '', reason: 'must be a JSON object' }]);
+  }
+  return req.body;
+}
+
+function sendProblem(res: Response, body: ReturnType<typeof problem>): void {
+  if (body.status === 401) res.set('WWW-Authenticate', 'Bearer realm="slotsmith"');
+  res.status(body.status).type('application/problem+json').send(JSON.stringify(body));
+}

@@ -1,0 +1,59 @@
+import type { ErrorKind } from '../../domain/errors.ts';
+import { DomainError } from '../../domain/errors.ts';
+
+const STATUS: Record<ErrorKind, number> = {
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  precondition: 409,
+  aborted: 409,
+  unavailable: 503,
+  internal: 500,
+};
+
+const TITLE: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
+  409: 'Conflict', 413: 'Content Too Large', 415: 'Unsupported Media Type', 500: 'Internal Server Error', 503: 'Service Unavailable',
+};
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  errors?: { pointer: string; reason: string }[];
+}
+
+export function problem(status: number, code: string, detail: string, errors?: ProblemBody['errors']): ProblemBody {
+  return {
+    type: `urn:slotsmith:problem:${code}`,
+    title: TITLE[status] ?? 'Error',
+    status,
+    detail,
+    code,
+    ...(errors && errors.length > 0 ? { errors } : {}),
+  };
+}
+
+/**
+ * The one place where anything thrown becomes an HTTP problem. Body-parser errors carry their own
+ * status (400 bad JSON, 413 too large, 415 charset); anything unknown is a 500 without internals.
+ */
+export function problemFromError(err: unknown): ProblemBody {
+  if (err instanceof DomainError) return problem(STATUS[err.kind], err.code, err.message, [...err.fields]);
+  const e = err as { type?: string; status?: number; message?: string };
+  if (e && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+    const code = e.type === 'entity.parse.failed' ? 'malformed_json'
+      : e.type === 'entity.too.large' ? 'payload_too_large'
+      : e.type === 'charset.unsupported' || e.type === 'encoding.unsupported' ? 'unsupported_encoding'
+      : 'bad_request';
+    const detail = code === 'malformed_json' ? 'the request body is not valid JSON'
+      : code === 'payload_too_large' ? 'the request body is larger than 1 MiB'
+      : e.message ?? 'bad request';
+    return problem(e.status, code, detail);
+  }
+  return problem(500, 'internal', 'an unexpected error occurred; the service logs have the details');
+}

@@ -1,0 +1,27 @@
+import type { ObservedNode } from '../domain/observedTopology.ts';
+import type { Database } from '../store/database.ts';
+import type { NodeAuth } from '../store/records.ts';
+
+/** What the nodes of a cluster report, read-only. */
+export interface Observation {
+  readonly nodes: ObservedNode[];
+  readonly unreachable: { address: string; reason: string }[];
+}
+
+/** The small interfaces the use cases need; main.ts passes real ones, tests may pass their own. */
+export interface ServiceDeps {
+  readonly db: Database;
+  /** Reads the topology from the nodes themselves (never changes them). */
+  readonly observe: (addresses: readonly string[], auth: NodeAuth | null) => Promise<Observation>;
+  /** Tells a worker in this process that there is new work, so it need not wait for its next poll. */
+  readonly wakeWorker: () => void;
+  readonly createReadyTimeoutSeconds: number;
+  readonly now: () => Date;
+}
+
+/** Who is calling, from the bearer token. */
+export interface Caller {
+  readonly tokenId: string;
+  readonly name: string;
+  readonly role: 'admin' | 'operator' | 'viewer';
+}

@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import { DomainError } from '../domain/errors.ts';
+import { isTerminal } from '../domain/operation.ts';
+import { listEvents } from '../store/events.ts';
+import { getOperation as getOperationRecord, listOperations as listOperationRecords } from '../store/operations.ts';
+import type { OperationRecord } from '../store/records.ts';
+import { requireRole } from './authorize.ts';
+import type { Caller, ServiceDeps } from './deps.ts';
+import { DEFAULT_PAGE_SIZE, pageQuery } from './pagination.ts';
+import { parseInput } from './parseInput.ts';
+import { toOperationView, type OperationView } from './views.ts';
+
+export async function getOperation(deps: ServiceDeps, caller: Caller, id: unknown): Promise<OperationView> {
+  requireRole(caller, 'viewer');
+  return toOperationView(await findOperation(deps, id));
+}
+
+const listOperationsInput = z.strictObject({ cluster: z.string().min(1).max(63).optional(), ...pageQuery });
+
+/** Operations, newest first, optionally of one cluster. */
+export async function listOperations(deps: ServiceDeps, caller: Caller, query: unknown): Promise<{ operations: OperationView[]; nextPageToken: string | null }> {
+  requireRole(caller, 'viewer');
+  const q = parseInput(listOperationsInput, query);
+  const page = await listOperationRecords(deps.db, {
+    ...(q.cluster !== undefined ? { clusterName: q.cluster } : {}),
+    pageSize: q.pageSize ?? DEFAULT_PAGE_SIZE,
+    pageToken: q.pageToken ?? null,
+  });
+  return { operations: page.items.map(toOperationView), nextPageToken: page.nextPageToken };
+}
+
+const listEventsInput = z.strictObject(pageQuery);
+
+/** The timeline of an operation, oldest first: what happened, when, in words a human (or a bot) can relay. */
+export async function listOperationEvents(deps: ServiceDeps, caller: Caller, id: unknown, query: unknown): Promise<{
+  events: { id: string; at: string; type: string; message: string; data: Record<string, unknown> | null }[];
+  nextPageToken: string | null;
+}> {
+  requireRole(caller, 'viewer');
+  const q = parseInput(listEventsInput, query);
+  const op = await findOperation(deps, id);
+  const page = await listEvents(deps.db, op.id, { pageSize: q.pageSize ?? DEFAULT_PAGE_SIZE, pageToken: q.pageToken ?? null });
+  return {
+    events: page.items.map((e) => ({ id: e.id, at: e.at.toISOString(), type: e.type, message: e.message, data: e.data ? { ...e.data } : null })),
+    nextPageToken: page.nextPageToken,
+  };
+}
+
+/**
+ * Yields the operation now and again whenever it changes, until it reaches a final status or the
+ * signal aborts. It polls the row, so it sees changes made by a worker in any process.
+ */
+export async function* watchOperation(
+  deps: ServiceDeps,
+  caller: Caller,
+  id: unknown,
+  signal: AbortSignal,
+  intervalMs = 100,
+): AsyncGenerator<OperationView> {
+  requireRole(caller, 'viewer');
+  let op = await findOperation(deps, id);
+  let lastVersion = '';
+  for (;;) {
+    const version = `${op.updatedAt.getTime()}:${op.status}:${JSON.stringify(op.progress)}`;
+    if (version !== lastVersion) {
+      lastVersion = version;
+      yield toOperationView(op);
+    }
+    if (isTerminal(op.status) || signal.aborted) return;
+    await delay(intervalMs, signal);
+    if (signal.aborted) return;
+    op = (await getOperationRecord(deps.db, op.id)) ?? op;
+  }
+}
+
+async function findOperation(deps: ServiceDeps, id: unknown): Promise<OperationRecord> {
+  if (typeof id !== 'string' || id.length === 0 || id.length > 100) {
+    throw new DomainError('invalid', 'invalid_argument', 'operation id must be a non-empty string', [{ pointer: '/id', reason: 'must be an operation id' }]);
+  }
+  const op = await getOperationRecord(deps.db, id);
+  if (!op) throw new DomainError('not_found', 'operation_not_found', `operation "${id}" does not exist`);
+  return op;
+}
+
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}

@@ -1,0 +1,90 @@
+import type { Server as HttpServer } from 'node:http';
+import type * as grpc from '@grpc/grpc-js';
+import type express from 'express';
+import { buildGrpcServer, listenGrpc } from './api/grpc/server.ts';
+import { buildRestApp } from './api/rest/app.ts';
+import type { Config } from './config.ts';
+import type { Logger } from './logger.ts';
+import { observeCluster } from './redis/observeCluster.ts';
+import { createAuthenticator } from './service/auth.ts';
+import type { ServiceDeps } from './service/deps.ts';
+import { openDatabase, type Database } from './store/database.ts';
+import { migrate } from './store/migrate.ts';
+import { startWorker, type RunningWorker } from './worker/worker.ts';
+
+export interface RunningService {
+  readonly db: Database;
+  readonly restApp: express.Express;
+  /** Bound REST port, when the rest role runs. */
+  readonly restPort: number | null;
+  /** Bound gRPC port, when the grpc role runs. */
+  readonly grpcPort: number | null;
+  readonly worker: RunningWorker | null;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly config: Config;
+  readonly log: Logger;
+  /** Receives the admin token generated on first start (main prints it once). */
+  readonly announceToken: (token: string) => void;
+  /** Use this database instead of opening one from the config (tests pass a shared PGlite). */
+  readonly db?: Database;
+}
+
+/**
+ * The composition root's body: opens and migrates the database, then starts the parts this process
+ * runs (REST, gRPC, worker). Used by main.ts and by the tests, so both run the same wiring.
+ */
+export async function startService({ config, log, announceToken, db: given }: StartOptions): Promise<RunningService> {
+  const db = given ?? (await openDatabase(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir }));
+  const { applied } = await migrate(db);
+  if (applied.length > 0) log.info('applied migrations', { migrations: applied });
+
+  const worker = config.roles.has('worker')
+    ? startWorker({
+      db, workerId: config.workerId, leaseSeconds: config.leaseSeconds,
+      pollIntervalMs: config.pollIntervalMs, concurrency: config.workerConcurrency, log,
+    })
+    : null;
+  const deps: ServiceDeps = {
+    db,
+    observe: (addresses, auth) => observeCluster([...addresses], auth ?? undefined),
+    wakeWorker: () => worker?.wake(),
+    createReadyTimeoutSeconds: config.createReadyTimeoutSeconds,
+    now: () => new Date(),
+  };
+  const auth = await createAuthenticator(db, config.adminToken, announceToken);
+  const restApp = buildRestApp({ deps, auth, log, isReady: async () => (await db.query('select 1 as ok')).length === 1 });
+
+  let http: HttpServer | null = null;
+  let restPort: number | null = null;
+  if (config.roles.has('rest')) {
+    http = await new Promise<HttpServer>((resolve, reject) => {
+      const server = restApp.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(server)));
+    });
+    const address = http.address();
+    restPort = typeof address === 'object' && address ? address.port : config.port;
+    log.info('REST API listening', { host: config.host, port: restPort });
+  }
+  let grpcServer: grpc.Server | null = null;
+  let grpcPort: number | null = null;
+  if (config.roles.has('grpc')) {
+    grpcServer = buildGrpcServer({ deps, auth, log }).server;
+    grpcPort = await listenGrpc(grpcServer, config.host, config.grpcPort);
+    log.info('gRPC API listening', { host: config.host, port: grpcPort });
+  }
+  if (worker) log.info('worker started', { workerId: config.workerId, leaseSeconds: config.leaseSeconds });
+
+  return {
+    db, restApp, restPort, grpcPort, worker,
+    async stop() {
+      await Promise.all([
+        http && new Promise<void>((resolve) => { http.close(() => resolve()); http.closeAllConnections(); }),
+        grpcServer && new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve())),
+        worker?.stop(),
+      ]);
+      if (!given) await db.close();
+    },
+  };
+}

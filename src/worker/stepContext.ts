@@ -1,0 +1,28 @@
+import type { Step } from '../domain/operation.ts';
+import type { NodeConnections } from '../redis/nodeConnections.ts';
+import type { Logger } from '../logger.ts';
+import type { ClusterRecord, OperationRecord } from '../store/records.ts';
+
+/** Everything a step executor may use. Executors look at the real state first and skip what is done. */
+export interface StepContext {
+  readonly operation: OperationRecord;
+  readonly cluster: ClusterRecord;
+  readonly step: Step;
+  /** All steps of the operation, for reading what earlier steps recorded in `outputs`. */
+  readonly steps: readonly Step[];
+  readonly connections: NodeConnections;
+  /** Aborts when the worker loses its lease or shuts down. */
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+  /** Persists outputs on the step right away, before the step goes on (so a resumed run sees them). */
+  saveOutputs(outputs: Record<string, unknown>): Promise<void>;
+  /** Records the node ids learned while building the cluster. */
+  recordNodeIds(ids: Record<string, string>): Promise<void>;
+}
+
+/** What an executor reports: a one-line detail for humans. */
+export interface StepResult {
+  readonly detail: string;
+}
+
+export type StepExecutor = (ctx: StepContext) => Promise<StepResult>;

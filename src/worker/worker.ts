@@ -1,0 +1,84 @@
+import type { Logger } from '../logger.ts';
+import type { Database } from '../store/database.ts';
+import { claimNextOperation } from '../store/operations.ts';
+import { CLEANUP_STEPS, createClusterExecutors } from './createClusterSteps.ts';
+import { runOperation } from './runOperation.ts';
+
+export interface WorkerOptions {
+  readonly db: Database;
+  readonly workerId: string;
+  readonly leaseSeconds: number;
+  readonly pollIntervalMs: number;
+  readonly concurrency: number;
+  readonly log: Logger;
+}
+
+export interface RunningWorker {
+  /** Look for work now instead of at the next poll (called when this process queued an operation). */
+  wake(): void;
+  /** Stops claiming, aborts running operations at their next safe point and waits for them. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Claims runnable operations one at a time, up to `concurrency` running at once (each on its own
+ * cluster: the claim never hands out a second operation for a busy cluster), and runs them.
+ */
+export function startWorker(opts: WorkerOptions): RunningWorker {
+  const { db, workerId, log } = opts;
+  const shutdown = new AbortController();
+  const running = new Set<Promise<void>>();
+  let wakeUp: (() => void) | null = null;
+  let pending = false;
+
+  const wake = () => {
+    pending = true;
+    wakeUp?.();
+  };
+
+  const loop = (async () => {
+    while (!shutdown.signal.aborted) {
+      pending = false;
+      if (running.size < opts.concurrency) {
+        let claimed = null;
+        try {
+          claimed = await claimNextOperation(db, workerId, opts.leaseSeconds);
+        } catch (err) {
+          log.error('claiming an operation failed', { error: String(err) });
+        }
+        if (claimed) {
+          log.info('claimed operation', { operation: claimed.id, cluster: claimed.clusterName, kind: claimed.kind, attempt: claimed.attempts });
+          const run = runOperation({ db, workerId, leaseSeconds: opts.leaseSeconds, log, executors: createClusterExecutors, cleanupSteps: CLEANUP_STEPS }, claimed, shutdown.signal)
+            .catch((err: unknown) => log.error('operation crashed', { operation: claimed.id, error: String(err) }))
+            .finally(() => {
+              running.delete(run);
+              wake();
+            });
+          running.add(run);
+          continue; // there may be more work right away
+        }
+      }
+      if (pending) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, opts.pollIntervalMs);
+        wakeUp = done;
+        shutdown.signal.addEventListener('abort', done, { once: true });
+        function done() {
+          clearTimeout(timer);
+          wakeUp = null;
+          shutdown.signal.removeEventListener('abort', done);
+          resolve();
+        }
+      });
+    }
+  })();
+
+  return {
+    wake,
+    async stop() {
+      shutdown.abort(new Error('worker stopping'));
+      await loop;
+      await Promise.allSettled([...running]);
+    },
+  };
+}
