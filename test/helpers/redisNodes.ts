@@ -40,6 +40,12 @@ const READY_TIMEOUT_MS = 10_000;
 
 /** Ports handed out by this process and not yet released, so concurrent callers never pick the same one. */
 const reservedPorts = new Set<number>();
+/**
+ * Ports ever handed out by this process. They are never handed out again: a test's service may
+ * still remember an address of a stopped node (as the product rightly does), so a new node on the
+ * same address would look like a node already in use.
+ */
+const handedOut = new Set<number>();
 /** Every child still alive, killed on process exit even if a test forgot `stop()`. */
 const liveChildren = new Set<ChildProcess>();
 
@@ -186,10 +192,13 @@ async function reserveFreePort(): Promise<number> {
   for (let tries = 0; tries < 200; tries++) {
     const port = PORT_MIN + Math.floor(Math.random() * (PORT_MAX - PORT_MIN + 1));
     const bus = port + BUS_OFFSET;
-    if (port === 6379 || reservedPorts.has(port) || reservedPorts.has(bus)) continue;
+    if (port === 6379 || handedOut.has(port) || reservedPorts.has(port) || reservedPorts.has(bus)) continue;
     reservedPorts.add(port);
     reservedPorts.add(bus);
-    if ((await canBind(port)) && (await canBind(bus))) return port;
+    if ((await canBind(port)) && (await canBind(bus))) {
+      handedOut.add(port);
+      return port;
+    }
     releasePort(port);
   }
   throw new Error('no free port pair found');
