@@ -10,6 +10,8 @@ export interface ObservedCluster {
   /** For each reachable address, the id of the node behind it (addresses may be names, nodes announce IPs). */
   readonly reached: { readonly address: string; readonly nodeId: string }[];
   readonly unreachable: { readonly address: string; readonly reason: string }[];
+  /** Each reachable node's own view of the whole cluster, for finding nodes that disagree. */
+  readonly views: { readonly address: string; readonly nodes: readonly ObservedNode[] }[];
 }
 
 /**
@@ -54,7 +56,8 @@ export async function observeCluster(
       if (!byId.has(node.id)) byId.set(node.id, { ...node, myself: false });
     }
   }
-  return { nodes: [...byId.values()], reached, unreachable };
+  const perNode = views.flatMap(({ address, view }) => (view ? [{ address, nodes: view.nodes }] : []));
+  return { nodes: [...byId.values()], reached, unreachable, views: perNode };
 }
 
 function withPort(connectedAddress: string, reported: string): string {

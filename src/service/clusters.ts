@@ -91,7 +91,7 @@ export async function listClusters(deps: ServiceDeps, caller: Caller, query: unk
   };
 }
 
-async function findCluster(deps: ServiceDeps, name: unknown): Promise<ClusterRecord> {
+export async function findCluster(deps: ServiceDeps, name: unknown): Promise<ClusterRecord> {
   if (typeof name !== 'string' || name.length === 0 || name.length > 63) {
     throw invalidInput([{ pointer: '/name', reason: 'must be a cluster name' }]);
   }

@@ -6,6 +6,10 @@ import type { NodeAuth } from '../store/records.ts';
 export interface Observation {
   readonly nodes: ObservedNode[];
   readonly unreachable: { address: string; reason: string }[];
+  /** For each address that answered: the id of the node behind it. */
+  readonly reached: { address: string; nodeId: string }[];
+  /** Each reachable node's own view of the cluster. */
+  readonly views: { address: string; nodes: readonly ObservedNode[] }[];
 }
 
 /** The small interfaces the use cases need; main.ts passes real ones, tests may pass their own. */

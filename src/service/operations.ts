@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DomainError } from '../domain/errors.ts';
 import { isTerminal } from '../domain/operation.ts';
 import { listEvents } from '../store/events.ts';
-import { getOperation as getOperationRecord, listOperations as listOperationRecords } from '../store/operations.ts';
+import { getOperation as getOperationRecord, listOperations as listOperationRecords, requestCancel } from '../store/operations.ts';
 import type { OperationRecord } from '../store/records.ts';
 import { requireRole } from './authorize.ts';
 import type { Caller, ServiceDeps } from './deps.ts';
@@ -13,6 +13,24 @@ import { toOperationView, type OperationView } from './views.ts';
 export async function getOperation(deps: ServiceDeps, caller: Caller, id: unknown): Promise<OperationView> {
   requireRole(caller, 'viewer');
   return toOperationView(await findOperation(deps, id));
+}
+
+/**
+ * Asks a queued or running operation to stop. A queued one is cancelled at once; a running one
+ * becomes `cancelling` and its worker stops at the next safe point (never leaving a slot open),
+ * runs its cleanup steps and ends `cancelled`. Cancelling a cancelled operation changes nothing;
+ * a finished one cannot be cancelled.
+ */
+export async function cancelOperation(deps: ServiceDeps, caller: Caller, id: unknown): Promise<OperationView> {
+  requireRole(caller, 'operator');
+  const op = await findOperation(deps, id);
+  if (op.status === 'cancelled' || op.status === 'cancelling') return toOperationView(op);
+  if (op.status === 'succeeded' || op.status === 'failed') {
+    throw new DomainError('precondition', 'operation_finished', `operation ${op.id} already ${op.status}; there is nothing to cancel`);
+  }
+  const updated = (await requestCancel(deps.db, op.id)) ?? (await findOperation(deps, op.id));
+  deps.wakeWorker();
+  return toOperationView(updated);
 }
 
 const listOperationsInput = z.strictObject({ cluster: z.string().min(1).max(63).optional(), ...pageQuery });

@@ -4,9 +4,9 @@ import { NodeConnections } from '../redis/nodeConnections.ts';
 import { getClusterByName, setClusterPhase, setRedisNodeIds } from '../store/clusters.ts';
 import type { Database } from '../store/database.ts';
 import { appendEvent } from '../store/events.ts';
-import { finishOperation, renewLease, saveProgress } from '../store/operations.ts';
-import type { OperationRecord } from '../store/records.ts';
-import type { StepExecutor } from './stepContext.ts';
+import { finishOperation, getOperation, renewLease, saveProgress } from '../store/operations.ts';
+import type { ClusterPhase, OperationRecord } from '../store/records.ts';
+import type { StepExecutor, StepProgress } from './stepContext.ts';
 import { toProblem } from './stepFailure.ts';
 
 export interface RunDeps {
@@ -17,10 +17,22 @@ export interface RunDeps {
   readonly executors: Readonly<Partial<Record<StepKind, StepExecutor>>>;
   readonly cleanupSteps: readonly StepKind[];
   readonly now?: () => Date;
+  /** The cluster phase an operation leaves behind, if it changes it (a create makes it ready or failed). */
+  readonly phaseAfter?: (kind: OperationRecord['kind'], status: 'succeeded' | 'failed' | 'cancelled') => ClusterPhase | null;
 }
+
+/** Marks "stopped because cancelled" where a failure would go; never stored as an error. */
+const CANCELLED: Problem = { type: 'urn:slotsmith:problem:cancelled', title: 'Cancelled', status: 409, detail: 'the operation was cancelled', code: 'cancelled' };
 
 /** Raised internally when the lease was lost: another worker owns the operation now, so stop writing. */
 class LeaseLost extends Error {}
+
+/** The abort reason when a caller asked to cancel: executors stop at their next safe point. */
+export class CancelRequested extends Error {}
+
+/** How often a running operation looks for a cancel request, and stores in-step progress at most. */
+const CANCEL_POLL_MS = 500;
+const PROGRESS_SAVE_MS = 500;
 
 /**
  * Runs the remaining steps of a claimed operation in order and records each step, the progress
@@ -33,7 +45,10 @@ export async function runOperation(deps: RunDeps, claimed: OperationRecord, oute
   const { db, workerId, log } = deps;
   const now = deps.now ?? (() => new Date());
   const steps: Step[] = structuredClone(claimed.steps);
+  // Two signals: losing the lease or shutting down stops everything, cleanup included; a cancel
+  // request stops the ordinary steps at a safe point but still lets cleanup steps run.
   const controller = new AbortController();
+  const cancelController = new AbortController();
   const abortOuter = () => controller.abort(outerSignal.reason);
   outerSignal.addEventListener('abort', abortOuter, { once: true });
   let leaseLost = false;
@@ -46,17 +61,58 @@ export async function runOperation(deps: RunDeps, claimed: OperationRecord, oute
     }, (err: unknown) => log.warn('lease renewal failed', { operation: claimed.id, error: String(err) }));
   }, Math.max(1000, (deps.leaseSeconds * 1000) / 3));
   heartbeat.unref();
+  let cancelRequested = claimed.status === 'cancelling';
+  const cancelPoll = setInterval(() => {
+    getOperation(db, claimed.id).then((op) => {
+      if (op?.status === 'cancelling' && !cancelRequested) {
+        cancelRequested = true;
+        cancelController.abort(new CancelRequested('cancel requested'));
+      }
+    }, () => undefined);
+  }, CANCEL_POLL_MS);
+  cancelPoll.unref();
+  if (cancelRequested) cancelController.abort(new CancelRequested('cancel requested'));
 
   const cluster = await getClusterByName(db, claimed.clusterName);
   const connections = new NodeConnections(cluster?.auth ?? undefined);
+  let moved: StepProgress | null = (claimed.progress.slotsTotal ?? 0) > 0
+    ? { slotsMoved: claimed.progress.slotsMoved ?? 0, slotsTotal: claimed.progress.slotsTotal ?? 0, keysMoved: claimed.progress.keysMoved ?? 0 }
+    : null;
+  // Rate and ETA are measured over this run only, so a resumed run does not count the old run's work.
+  let rateBase: { at: number; slots: number; keys: number } | null = null;
   const progress = (): Progress => {
     const done = steps.filter((s) => s.status === 'succeeded' || s.status === 'skipped').length;
-    return {
-      percent: Math.round((done / steps.length) * 1000) / 10,
+    const running = steps.some((s) => s.status === 'running');
+    const fraction = running && moved && moved.slotsTotal > 0 ? moved.slotsMoved / moved.slotsTotal : 0;
+    const base: Progress = {
+      percent: Math.min(100, Math.round(((done + Math.min(fraction, 0.99)) / steps.length) * 1000) / 10),
       stepsDone: done,
       stepsTotal: steps.length,
       currentStep: steps.find((s) => s.status === 'running')?.id ?? null,
     };
+    if (!moved) return base;
+    const seconds = rateBase ? (Date.now() - rateBase.at) / 1000 : 0;
+    const slotRate = seconds > 0 && rateBase ? (moved.slotsMoved - rateBase.slots) / seconds : 0;
+    const keyRate = seconds > 0 && rateBase ? (moved.keysMoved - rateBase.keys) / seconds : 0;
+    return {
+      ...base,
+      slotsMoved: moved.slotsMoved,
+      slotsTotal: moved.slotsTotal,
+      keysMoved: moved.keysMoved,
+      keysPerSecond: Math.round(keyRate),
+      etaSeconds: slotRate > 0 ? Math.round(((moved.slotsTotal - moved.slotsMoved) / slotRate) * 10) / 10 : null,
+    };
+  };
+  let lastProgressSave = 0;
+  let progressSaving: Promise<void> | null = null;
+  const reportProgress = (p: StepProgress) => {
+    rateBase ??= { at: Date.now(), slots: p.slotsMoved, keys: p.keysMoved };
+    moved = p;
+    if (progressSaving || Date.now() - lastProgressSave < PROGRESS_SAVE_MS) return;
+    lastProgressSave = Date.now();
+    progressSaving = save().catch(() => undefined).finally(() => {
+      progressSaving = null;
+    });
   };
   const save = async () => {
     if (!(await saveProgress(db, claimed.id, workerId, { steps, progress: progress() }))) {
@@ -75,9 +131,10 @@ export async function runOperation(deps: RunDeps, claimed: OperationRecord, oute
     for (const step of steps) {
       if (step.status === 'succeeded' || step.status === 'skipped') continue;
       const cleanup = deps.cleanupSteps.includes(step.kind);
+      if (!failure && cancelRequested && !cleanup) failure = CANCELLED;
       if (failure && !cleanup) {
         step.status = 'skipped';
-        step.detail = 'not run: an earlier step failed';
+        step.detail = failure === CANCELLED ? 'not run: the operation was cancelled' : 'not run: an earlier step failed';
         continue;
       }
       if (leaseLost || controller.signal.aborted) throw new LeaseLost('stopped');
@@ -90,19 +147,32 @@ export async function runOperation(deps: RunDeps, claimed: OperationRecord, oute
       try {
         if (!executor) throw new Error(`no executor for step kind ${step.kind}`);
         const result = await executor({
-          operation: claimed, cluster, step, steps, connections, signal: controller.signal, log,
+          operation: claimed, cluster, step, steps, connections, log,
+          signal: cleanup ? controller.signal : AbortSignal.any([controller.signal, cancelController.signal]),
           saveOutputs: async (outputs) => {
             step.outputs = { ...step.outputs, ...outputs };
             await save();
           },
           recordNodeIds: (ids) => setRedisNodeIds(db, cluster.id, ids),
+          reportProgress,
         });
+        await progressSaving;
         step.status = 'succeeded';
         step.detail = result.detail;
         step.finishedAt = now().toISOString();
         await save();
         await event('step_succeeded', `${step.title}: ${result.detail}`, { step: step.id });
       } catch (err) {
+        await progressSaving;
+        if (cancelRequested && !leaseLost && !controller.signal.aborted) {
+          // The executor stopped at a safe point; nothing is left half-done.
+          step.status = 'skipped';
+          step.finishedAt = now().toISOString();
+          step.detail = 'stopped: the operation was cancelled';
+          await event('step_cancelled', `${step.title}: stopped at a safe point`, { step: step.id });
+          failure ??= CANCELLED;
+          continue;
+        }
         // Lost lease or shutdown: leave the step as it is, for the next owner to resume.
         if (leaseLost || err instanceof LeaseLost || controller.signal.aborted) throw new LeaseLost('stopped', { cause: err });
         step.status = 'failed';
@@ -115,11 +185,13 @@ export async function runOperation(deps: RunDeps, claimed: OperationRecord, oute
         failure ??= problem;
       }
     }
-    const status = failure ? 'failed' : 'succeeded';
-    const owned = await finishOperation(db, claimed.id, workerId, { status, error: failure, steps, progress: progress() });
+    const status = failure === CANCELLED ? 'cancelled' : failure ? 'failed' : 'succeeded';
+    const error = failure === CANCELLED ? null : failure;
+    const owned = await finishOperation(db, claimed.id, workerId, { status, error, steps, progress: progress() });
     if (!owned) return;
-    await setClusterPhase(db, cluster.id, failure ? 'failed' : 'ready');
-    await event(`operation_${status}`, failure ? `failed: ${failure.detail}` : 'succeeded');
+    const phase = deps.phaseAfter?.(claimed.kind, status);
+    if (phase) await setClusterPhase(db, cluster.id, phase);
+    await event(`operation_${status}`, error ? `failed: ${error.detail}` : status);
     log.info(`operation ${status}`, { operation: claimed.id, cluster: claimed.clusterName, kind: claimed.kind });
   } catch (err) {
     if (err instanceof LeaseLost || leaseLost) {
@@ -134,6 +206,7 @@ export async function runOperation(deps: RunDeps, claimed: OperationRecord, oute
     }
   } finally {
     clearInterval(heartbeat);
+    clearInterval(cancelPoll);
     outerSignal.removeEventListener('abort', abortOuter);
     await connections.closeAll();
   }

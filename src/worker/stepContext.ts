@@ -18,6 +18,17 @@ export interface StepContext {
   saveOutputs(outputs: Record<string, unknown>): Promise<void>;
   /** Records the node ids learned while building the cluster. */
   recordNodeIds(ids: Record<string, string>): Promise<void>;
+  /**
+   * Reports progress inside a long step (slots and keys moved so far in this operation). Cheap to
+   * call often: the runner derives rate and ETA and stores it at most twice a second.
+   */
+  reportProgress(progress: StepProgress): void;
+}
+
+export interface StepProgress {
+  readonly slotsMoved: number;
+  readonly slotsTotal: number;
+  readonly keysMoved: number;
 }
 
 /** What an executor reports: a one-line detail for humans. */

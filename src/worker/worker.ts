@@ -1,8 +1,15 @@
 import type { Logger } from '../logger.ts';
 import type { Database } from '../store/database.ts';
+import type { ClusterPhase } from '../store/records.ts';
 import { claimNextOperation } from '../store/operations.ts';
 import { CLEANUP_STEPS, createClusterExecutors } from './createClusterSteps.ts';
 import { runOperation } from './runOperation.ts';
+
+/** A create decides the cluster's phase; later kinds of operation leave it as it is. */
+function phaseAfter(kind: string, status: 'succeeded' | 'failed' | 'cancelled'): ClusterPhase | null {
+  if (kind !== 'create_cluster') return null;
+  return status === 'succeeded' ? 'ready' : 'failed';
+}
 
 export interface WorkerOptions {
   readonly db: Database;
@@ -48,7 +55,7 @@ export function startWorker(opts: WorkerOptions): RunningWorker {
         }
         if (claimed) {
           log.info('claimed operation', { operation: claimed.id, cluster: claimed.clusterName, kind: claimed.kind, attempt: claimed.attempts });
-          const run = runOperation({ db, workerId, leaseSeconds: opts.leaseSeconds, log, executors: createClusterExecutors, cleanupSteps: CLEANUP_STEPS }, claimed, shutdown.signal)
+          const run = runOperation({ db, workerId, leaseSeconds: opts.leaseSeconds, log, executors: createClusterExecutors, cleanupSteps: CLEANUP_STEPS, phaseAfter }, claimed, shutdown.signal)
             .catch((err: unknown) => log.error('operation crashed', { operation: claimed.id, error: String(err) }))
             .finally(() => {
               running.delete(run);

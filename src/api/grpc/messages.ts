@@ -1,3 +1,4 @@
+import type { ClusterCheck } from '../../domain/checkCluster.ts';
 import type { ClusterView, OperationView } from '../../service/views.ts';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -34,4 +35,9 @@ export function clusterMessage(c: ClusterView): unknown {
       nodes: c.observed.nodes.map((n) => ({ ...n, slots: slotRanges(n.slots) })),
     },
   });
+}
+
+/** The ClusterCheck message (disagreeing nodes reuse the address/reason shape of UnreachableNode). */
+export function checkMessage(c: ClusterCheck & { cluster: string; checkedAt: string }): unknown {
+  return withoutNulls({ ...c, uncoveredSlots: slotRanges(c.uncoveredSlots) });
 }

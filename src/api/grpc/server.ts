@@ -5,10 +5,11 @@ import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import type { Logger } from '../../logger.ts';
 import type { Authenticator } from '../../service/auth.ts';
+import { checkCluster } from '../../service/checkCluster.ts';
 import { createCluster, getCluster, listClusters } from '../../service/clusters.ts';
 import type { Caller, ServiceDeps } from '../../service/deps.ts';
-import { getOperation, listOperations, watchOperation } from '../../service/operations.ts';
-import { clusterMessage, operationMessage } from './messages.ts';
+import { cancelOperation, getOperation, listOperations, watchOperation } from '../../service/operations.ts';
+import { checkMessage, clusterMessage, operationMessage } from './messages.ts';
 import { toGrpcError } from './status.ts';
 
 export const PROTO_FILE = fileURLToPath(new URL('../../../proto/slotsmith/v1/slotsmith.proto', import.meta.url));
@@ -55,6 +56,7 @@ export function buildGrpcServer({ deps, auth, log }: GrpcOptions): { server: grp
   server.addService(proto.slotsmith.v1.ClusterService.service, {
     createCluster: unary(async (req, caller) => operationMessage(await createCluster(deps, caller, req))),
     getCluster: unary(async (req, caller) => clusterMessage(await getCluster(deps, caller, req.name))),
+    checkCluster: unary(async (req, caller) => checkMessage(await checkCluster(deps, caller, req.name))),
     listClusters: unary(async (req, caller) => {
       const page = await listClusters(deps, caller, req);
       return { clusters: page.clusters.map(clusterMessage), nextPageToken: page.nextPageToken ?? '' };
@@ -63,6 +65,7 @@ export function buildGrpcServer({ deps, auth, log }: GrpcOptions): { server: grp
 
   server.addService(proto.slotsmith.v1.OperationService.service, {
     getOperation: unary(async (req, caller) => operationMessage(await getOperation(deps, caller, req.id))),
+    cancelOperation: unary(async (req, caller) => operationMessage(await cancelOperation(deps, caller, req.id))),
     listOperations: unary(async (req, caller) => {
       const page = await listOperations(deps, caller, req);
       return { operations: page.operations.map(operationMessage), nextPageToken: page.nextPageToken ?? '' };

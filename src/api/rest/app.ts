@@ -2,9 +2,10 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { DomainError } from '../../domain/errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { Authenticator } from '../../service/auth.ts';
+import { checkCluster } from '../../service/checkCluster.ts';
 import { createCluster, getCluster, listClusters } from '../../service/clusters.ts';
 import type { Caller, ServiceDeps } from '../../service/deps.ts';
-import { getOperation, listOperationEvents, listOperations } from '../../service/operations.ts';
+import { cancelOperation, getOperation, listOperationEvents, listOperations } from '../../service/operations.ts';
 import { problem, problemFromError } from './problem.ts';
 
 export interface RestOptions {
@@ -55,11 +56,18 @@ export function buildRestApp({ deps, auth, log, isReady }: RestOptions): express
   v1.get('/clusters/:name', route(async (req, res, caller) => {
     res.json(await getCluster(deps, caller, req.params.name));
   }));
+  v1.get('/clusters/:name/check', route(async (req, res, caller) => {
+    res.json(await checkCluster(deps, caller, req.params.name));
+  }));
   v1.get('/operations', route(async (req, res, caller) => {
     res.json(await listOperations(deps, caller, req.query));
   }));
   v1.get('/operations/:id', route(async (req, res, caller) => {
     res.json(await getOperation(deps, caller, req.params.id));
+  }));
+  v1.post('/operations/:id/cancel', route(async (req, res, caller) => {
+    const op = await cancelOperation(deps, caller, req.params.id);
+    sendOperation(res, op.status === 'cancelling' ? 202 : 200, op);
   }));
   v1.get('/operations/:id/events', route(async (req, res, caller) => {
     res.json(await listOperationEvents(deps, caller, req.params.id, req.query));
@@ -79,7 +87,7 @@ export function buildRestApp({ deps, auth, log, isReady }: RestOptions): express
   return app;
 }
 
-const KNOWN_PATHS = [/^\/v1\/clusters\/?$/, /^\/v1\/clusters\/[^/]+\/?$/, /^\/v1\/operations\/?$/, /^\/v1\/operations\/[^/]+(\/events)?\/?$/];
+const KNOWN_PATHS = [/^\/v1\/clusters\/?$/, /^\/v1\/clusters\/[^/]+(\/check)?\/?$/, /^\/v1\/operations\/?$/, /^\/v1\/operations\/[^/]+(\/events|\/cancel)?\/?$/];
 
 function bodyOf(req: Request): unknown {
   if (!req.is('application/json') && !req.is('application/*+json')) {
