@@ -1,0 +1,115 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { planRebalance, rebalanceTargets } from '../../src/domain/planRebalance.ts';
+import type { WeightedMaster } from '../../src/domain/planRebalance.ts';
+import { SLOT_COUNT } from '../../src/domain/slotRange.ts';
+import { assertValidPlan, clusterArb, fieldErrorsOf, heldBy, mastersWithCounts, nodeId, pointersOf } from './slotPlanChecks.ts';
+
+const weighted = (counts: readonly number[], weights: readonly number[] = counts.map(() => 1)): WeightedMaster[] =>
+  mastersWithCounts(counts).map((m, i) => ({ ...m, weight: weights[i]! }));
+
+const defaults = { thresholdPercent: 2, useEmptyMasters: false };
+
+describe('planRebalance', () => {
+  test('the benchmark scenario: an empty 4th master with useEmptyMasters ends every master at exactly 4096 slots', () => {
+    // 0-5460, 5461-10922, 10923-16383 as `redis-cli --cluster create` assigns them, plus an empty master.
+    const masters = weighted([5461, 5462, 5461, 0]);
+    const moves = planRebalance(masters, { thresholdPercent: 2, useEmptyMasters: true });
+    // Balances 1365, 1366, 1365, -4096: like redis-cli, the largest giver goes first, then from the back.
+    assert.deepEqual(moves, [
+      { from: nodeId(1), to: nodeId(3), slots: [[5461, 6826]] },
+      { from: nodeId(2), to: nodeId(3), slots: [[10923, 12287]] },
+      { from: nodeId(0), to: nodeId(3), slots: [[0, 1364]] },
+    ]);
+    const after = assertValidPlan(masters, moves);
+    assert.deepEqual([...heldBy(after).values()], [4096, 4096, 4096, 4096]);
+    assert.deepEqual(planRebalance(after.map((m) => ({ ...m, weight: 1 })), { thresholdPercent: 0, useEmptyMasters: true }), []);
+  });
+
+  test('without useEmptyMasters an empty master is left out and a create-style split needs nothing', () => {
+    assert.deepEqual(planRebalance(weighted([5461, 5462, 5461, 0]), defaults), []);
+    assert.deepEqual(planRebalance(weighted([5461, 5462, 5461]), { ...defaults, thresholdPercent: 0 }), []);
+    assert.deepEqual(
+      rebalanceTargets(weighted([5461, 5462, 5461, 0]), false).map((t) => t.target),
+      [5461, 5462, 5461],
+    );
+  });
+
+  test('the threshold is a percent of what a master holds, as in redis-cli', () => {
+    // Targets 8192 each; 8192 / 8300 is 1.3% off, 8192 / 8084 is 1.34% off.
+    const masters = weighted([8300, 8084]);
+    assert.deepEqual(planRebalance(masters, { ...defaults, thresholdPercent: 1.5 }), []);
+    assert.deepEqual(planRebalance(masters, { ...defaults, thresholdPercent: 1 }), [
+      { from: nodeId(0), to: nodeId(1), slots: [[0, 107]] },
+    ]);
+  });
+
+  test('weight 0 drains a master; weights split the slots in proportion', () => {
+    const masters = weighted([4096, 4096, 4096, 4096], [0, 1, 1, 2]);
+    const after = assertValidPlan(masters, planRebalance(masters, defaults));
+    assert.deepEqual([...heldBy(after).values()], [0, 4096, 4096, 8192]);
+  });
+
+  test('balances any cluster to within one slot of each share, or leaves it within the threshold, and replans to nothing', () => {
+    const arb = clusterArb.chain((masters) =>
+      fc.record({
+        masters: fc.constant(masters),
+        weights: fc.array(fc.oneof(fc.constant(1), fc.integer({ min: 0, max: 5 }), fc.double({ min: 0, max: 10, noNaN: true })), {
+          minLength: masters.length,
+          maxLength: masters.length,
+        }),
+        thresholdPercent: fc.oneof(fc.constant(0), fc.constant(2), fc.double({ min: 0, max: 100, noNaN: true })),
+        useEmptyMasters: fc.boolean(),
+      }),
+    );
+    fc.assert(
+      fc.property(arb, ({ masters, weights, thresholdPercent, useEmptyMasters }) => {
+        const input = masters.map((m, i) => ({ ...m, weight: weights[i]! }));
+        const held = heldBy(masters);
+        const involved = input.filter((m) => useEmptyMasters || held.get(m.id)! > 0);
+        const totalWeight = involved.reduce((sum, m) => sum + m.weight, 0);
+        const opts = { thresholdPercent, useEmptyMasters };
+        if (!(totalWeight > 0)) {
+          assert.deepEqual(pointersOf(() => planRebalance(input, opts)), ['/weights']);
+          return;
+        }
+        const moves = planRebalance(input, opts);
+        const after = assertValidPlan(masters, moves);
+        const heldAfter = heldBy(after);
+        for (const m of input) {
+          const now = heldAfter.get(m.id)!;
+          if (!involved.includes(m)) {
+            assert.equal(now, 0, 'an empty master left out still holds nothing');
+            continue;
+          }
+          const share = (SLOT_COUNT * m.weight) / totalWeight;
+          const allowed = moves.length > 0 ? 1 : (thresholdPercent / 100) * now + 1;
+          assert.ok(Math.abs(now - share) <= allowed + 1e-9, `${m.id} holds ${now}, share ${share}, allowed ${allowed}`);
+        }
+        const again = after.map((m, i) => ({ ...m, weight: weights[i]! }));
+        assert.deepEqual(planRebalance(again, opts), []);
+        // A plan that ran leaves every master exactly on target, so even threshold 0 finds nothing.
+        if (moves.length > 0) assert.deepEqual(planRebalance(again, { ...opts, thresholdPercent: 0 }), []);
+      }),
+    );
+  });
+
+  test('rejects thresholds outside 0-100, negative or infinite weights, and all-zero weights', () => {
+    for (const thresholdPercent of [-1, 100.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      assert.deepEqual(pointersOf(() => planRebalance(weighted([8192, 8192]), { ...defaults, thresholdPercent })), ['/threshold']);
+    }
+    assert.deepEqual(fieldErrorsOf(() => planRebalance(weighted([8192, 8192], [-1, Number.POSITIVE_INFINITY]), defaults)), [
+      { pointer: '/weights', reason: 'weight of 10.0.0.1:7000 must be a finite number >= 0, got -1' },
+      { pointer: '/weights', reason: 'weight of 10.0.0.2:7000 must be a finite number >= 0, got Infinity' },
+    ]);
+    // The only master with weight is empty and left out without useEmptyMasters.
+    assert.deepEqual(pointersOf(() => planRebalance(weighted([8192, 8192, 0], [0, 0, 1]), defaults)), ['/weights']);
+  });
+
+  test('refuses a cluster whose masters do not serve every slot exactly once', () => {
+    for (const counts of [[8192, 8191], [8192, 8192, 1]]) {
+      assert.throws(() => planRebalance(weighted(counts), defaults), { kind: 'precondition', code: 'slots_not_covered' });
+    }
+  });
+});
