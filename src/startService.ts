@@ -5,6 +5,8 @@ import { buildGrpcServer, listenGrpc } from './api/grpc/server.ts';
 import { buildRestApp } from './api/rest/app.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
+import { connectNode } from './redis/connectNode.ts';
+import { countKeysInSlots } from './redis/countKeysInSlots.ts';
 import { observeCluster } from './redis/observeCluster.ts';
 import { createAuthenticator } from './service/auth.ts';
 import type { ServiceDeps } from './service/deps.ts';
@@ -50,6 +52,14 @@ export async function startService({ config, log, announceToken, db: given }: St
   const deps: ServiceDeps = {
     db,
     observe: (addresses, auth) => observeCluster([...addresses], auth ?? undefined),
+    countKeys: async (address, auth, slots) => {
+      const client = await connectNode(address, auth ?? undefined);
+      try {
+        return await countKeysInSlots(client, slots);
+      } finally {
+        client.disconnect();
+      }
+    },
     wakeWorker: () => worker?.wake(),
     createReadyTimeoutSeconds: config.createReadyTimeoutSeconds,
     now: () => new Date(),

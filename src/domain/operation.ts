@@ -1,6 +1,6 @@
 import type { SlotRange } from './slotRange.ts';
 
-export type OperationKind = 'create_cluster';
+export type OperationKind = 'create_cluster' | 'reshard' | 'rebalance' | 'fix';
 
 export type OperationStatus = 'queued' | 'running' | 'cancelling' | 'succeeded' | 'failed' | 'cancelled';
 
@@ -12,7 +12,7 @@ export function isTerminal(status: OperationStatus): boolean {
 
 export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
 
-/** The steps a create operation runs, in this order. */
+/** Every kind of step, of every kind of operation. */
 export type StepKind =
   | 'check_nodes'
   | 'tune_nodes'
@@ -21,7 +21,11 @@ export type StepKind =
   | 'meet_nodes'
   | 'assign_replicas'
   | 'wait_ready'
-  | 'restore_config';
+  | 'restore_config'
+  | 'check_cluster'
+  | 'move_slots'
+  | 'wait_converged'
+  | 'close_open_slots';
 
 /** One shard of a planned cluster: a master, its replicas and its slots. Addresses are `host:port`. */
 export interface ShardPlan {

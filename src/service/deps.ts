@@ -17,6 +17,8 @@ export interface ServiceDeps {
   readonly db: Database;
   /** Reads the topology from the nodes themselves (never changes them). */
   readonly observe: (addresses: readonly string[], auth: NodeAuth | null) => Promise<Observation>;
+  /** Counts the keys a node holds in the given slots (read-only; for dry runs). */
+  readonly countKeys: (address: string, auth: NodeAuth | null, slots: readonly number[]) => Promise<number>;
   /** Tells a worker in this process that there is new work, so it need not wait for its next poll. */
   readonly wakeWorker: () => void;
   readonly createReadyTimeoutSeconds: number;

@@ -172,3 +172,31 @@ export function toOperationRecord(row: Operation): OperationRecord {
     updatedAt: row.updatedAt,
   };
 }
+
+/** A new operation on an existing cluster, queued behind any other operation of that cluster. */
+export interface NewOperation {
+  readonly clusterId: string;
+  readonly clusterName: string;
+  readonly kind: OperationKind;
+  readonly steps: readonly Step[];
+  readonly progress: Progress;
+  readonly requestedBy: string | null;
+  readonly event: { readonly type: string; readonly message: string; readonly data?: Readonly<Record<string, unknown>> };
+}
+
+/** Queues an operation together with its first event, in one write. */
+export async function insertOperation(db: Database, input: NewOperation): Promise<OperationRecord> {
+  const row = await db.prisma.operation.create({
+    data: {
+      clusterId: input.clusterId,
+      clusterName: input.clusterName,
+      kind: input.kind,
+      status: 'queued',
+      steps: toJson(input.steps),
+      progress: toJson(input.progress),
+      requestedBy: input.requestedBy,
+      events: { create: { type: input.event.type, message: input.event.message, data: toNullableJson(input.event.data) } },
+    },
+  });
+  return toOperationRecord(row);
+}

@@ -3,7 +3,11 @@ import type { Database } from '../store/database.ts';
 import type { ClusterPhase } from '../store/records.ts';
 import { claimNextOperation } from '../store/operations.ts';
 import { CLEANUP_STEPS, createClusterExecutors } from './createClusterSteps.ts';
+import { closeOpenSlots } from './fixSteps.ts';
+import { moveSlotsExecutors } from './moveSlotsSteps.ts';
 import { runOperation } from './runOperation.ts';
+
+const EXECUTORS = { ...createClusterExecutors, ...moveSlotsExecutors, close_open_slots: closeOpenSlots };
 
 /** A create decides the cluster's phase; later kinds of operation leave it as it is. */
 function phaseAfter(kind: string, status: 'succeeded' | 'failed' | 'cancelled'): ClusterPhase | null {
@@ -55,7 +59,7 @@ export function startWorker(opts: WorkerOptions): RunningWorker {
         }
         if (claimed) {
           log.info('claimed operation', { operation: claimed.id, cluster: claimed.clusterName, kind: claimed.kind, attempt: claimed.attempts });
-          const run = runOperation({ db, workerId, leaseSeconds: opts.leaseSeconds, log, executors: createClusterExecutors, cleanupSteps: CLEANUP_STEPS, phaseAfter }, claimed, shutdown.signal)
+          const run = runOperation({ db, workerId, leaseSeconds: opts.leaseSeconds, log, executors: EXECUTORS, cleanupSteps: CLEANUP_STEPS, phaseAfter }, claimed, shutdown.signal)
             .catch((err: unknown) => log.error('operation crashed', { operation: claimed.id, error: String(err) }))
             .finally(() => {
               running.delete(run);

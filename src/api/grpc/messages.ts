@@ -1,4 +1,5 @@
 import type { ClusterCheck } from '../../domain/checkCluster.ts';
+import type { PlanView } from '../../service/moveSlots.ts';
 import type { ClusterView, OperationView } from '../../service/views.ts';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -40,4 +41,27 @@ export function clusterMessage(c: ClusterView): unknown {
 /** The ClusterCheck message (disagreeing nodes reuse the address/reason shape of UnreachableNode). */
 export function checkMessage(c: ClusterCheck & { cluster: string; checkedAt: string }): unknown {
   return withoutNulls({ ...c, uncoveredSlots: slotRanges(c.uncoveredSlots) });
+}
+
+/** ChangeResponse: the operation, or the plan of a dry run. */
+export function changeMessage(result: OperationView | PlanView): unknown {
+  if (!('dryRun' in result)) return { operation: operationMessage(result) };
+  const { dryRun: _dryRun, ...plan } = result;
+  return { plan: withoutNulls({ ...plan, moves: plan.moves.map((m) => ({ ...m, slots: slotRanges(m.slots) })) }) };
+}
+
+/**
+ * The service's reshard input from a ReshardRequest: SlotRange messages become `[start, end]` pairs
+ * (an unset field is 0 in protobuf), and the cluster name is not part of the body.
+ */
+export function reshardInputOf(req: Record<string, unknown>): unknown {
+  const { cluster: _cluster, moves, ...rest } = req;
+  if (!Array.isArray(moves)) return rest;
+  return {
+    ...rest,
+    moves: moves.map((m: { slots?: { start?: number; end?: number }[]; to?: string }) => ({
+      ...m,
+      slots: (m.slots ?? []).map((r) => [r.start ?? 0, r.end ?? 0]),
+    })),
+  };
 }

@@ -6,10 +6,11 @@ import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-
 import type { Logger } from '../../logger.ts';
 import type { Authenticator } from '../../service/auth.ts';
 import { checkCluster } from '../../service/checkCluster.ts';
+import { rebalance, reshard } from '../../service/moveSlots.ts';
 import { createCluster, getCluster, listClusters } from '../../service/clusters.ts';
 import type { Caller, ServiceDeps } from '../../service/deps.ts';
 import { cancelOperation, getOperation, listOperations, watchOperation } from '../../service/operations.ts';
-import { checkMessage, clusterMessage, operationMessage } from './messages.ts';
+import { changeMessage, checkMessage, clusterMessage, operationMessage, reshardInputOf } from './messages.ts';
 import { toGrpcError } from './status.ts';
 
 export const PROTO_FILE = fileURLToPath(new URL('../../../proto/slotsmith/v1/slotsmith.proto', import.meta.url));
@@ -56,6 +57,11 @@ export function buildGrpcServer({ deps, auth, log }: GrpcOptions): { server: grp
   server.addService(proto.slotsmith.v1.ClusterService.service, {
     createCluster: unary(async (req, caller) => operationMessage(await createCluster(deps, caller, req))),
     getCluster: unary(async (req, caller) => clusterMessage(await getCluster(deps, caller, req.name))),
+    reshard: unary(async (req, caller) => changeMessage(await reshard(deps, caller, req.cluster, reshardInputOf(req)))),
+    rebalance: unary(async (req, caller) => {
+      const { cluster, ...rest } = req;
+      return changeMessage(await rebalance(deps, caller, cluster, rest));
+    }),
     checkCluster: unary(async (req, caller) => checkMessage(await checkCluster(deps, caller, req.name))),
     listClusters: unary(async (req, caller) => {
       const page = await listClusters(deps, caller, req);

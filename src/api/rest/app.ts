@@ -5,6 +5,7 @@ import type { Authenticator } from '../../service/auth.ts';
 import { checkCluster } from '../../service/checkCluster.ts';
 import { createCluster, getCluster, listClusters } from '../../service/clusters.ts';
 import type { Caller, ServiceDeps } from '../../service/deps.ts';
+import { rebalance, reshard } from '../../service/moveSlots.ts';
 import { cancelOperation, getOperation, listOperationEvents, listOperations } from '../../service/operations.ts';
 import { problem, problemFromError } from './problem.ts';
 
@@ -56,6 +57,17 @@ export function buildRestApp({ deps, auth, log, isReady }: RestOptions): express
   v1.get('/clusters/:name', route(async (req, res, caller) => {
     res.json(await getCluster(deps, caller, req.params.name));
   }));
+  // A dry run answers 200 with the plan; otherwise 202 with the queued operation.
+  const sendChange = (res: Response, result: { dryRun?: boolean; id?: string }) => {
+    if ('dryRun' in result && result.dryRun) res.status(200).json(result);
+    else sendOperation(res, 202, result as { id: string });
+  };
+  v1.post('/clusters/:name/reshard', route(async (req, res, caller) => {
+    sendChange(res, await reshard(deps, caller, req.params.name, bodyOf(req)));
+  }));
+  v1.post('/clusters/:name/rebalance', route(async (req, res, caller) => {
+    sendChange(res, await rebalance(deps, caller, req.params.name, bodyOf(req)));
+  }));
   v1.get('/clusters/:name/check', route(async (req, res, caller) => {
     res.json(await checkCluster(deps, caller, req.params.name));
   }));
@@ -87,7 +99,7 @@ export function buildRestApp({ deps, auth, log, isReady }: RestOptions): express
   return app;
 }
 
-const KNOWN_PATHS = [/^\/v1\/clusters\/?$/, /^\/v1\/clusters\/[^/]+(\/check)?\/?$/, /^\/v1\/operations\/?$/, /^\/v1\/operations\/[^/]+(\/events|\/cancel)?\/?$/];
+const KNOWN_PATHS = [/^\/v1\/clusters\/?$/, /^\/v1\/clusters\/[^/]+(\/check|\/reshard|\/rebalance)?\/?$/, /^\/v1\/operations\/?$/, /^\/v1\/operations\/[^/]+(\/events|\/cancel)?\/?$/];
 
 function bodyOf(req: Request): unknown {
   if (!req.is('application/json') && !req.is('application/*+json')) {

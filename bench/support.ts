@@ -1,0 +1,97 @@
+/** Shared pieces of the benchmarks: the service in-process, fresh nodes, readiness, data loading. */
+import { spawn } from 'node:child_process';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import { readConfig } from '../src/config.ts';
+import { silentLogger } from '../src/logger.ts';
+import { NodeConnections } from '../src/redis/nodeConnections.ts';
+import { checkReadiness } from '../src/redis/readiness.ts';
+import { startService, type RunningService } from '../src/startService.ts';
+import { openDatabase } from '../src/store/database.ts';
+import { startRedisNodes, type RedisNodeSet } from '../test/helpers/redisNodes.ts';
+
+export { countKeys, loadKeys } from '../test/helpers/keys.ts';
+
+export const TOKEN = 'bench-token';
+const HEADERS = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+/** Nodes are started this long before they are used, as long-running nodes would be. */
+const NODE_WARMUP_MS = 3000;
+
+export interface BenchService {
+  readonly baseUrl: string;
+  stop(): Promise<void>;
+}
+
+/** slotsmith with REST and the worker on an in-memory database. */
+export async function startBenchService(): Promise<BenchService> {
+  const db = await openDatabase({});
+  const service: RunningService = await startService({
+    config: readConfig({ SLOTSMITH_ADMIN_TOKEN: TOKEN, PORT: '0', GRPC_PORT: '0', HOST: '127.0.0.1', SLOTSMITH_ROLES: 'rest,worker' }, []),
+    log: silentLogger,
+    announceToken: () => undefined,
+    db,
+  });
+  return {
+    baseUrl: `http://127.0.0.1:${service.restPort}`,
+    async stop() {
+      await service.stop();
+      await db.close();
+    },
+  };
+}
+
+export async function freshNodes(count: number): Promise<RedisNodeSet> {
+  const nodes = await startRedisNodes(count);
+  await delay(NODE_WARMUP_MS);
+  return nodes;
+}
+
+/** Waits until design.md's readiness holds on every node: the same check for both tools. */
+export async function untilReady(addresses: readonly string[], timeoutMs = 120_000): Promise<void> {
+  const connections = new NodeConnections();
+  try {
+    const clients = new Map<string, Redis>();
+    for (const a of addresses) clients.set(a, await connections.get(a));
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const r = await checkReadiness(clients);
+      if (r.ready) return;
+      if (Date.now() > deadline) throw new Error(`not ready: ${JSON.stringify(r.problems.slice(0, 5))}`);
+      await delay(10);
+    }
+  } finally {
+    await connections.closeAll();
+  }
+}
+
+/** POSTs to the API and follows the operation until it ends; resolves with the operation. */
+export async function runOperation(service: BenchService, path: string, body: unknown): Promise<{ id: string; status: string; progress: Record<string, unknown> }> {
+  const res = await fetch(`${service.baseUrl}${path}`, { method: 'POST', headers: HEADERS, body: JSON.stringify(body) });
+  if (res.status !== 202) throw new Error(`${path} answered ${res.status}: ${await res.text()}`);
+  const op = (await res.json()) as { id: string };
+  for (;;) {
+    const current = (await (await fetch(`${service.baseUrl}/v1/operations/${op.id}`, { headers: HEADERS })).json()) as { id: string; status: string; error: unknown; progress: Record<string, unknown> };
+    if (current.status === 'succeeded') return current;
+    if (current.status === 'failed' || current.status === 'cancelled') throw new Error(`${path} ${current.status}: ${JSON.stringify(current.error)}`);
+    await delay(10);
+  }
+}
+
+export async function getCluster(service: BenchService, name: string): Promise<{ observed: { nodes: { id: string; address: string; role: string; slots: [number, number][] }[] } }> {
+  const res = await fetch(`${service.baseUrl}/v1/clusters/${name}`, { headers: HEADERS });
+  return (await res.json()) as never;
+}
+
+/** Runs a command to completion; rejects with its stderr when it fails. */
+export function runCommand(command: string, args: readonly string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} exited ${code}: ${stderr}`))));
+  });
+}
+
+export function printResult(label: string, slotsmith: number, redisCli: number, tool: string): void {
+  console.log(`${label}: slotsmith ${slotsmith.toFixed(2)} s, ${tool} ${redisCli.toFixed(2)} s, ratio ${(slotsmith / redisCli).toFixed(3)}`);
+}

@@ -1,0 +1,79 @@
+import type { OperationKind, OperationStatus, Step, StepKind } from './operation.ts';
+import type { SlotRange } from './slotRange.ts';
+
+/** A past operation as the fix planner needs it: what it meant to move, newest first. */
+export interface MoveHistory {
+  readonly operationId: string;
+  readonly kind: OperationKind;
+  readonly status: OperationStatus;
+  readonly moves: readonly { readonly from: { id: string; address: string }; readonly to: { id: string; address: string }; readonly slots: readonly SlotRange[] }[];
+}
+
+/** How one open slot will be closed, and why. */
+export interface SlotResolution {
+  readonly slot: number;
+  /** The master that serves the slot at the end. */
+  readonly ownerId: string;
+  readonly ownerAddress: string;
+  readonly action: 'finish' | 'roll_back';
+  readonly reason: string;
+}
+
+/**
+ * Decides, from the operation history rather than from guesses, where each open slot goes: the
+ * newest operation that planned to move the slot says where it was going, so the move is finished
+ * toward that target. A slot that no operation of ours meant to move (opened by hand or by another
+ * tool) is rolled back to the master that serves it now.
+ *
+ * @example
+ *   resolveOpenSlots([100], history, currentOwner)
+ *   // [{ slot: 100, ownerId: 'b..', action: 'finish', reason: 'reshard 3f2a... (failed) was moving it from ... to ...' }]
+ */
+export function resolveOpenSlots(
+  openSlots: readonly number[],
+  history: readonly MoveHistory[],
+  currentOwner: (slot: number) => { id: string; address: string } | null,
+): { resolutions: SlotResolution[]; unresolved: { slot: number; reason: string }[] } {
+  const resolutions: SlotResolution[] = [];
+  const unresolved: { slot: number; reason: string }[] = [];
+  for (const slot of openSlots) {
+    const planned = findPlannedMove(slot, history);
+    if (planned) {
+      resolutions.push({
+        slot,
+        ownerId: planned.move.to.id,
+        ownerAddress: planned.move.to.address,
+        action: 'finish',
+        reason: `${planned.op.kind} ${planned.op.operationId} (${planned.op.status}) was moving it from ${planned.move.from.address} to ${planned.move.to.address}`,
+      });
+      continue;
+    }
+    const owner = currentOwner(slot);
+    if (!owner) {
+      unresolved.push({ slot, reason: 'no operation of slotsmith moved it and no master serves it' });
+      continue;
+    }
+    resolutions.push({ slot, ownerId: owner.id, ownerAddress: owner.address, action: 'roll_back', reason: `no slotsmith operation moved it: it stays with ${owner.address}, which serves it now` });
+  }
+  return { resolutions, unresolved };
+}
+
+function findPlannedMove(slot: number, history: readonly MoveHistory[]) {
+  for (const op of history) {
+    for (const move of op.moves) {
+      if (move.slots.some(([s, e]) => s <= slot && slot <= e)) return { op, move };
+    }
+  }
+  return null;
+}
+
+/** The steps of a fix: close every open slot as resolved, then wait until every node agrees. */
+export function planFixSteps(resolutions: readonly SlotResolution[], masters: readonly { id: string; address: string }[], convergeTimeoutSeconds: number): Step[] {
+  const specs: [StepKind, string, Record<string, unknown>][] = [
+    ['close_open_slots', `Close ${resolutions.length} open ${resolutions.length === 1 ? 'slot' : 'slots'}`, { resolutions, masters }],
+    ['wait_converged', 'Wait until every node agrees on the slot owners', { timeoutSeconds: convergeTimeoutSeconds }],
+  ];
+  return specs.map(([kind, title, params], i) => ({
+    id: `${i + 1}-${kind}`, kind, title, params, status: 'pending', startedAt: null, finishedAt: null, detail: null, outputs: null,
+  }));
+}

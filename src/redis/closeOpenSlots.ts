@@ -1,0 +1,132 @@
+import type { Redis } from 'ioredis';
+import { DomainError } from '../domain/errors.ts';
+import type { ObservedNode } from '../domain/observedTopology.ts';
+import { countKeysInSlots } from './countKeysInSlots.ts';
+import type { MigrateTarget } from './migrateCommand.ts';
+import { migrateSlotKeys, type MigrateKeysOptions } from './migrateSlotKeys.ts';
+import type { MoveNode } from './moveSlots.ts';
+import { parseAddress } from './nodeAddress.ts';
+import type { NodeConnections } from './nodeConnections.ts';
+import { readClusterView } from './readClusterView.ts';
+import { resolveHost } from './resolveHost.ts';
+import { setSlotImporting, setSlotMigrating, setSlotNode, setSlotStable, slotStatesOf, type SlotStates } from './setSlot.ts';
+
+/** The slots that any of `nodes` reports as migrating or importing (on its own line), sorted. */
+export function findOpenSlots(nodes: readonly ObservedNode[]): number[] {
+  const open = new Set<number>();
+  for (const node of nodes) for (const o of [...node.migrating, ...node.importing]) open.add(o.slot);
+  return [...open].sort((a, b) => a - b);
+}
+
+/** Where the slot should end up, every master of the cluster, and how to move keys. */
+export interface CloseOpenSlotOptions extends Omit<MigrateKeysOptions, 'sourceImporting' | 'signal'> {
+  /** The master that must serve the slot at the end (from the operation history, not guessed). */
+  readonly intendedOwnerId: string;
+  /** Every master of the cluster (id and address); all of them are asked and corrected. */
+  readonly masters: readonly MoveNode[];
+}
+
+/**
+ * What was done: `none` (nothing open, every master agrees), `finished` (the slot went to the
+ * intended owner that some node was moving it to, or only views lagged), `rolled_back` (the
+ * intended owner was moving it away; its keys came back).
+ */
+export interface CloseOpenSlotResult {
+  readonly action: 'none' | 'finished' | 'rolled_back';
+  readonly keysMoved: number;
+}
+
+interface MasterState {
+  readonly node: MoveNode;
+  readonly client: Redis;
+  readonly state: SlotStates;
+  readonly keys: number;
+}
+
+/**
+ * Closes `slot` so that `intendedOwnerId` serves it with all its keys, nothing is open on any
+ * master, and every master agrees; keys only ever move with MIGRATE, so none is lost.
+ *
+ * - Finish (the intended owner does not serve it yet, e.g. it was importing): importing/migrating
+ *   are (re)opened between the current owner and the intended owner, the remaining keys migrate,
+ *   keys that a third importing node took in migrate too, then `SETSLOT NODE` goes to the intended
+ *   owner first, then the old owner, then the others.
+ * - Roll back (the intended owner still serves it, e.g. it was migrating it away): keys the
+ *   importing node took in migrate back (with ASKING, as that node does not serve the slot), the
+ *   owner's migration is closed with `SETSLOT STABLE`, keys that arrived through an ASK redirect
+ *   in between migrate back too, then the importing nodes get `STABLE` and every master `NODE`.
+ *   Between the owner's STABLE and that last pass, a client may briefly miss a key created on the
+ *   importing node through an ASK redirect moments before.
+ *
+ * Shapes that no interrupted move produces (two nodes claiming the slot besides the intended
+ * owner, keys on a node that neither serves nor imports the slot) throw `open_slot_unresolvable`
+ * with what was found, without changing anything.
+ */
+export async function closeOpenSlot(connections: NodeConnections, slot: number, opts: CloseOpenSlotOptions): Promise<CloseOpenSlotResult> {
+  const masters = await Promise.all(opts.masters.map((node) => readMaster(connections, node, slot)));
+  const owner = masters.find((m) => m.node.id === opts.intendedOwnerId);
+  if (!owner) throw new DomainError('invalid', 'unknown_node', `intended owner ${opts.intendedOwnerId} is not one of the masters`);
+  const others = masters.filter((m) => m !== owner);
+  const isOpen = (m: MasterState): boolean => m.state.migrating.has(slot) || m.state.importing.has(slot);
+  const claims = (m: MasterState): boolean => m.state.owners[slot] === m.state.myId;
+  if (!masters.some(isOpen) && others.every((m) => m.keys === 0) && masters.every((m) => m.state.owners[slot] === owner.node.id)) {
+    return { action: 'none', keysMoved: 0 };
+  }
+
+  const unresolvable = (why: string): DomainError =>
+    new DomainError('precondition', 'open_slot_unresolvable', `slot ${slot} cannot be closed toward ${owner.node.address}: ${why}`);
+  const orphans = others.filter((m) => m.keys > 0 && !claims(m) && !m.state.importing.has(slot));
+  if (orphans.length > 0) {
+    throw unresolvable(`${orphans.map((m) => `${m.node.address} holds ${m.keys} key(s)`).join(', ')} without serving or importing the slot`);
+  }
+  const { host, port } = parseAddress(owner.node.address);
+  const target: MigrateTarget = { ip: await resolveHost(host), port, client: owner.client };
+  const migrateOpts: MigrateKeysOptions = { ...opts };
+  let keysMoved = 0;
+  const drain = async (from: MasterState): Promise<void> => {
+    const sourceImporting = !claims(from);
+    keysMoved += (await migrateSlotKeys(from.client, target, slot, { ...migrateOpts, sourceImporting })).keysMoved;
+  };
+
+  let action: CloseOpenSlotResult['action'] = 'finished';
+  let formerOwners: MasterState[] = [];
+  if (!claims(owner)) {
+    const claimers = others.filter(claims);
+    if (claimers.length > 1) throw unresolvable(`${claimers.map((m) => m.node.address).join(' and ')} both serve it`);
+    if (claimers.length === 0 && others.some((m) => m.keys > 0)) throw unresolvable('no master serves it, yet some hold its keys');
+    formerOwners = claimers;
+    for (const from of claimers) {
+      await setSlotImporting(owner.client, [slot], from.node.id);
+      await setSlotMigrating(from.client, [slot], owner.node.id);
+    }
+    for (const from of [...claimers, ...others.filter((m) => !claims(m) && m.keys > 0)]) await drain(from);
+  } else {
+    if (owner.state.migrating.has(slot)) action = 'rolled_back';
+    const holders = others.filter((m) => m.keys > 0 || m.state.importing.has(slot));
+    for (const from of holders) await drain(from);
+    await setSlotStable(owner.client, [slot]);
+    for (const from of holders) await drain(from); // keys that arrived through ASK before the STABLE
+  }
+
+  // The intended owner first, then the former owner, then the rest (live resharding order). NODE
+  // closes a migration on a node without keys of the slot, but never an import on a node that does
+  // not become the owner: those get STABLE first (they do not serve the slot, so nothing can write
+  // to them in between).
+  await setSlotNode(owner.client, [slot], owner.node.id);
+  const rest = [...formerOwners, ...others.filter((m) => !formerOwners.includes(m))];
+  for (const m of rest) {
+    if (!claims(m)) await setSlotStable(m.client, [slot]);
+    await setSlotNode(m.client, [slot], owner.node.id);
+  }
+  return { action, keysMoved };
+}
+
+async function readMaster(connections: NodeConnections, node: MoveNode, slot: number): Promise<MasterState> {
+  const client = await connections.get(node.address);
+  const [view, keys] = await Promise.all([readClusterView(client), countKeysInSlots(client, [slot])]);
+  const state = slotStatesOf(view);
+  if (state.myId !== node.id) {
+    throw new DomainError('precondition', 'node_id_mismatch', `${node.address} is node ${state.myId}, not ${node.id}`);
+  }
+  return { node, client, state, keys };
+}

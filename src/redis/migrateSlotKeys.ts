@@ -1,0 +1,189 @@
+import type { Redis } from 'ioredis';
+import { DomainError } from '../domain/errors.ts';
+import { migrateBusyKeys } from './migrateBusyKeys.ts';
+import { classifyMigrateReply, describeKey, migrateArgs, type MigrateTarget } from './migrateCommand.ts';
+import type { NodeAuth } from './nodeAuth.ts';
+import { addressOf } from './nodeAddress.ts';
+import { chunkByBudget, planMigrateBatches, type KeyBatch } from './planMigrateBatches.ts';
+import { settlePipeline } from './runPipeline.ts';
+
+/**
+ * Defaults of {@link MigrateKeysOptions}. 1000 keys and 8 MiB per MIGRATE keep one call well under
+ * the 5 s timeout on any sane link (8 MiB is ~70 ms at 1 Gbit/s); Redis 7 applies the timeout to
+ * writing the whole batch and to each reply, so the byte bound is what keeps big values safe.
+ */
+export const MIGRATE_DEFAULTS = { batchKeys: 1000, batchBytes: 8 * 1024 * 1024, timeoutMs: 5_000 } as const;
+
+/** How keys are moved; every field is optional (see {@link MIGRATE_DEFAULTS}). */
+export interface MigrateKeysOptions {
+  /** Keys per `GETKEYSINSLOT` and at most per MIGRATE. */
+  readonly batchKeys?: number;
+  /** Bytes (by `MEMORY USAGE`) at most per MIGRATE and per pipeline of MIGRATEs; `Infinity` skips sizing. */
+  readonly batchBytes?: number;
+  /** MIGRATE's own timeout in ms. The source's connection needs a longer command timeout. */
+  readonly timeoutMs?: number;
+  /** Overwrite keys the target already has with different values (BUSYKEY) instead of failing. */
+  readonly replace?: boolean;
+  /** Credentials of the target, sent inside MIGRATE (`AUTH` / `AUTH2`). */
+  readonly auth?: NodeAuth;
+  /** Checked between rounds; aborting throws its reason and leaves the slot open. */
+  readonly signal?: AbortSignal;
+  /** Called after each pipeline of MIGRATEs with the keys it moved and the slot of its first batch. */
+  readonly onKeysMoved?: (keys: number, slot: number) => void;
+  /**
+   * The source does not serve these slots but is importing them (rolling a migration back from
+   * its target): its keyed reads (`MEMORY USAGE`, `DUMP`) then need `ASKING`.
+   */
+  readonly sourceImporting?: boolean;
+}
+
+/** After this many rounds in a row that moved nothing, give up instead of looping forever. */
+const MAX_IDLE_ROUNDS = 3;
+
+/**
+ * Moves every key of `slot` from `source` to `target` with `CLUSTER GETKEYSINSLOT` + `MIGRATE ...
+ * KEYS` until the slot is empty on the source. The slot must be open (source migrating, target
+ * importing) or the target must already serve it. See {@link migrateSlotsKeys}.
+ *
+ * @example await migrateSlotKeys(source, { ip: '10.0.0.6', port: 7000, client: target }, 42, { auth })
+ */
+export async function migrateSlotKeys(
+  source: Redis,
+  target: MigrateTarget,
+  slot: number,
+  opts: MigrateKeysOptions = {},
+): Promise<{ keysMoved: number }> {
+  return migrateSlotsKeys(source, target, [slot], opts);
+}
+
+/**
+ * Moves every key of all `slots` from `source` to `target`, several slots per round trip: one
+ * pipeline of `GETKEYSINSLOT` for all slots, one of `MEMORY USAGE` for the keys found, then
+ * pipelines of `MIGRATE` (one per batch of one slot, at most `batchBytes` per pipeline), and again
+ * until no slot has keys left. The pipelined MIGRATEs run one after another on the source, so
+ * this is still a single MIGRATE stream per source; it saves the client round trips.
+ *
+ * Batches hold at most `batchKeys` keys and `batchBytes` bytes; a key bigger than `batchBytes`
+ * goes alone. When a batch fails with IOERR (timeout), that slot's budget is halved and the keys
+ * go again; when a single key fails, this throws a DomainError (`precondition`, `key_too_big`)
+ * naming the key and its size (the same error covers a target that stopped answering: the Redis
+ * message is included). BUSYKEY is resolved by comparing values (see `migrateBusyKeys`). Any
+ * other MIGRATE error throws `migrate_failed` with the Redis message.
+ *
+ * Idempotent: an empty slot costs one `GETKEYSINSLOT`. Never moves keys with DUMP/RESTORE/DEL.
+ */
+export async function migrateSlotsKeys(
+  source: Redis,
+  target: MigrateTarget,
+  slots: readonly number[],
+  opts: MigrateKeysOptions = {},
+): Promise<{ keysMoved: number }> {
+  const batchKeys = opts.batchKeys ?? MIGRATE_DEFAULTS.batchKeys;
+  const batchBytes = opts.batchBytes ?? MIGRATE_DEFAULTS.batchBytes;
+  const settings = {
+    timeoutMs: opts.timeoutMs ?? MIGRATE_DEFAULTS.timeoutMs,
+    replace: opts.replace ?? false,
+    auth: opts.auth,
+    sourceImporting: opts.sourceImporting ?? false,
+  };
+  const budgets = new Map<number, { keys: number; bytes: number }>();
+  let pending = [...new Set(slots)];
+  let keysMoved = 0;
+  let idleRounds = 0;
+
+  while (pending.length > 0) {
+    opts.signal?.throwIfAborted();
+    const found = await keysInSlots(source, pending, batchKeys);
+    pending = pending.filter((s) => (found.get(s)?.length ?? 0) > 0);
+    if (pending.length === 0) break;
+    const all = pending.flatMap((s) => found.get(s) ?? []);
+    const sizes = Number.isFinite(batchBytes) ? await keySizes(source, all, settings.sourceImporting) : new Map<Buffer, number>();
+    const batches = pending.flatMap((slot) => {
+      const keys = found.get(slot) ?? [];
+      const budget = budgets.get(slot) ?? { keys: batchKeys, bytes: batchBytes };
+      return planMigrateBatches(slot, keys, keys.map((k) => sizes.get(k) ?? 0), budget.keys, budget.bytes);
+    });
+
+    let progressed = false;
+    for (const round of chunkByBudget(batches, (b) => b.bytes, batchBytes)) {
+      const pipeline = source.pipeline();
+      for (const batch of round) pipeline.call('MIGRATE', ...migrateArgs(target, batch.keys, settings));
+      const replies = await settlePipeline(pipeline);
+      let moved = 0;
+      for (const [i, batch] of round.entries()) {
+        const outcome = classifyMigrateReply(replies[i] ?? [new Error('missing reply'), null]);
+        if (outcome.kind === 'moved') {
+          if (outcome.anyExisted) moved += batch.keys.length;
+          continue;
+        }
+        if (outcome.kind === 'busy') {
+          const result = await migrateBusyKeys(source, target, batch.slot, batch.keys, settings);
+          moved += result.moved;
+          if (result.error) throw migrateError(source, target, batch, result.error.message, settings.timeoutMs);
+          continue;
+        }
+        if (outcome.kind === 'io' && batch.keys.length > 1) {
+          // Probably too much data for the timeout: retry this slot with half the budget.
+          budgets.set(batch.slot, { keys: Math.ceil(batch.keys.length / 2), bytes: Math.max(1, Math.floor(batch.bytes / 2)) });
+          progressed = true;
+          continue;
+        }
+        throw migrateError(source, target, batch, outcome.message, settings.timeoutMs);
+      }
+      if (moved > 0) {
+        keysMoved += moved;
+        progressed = true;
+        opts.onKeysMoved?.(moved, round[0]?.slot ?? -1);
+      }
+    }
+    idleRounds = progressed ? 0 : idleRounds + 1;
+    if (idleRounds >= MAX_IDLE_ROUNDS) {
+      throw new DomainError(
+        'internal',
+        'migrate_stuck',
+        `${addressOf(source)}: slot(s) ${pending.slice(0, 10).join(', ')} still hold keys after ${MAX_IDLE_ROUNDS} MIGRATE rounds that moved nothing`,
+      );
+    }
+  }
+  return { keysMoved };
+}
+
+/** Up to `count` key names of each slot (one pipeline of `CLUSTER GETKEYSINSLOT`). */
+async function keysInSlots(client: Redis, slots: readonly number[], count: number): Promise<Map<number, Buffer[]>> {
+  const pipeline = client.pipeline();
+  for (const slot of slots) pipeline.callBuffer('CLUSTER', 'GETKEYSINSLOT', slot, count);
+  const replies = await settlePipeline(pipeline);
+  return new Map(
+    slots.map((slot, i) => {
+      const [err, value] = replies[i] ?? [new Error('missing reply'), null];
+      if (err) throw new DomainError('unavailable', 'getkeysinslot_failed', `${addressOf(client)}: CLUSTER GETKEYSINSLOT ${slot} failed: ${err.message}`, [], { cause: err });
+      return [slot, value as Buffer[]];
+    }),
+  );
+}
+
+/** `MEMORY USAGE` of each key (one pipeline); a key gone meanwhile (nil or ASK) counts 0. */
+async function keySizes(client: Redis, keys: readonly Buffer[], asking: boolean): Promise<Map<Buffer, number>> {
+  const pipeline = client.pipeline();
+  for (const key of keys) {
+    if (asking) pipeline.call('ASKING');
+    pipeline.call('MEMORY', 'USAGE', key);
+  }
+  const replies = await settlePipeline(pipeline);
+  const step = asking ? 2 : 1;
+  return new Map(keys.map((key, i) => [key, Number(replies[i * step + step - 1]?.[1] ?? 0)]));
+}
+
+function migrateError(source: Redis, target: MigrateTarget, batch: KeyBatch, message: string, timeoutMs: number): DomainError {
+  const route = `from ${addressOf(source)} to ${target.ip}:${target.port}`;
+  const [key] = batch.keys;
+  if (/^IOERR\b/.test(message) && batch.keys.length === 1 && key) {
+    return new DomainError(
+      'precondition',
+      'key_too_big',
+      `key ${describeKey(key)} in slot ${batch.slot} (${batch.bytes} bytes) could not be migrated ${route} ` +
+        `within the MIGRATE timeout of ${timeoutMs} ms (${message}); raise the timeout, or check that the target is reachable`,
+    );
+  }
+  return new DomainError('unavailable', 'migrate_failed', `MIGRATE of ${batch.keys.length} key(s) of slot ${batch.slot} ${route} failed: ${message}`);
+}

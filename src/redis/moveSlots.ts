@@ -1,0 +1,214 @@
+import type { Redis } from 'ioredis';
+import { DomainError } from '../domain/errors.ts';
+import { MAX_SLOT } from '../domain/slotRange.ts';
+import { migrateSlotsKeys, type MigrateKeysOptions } from './migrateSlotKeys.ts';
+import type { MigrateTarget } from './migrateCommand.ts';
+import { parseAddress } from './nodeAddress.ts';
+import type { NodeConnections } from './nodeConnections.ts';
+import { readClusterView } from './readClusterView.ts';
+import { resolveHost } from './resolveHost.ts';
+import { setSlotImporting, setSlotMigrating, setSlotNode, slotStatesOf } from './setSlot.ts';
+
+/** A master taking part in a move: its node id and its `host:port`. */
+export interface MoveNode {
+  readonly id: string;
+  readonly address: string;
+}
+
+/** Slots to move from one master to another. */
+export interface SlotsMove {
+  readonly from: MoveNode;
+  readonly to: MoveNode;
+  readonly slots: readonly number[];
+}
+
+/** Progress so far; `slotsMoved` also counts slots found already with their target (a resumed run). */
+export interface MoveSlotsProgress {
+  readonly slotsMoved: number;
+  readonly keysMoved: number;
+  readonly currentSlot?: number;
+}
+
+/**
+ * Defaults of {@link MoveSlotsOptions}. 4 sources at once; 64 slots per window: one window is one
+ * pipeline per SETSLOT phase and one pipelined GETKEYSINSLOT/MIGRATE stream, and it is also what a
+ * cancel waits for (a few ms at ~20 keys per slot).
+ */
+export const MOVE_SLOTS_DEFAULTS = { concurrency: 4, slotWindow: 64 } as const;
+
+/** How to move; every field is optional. Key batching options are those of `migrateSlotsKeys`. */
+export interface MoveSlotsOptions extends Omit<MigrateKeysOptions, 'onKeysMoved' | 'sourceImporting' | 'signal'> {
+  /** Source nodes moving at the same time (each source runs its moves one after another). */
+  readonly concurrency?: number;
+  /** Slots opened, migrated and closed together (their SETSLOT calls share one pipeline per node). */
+  readonly slotWindow?: number;
+  /** Cancellation: every source finishes the window it is in (no slot is left open), then this throws its reason. */
+  readonly signal?: AbortSignal;
+  /** Called after every pipeline of MIGRATEs and after every window. */
+  readonly onProgress?: (progress: MoveSlotsProgress) => void;
+}
+
+/** What a run did: slots moved now, slots found already moved, keys moved. */
+export interface MoveSlotsResult {
+  readonly slotsMoved: number;
+  readonly slotsAlreadyDone: number;
+  readonly keysMoved: number;
+}
+
+/**
+ * Moves slots with their keys by the cluster specification's live resharding, window by window:
+ * `SETSLOT IMPORTING` on the target and then `SETSLOT MIGRATING` on the source (each one pipeline
+ * for the window), the keys of each slot with `migrateSlotsKeys`, then `SETSLOT NODE` on the
+ * target first, then the source, then every other master in `masters`. Moves with different
+ * sources run in parallel (at most `concurrency`); moves from one source run one after another,
+ * so a source never serves two MIGRATE streams.
+ *
+ * Resumable: a slot the target already serves is not moved again (only the other nodes' views are
+ * corrected); a slot left migrating/importing by an interrupted run is continued. A slot that
+ * neither the source nor the target serves throws `slot_not_on_source`, before anything changes
+ * in that window.
+ *
+ * Cancellation (`signal`) and failures stop at window boundaries: sources finish the window in
+ * flight (keys migrated, slots closed), so a cancelled run leaves no slot open; a failure inside a
+ * window (e.g. `busy_keys`, `key_too_big`) leaves that window's slots open for a rerun or
+ * `closeOpenSlot`. Throws the first failure, or the signal's reason when cancelled before the end.
+ */
+export async function moveSlots(
+  connections: NodeConnections,
+  moves: readonly SlotsMove[],
+  masters: readonly MoveNode[],
+  opts: MoveSlotsOptions = {},
+): Promise<MoveSlotsResult> {
+  validateMoves(moves);
+  const bySource = new Map<string, SlotsMove[]>();
+  for (const move of moves) bySource.set(move.from.id, [...(bySource.get(move.from.id) ?? []), move]);
+
+  const totals = { slotsMoved: 0, slotsAlreadyDone: 0, keysMoved: 0 };
+  const report = (currentSlot?: number): void =>
+    opts.onProgress?.({
+      slotsMoved: totals.slotsMoved + totals.slotsAlreadyDone,
+      keysMoved: totals.keysMoved,
+      ...(currentSlot === undefined ? {} : { currentSlot }),
+    });
+  const failed = new AbortController();
+  let cancelled = false;
+  const shouldStop = (): boolean => {
+    if (failed.signal.aborted) return true;
+    if (opts.signal?.aborted) cancelled = true;
+    return cancelled;
+  };
+
+  const slotWindow = Math.max(1, opts.slotWindow ?? MOVE_SLOTS_DEFAULTS.slotWindow);
+  const queue = [...bySource.values()];
+  const runSources = async (): Promise<void> => {
+    for (let group = queue.shift(); group; group = queue.shift()) {
+      for (const move of group) {
+        const ctx = await openMove(connections, move, masters);
+        const slots = [...move.slots].sort((a, b) => a - b);
+        for (let i = 0; i < slots.length; i += slotWindow) {
+          if (shouldStop()) return;
+          const window = slots.slice(i, i + slotWindow);
+          const moved = await moveWindow(ctx, window, opts, (keys, slot) => {
+            totals.keysMoved += keys;
+            report(slot);
+          });
+          totals.slotsMoved += moved;
+          totals.slotsAlreadyDone += window.length - moved;
+          report(window.at(-1));
+        }
+      }
+    }
+  };
+  const concurrency = Math.max(1, opts.concurrency ?? MOVE_SLOTS_DEFAULTS.concurrency);
+  const runners = Array.from({ length: Math.min(concurrency, queue.length) }, () =>
+    runSources().catch((err: unknown) => {
+      failed.abort(err);
+      throw err;
+    }),
+  );
+  // allSettled, not all: when one source fails, the others must finish their window before we return.
+  const settled = await Promise.allSettled(runners);
+  const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failure) throw failure.reason;
+  if (cancelled) throw opts.signal?.reason;
+  return totals;
+}
+
+interface MoveContext {
+  readonly move: SlotsMove;
+  readonly source: Redis;
+  readonly target: MigrateTarget;
+  readonly others: readonly MoveNode[];
+  readonly connections: NodeConnections;
+}
+
+async function openMove(connections: NodeConnections, move: SlotsMove, masters: readonly MoveNode[]): Promise<MoveContext> {
+  const { host, port } = parseAddress(move.to.address);
+  const [source, targetClient, ip] = await Promise.all([
+    connections.get(move.from.address),
+    connections.get(move.to.address),
+    resolveHost(host),
+  ]);
+  const others = masters.filter((m) => m.id !== move.from.id && m.id !== move.to.id);
+  return { move, source, target: { ip, port, client: targetClient }, others, connections };
+}
+
+/** Moves one window of slots; returns how many needed moving (the rest were already done). */
+async function moveWindow(
+  ctx: MoveContext,
+  window: readonly number[],
+  opts: MoveSlotsOptions,
+  onKeysMoved: (keys: number, slot: number) => void,
+): Promise<number> {
+  const { move, source, target } = ctx;
+  const [src, dst] = (await Promise.all([readClusterView(source), readClusterView(target.client)])).map(slotStatesOf) as [
+    ReturnType<typeof slotStatesOf>,
+    ReturnType<typeof slotStatesOf>,
+  ];
+  for (const [node, state] of [[move.from, src], [move.to, dst]] as const) {
+    if (state.myId !== node.id) {
+      throw new DomainError('precondition', 'node_id_mismatch', `${node.address} is node ${state.myId}, not ${node.id} as planned`);
+    }
+  }
+  const toOpen = window.filter((s) => dst.owners[s] !== move.to.id && src.owners[s] === move.from.id);
+  const stray = window.filter((s) => dst.owners[s] !== move.to.id && src.owners[s] !== move.from.id);
+  if (stray.length > 0) {
+    const first = stray[0] as number;
+    throw new DomainError(
+      'precondition',
+      'slot_not_on_source',
+      `slot(s) ${stray.slice(0, 10).join(', ')} are served neither by the source ${move.from.address} nor by the target ` +
+        `${move.to.address} (${move.from.address} says slot ${first} is served by ${src.owners[first] ?? 'nobody'})`,
+    );
+  }
+  // Slots the target already serves but the source still claims may still hold keys (a run that
+  // died between the two SETSLOT NODE calls, with writes in between): migrate those too.
+  const toMigrate = window.filter((s) => src.owners[s] === move.from.id);
+
+  const T = (globalThis as any).T ??= {};
+  let t = performance.now();
+  const lap = (k: string) => { const n = performance.now(); T[k] = (T[k] ?? 0) + n - t; t = n; };
+  await setSlotImporting(target.client, toOpen, move.from.id); lap('imp');
+  await setSlotMigrating(source, toOpen, move.to.id); lap('mig');
+  await migrateSlotsKeys(source, target, toMigrate, { ...opts, signal: undefined, onKeysMoved }); lap('keys');
+  await setSlotNode(target.client, window, move.to.id); lap('nodeT');
+  await setSlotNode(source, window, move.to.id); lap('nodeS');
+  await Promise.all(ctx.others.map(async (m) => setSlotNode(await ctx.connections.get(m.address), window, move.to.id))); lap('nodeO');
+  return toOpen.length;
+}
+
+function validateMoves(moves: readonly SlotsMove[]): void {
+  const seen = new Set<number>();
+  for (const [i, move] of moves.entries()) {
+    if (move.from.id === move.to.id) {
+      throw new DomainError('invalid', 'move_to_self', `move ${i}: source and target are the same node ${move.from.address}`);
+    }
+    for (const slot of move.slots) {
+      if (!Number.isInteger(slot) || slot < 0 || slot > MAX_SLOT) {
+        throw new DomainError('invalid', 'invalid_slot_range', `move ${i}: slot ${slot} is outside 0-${MAX_SLOT}`);
+      }
+      if (seen.has(slot)) throw new DomainError('invalid', 'slot_moved_twice', `slot ${slot} appears in more than one move`);
+      seen.add(slot);
+    }
+  }
+}

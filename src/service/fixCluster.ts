@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { DomainError } from '../domain/errors.ts';
+import { isTerminal } from '../domain/operation.ts';
+import { planFixSteps, resolveOpenSlots, type MoveHistory, type SlotResolution } from '../domain/planFix.ts';
+import type { PlannedMove } from '../domain/planSlotMoveSteps.ts';
+import { listOperations, insertOperation } from '../store/operations.ts';
+import { requireRole } from './authorize.ts';
+import { findCluster } from './clusters.ts';
+import type { Caller, ServiceDeps } from './deps.ts';
+import { parseInput } from './parseInput.ts';
+import { toOperationView, type OperationView } from './views.ts';
+
+/** How far back the fix looks for the operation that opened a slot. */
+const HISTORY_DEPTH = 100;
+const CONVERGE_TIMEOUT_SECONDS = 60;
+
+const fixInput = z.strictObject({ dryRun: z.boolean().optional() });
+
+export interface FixPlanView {
+  dryRun: true;
+  kind: 'fix';
+  cluster: string;
+  steps: { id: string; kind: string; title: string }[];
+  resolutions: SlotResolution[];
+}
+
+/**
+ * Closes open (migrating/importing) slots. Unlike `redis-cli --cluster fix`, it does not guess: the
+ * operation history says which move opened each slot and where it was going, so that move is
+ * finished; a slot no operation of ours opened is rolled back to the master serving it now.
+ * Refused while an operation of the cluster is still queued or running (its slots are open on purpose).
+ */
+export async function fixCluster(deps: ServiceDeps, caller: Caller, name: unknown, input: unknown): Promise<OperationView | FixPlanView> {
+  requireRole(caller, 'operator');
+  const req = parseInput(fixInput, input);
+  const cluster = await findCluster(deps, name);
+  const recent = await listOperations(deps.db, { clusterName: cluster.name, pageSize: HISTORY_DEPTH });
+  const busy = recent.items.find((op) => !isTerminal(op.status));
+  if (busy) {
+    throw new DomainError('precondition', 'operation_in_progress', `operation ${busy.id} (${busy.kind}) of cluster "${cluster.name}" is ${busy.status}; fix it after it ends, or cancel it`);
+  }
+  const observation = await deps.observe(cluster.spec.nodes, cluster.auth);
+  if (observation.unreachable.length > 0) {
+    throw new DomainError('precondition', 'nodes_unreachable', `cannot fix while nodes are unreachable: ${observation.unreachable.map((u) => `${u.address} (${u.reason})`).join(', ')}`);
+  }
+  const masters = observation.nodes.filter((n) => n.role === 'master');
+  const open = [...new Set(observation.nodes.flatMap((n) => [...n.migrating, ...n.importing].map((o) => o.slot)))].sort((a, b) => a - b);
+  const history: MoveHistory[] = recent.items.map((op) => ({
+    operationId: op.id,
+    kind: op.kind,
+    status: op.status,
+    moves: ((op.steps.find((s) => s.kind === 'move_slots')?.params.moves ?? []) as PlannedMove[]),
+  }));
+  const ownerOf = (slot: number) => {
+    const owner = masters.find((m) => m.slots.some(([s, e]) => s <= slot && slot <= e));
+    return owner ? { id: owner.id, address: owner.address } : null;
+  };
+  const { resolutions, unresolved } = resolveOpenSlots(open, history, ownerOf);
+  if (unresolved.length > 0) {
+    throw new DomainError('precondition', 'open_slot_unresolvable', `cannot decide where these slots belong: ${unresolved.map((u) => `${u.slot} (${u.reason})`).join(', ')}`);
+  }
+  const steps = planFixSteps(resolutions, masters.map((m) => ({ id: m.id, address: m.address })), CONVERGE_TIMEOUT_SECONDS);
+  if (req.dryRun) {
+    return { dryRun: true, kind: 'fix', cluster: cluster.name, steps: steps.map((s) => ({ id: s.id, kind: s.kind, title: s.title })), resolutions };
+  }
+  const op = await insertOperation(deps.db, {
+    clusterId: cluster.id,
+    clusterName: cluster.name,
+    kind: 'fix',
+    steps,
+    progress: { percent: 0, stepsDone: 0, stepsTotal: steps.length, currentStep: null, slotsMoved: 0, slotsTotal: resolutions.length, keysMoved: 0 },
+    requestedBy: caller.name,
+    event: { type: 'operation_queued', message: `fix ${cluster.name}: close ${resolutions.length} open slots` },
+  });
+  deps.wakeWorker();
+  return toOperationView(op);
+}

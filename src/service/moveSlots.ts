@@ -1,0 +1,164 @@
+import { z } from 'zod';
+import { DomainError, invalidInput, type FieldError } from '../domain/errors.ts';
+import type { OperationKind, Step } from '../domain/operation.ts';
+import { planRebalance } from '../domain/planRebalance.ts';
+import { planExplicitMoves, planMoveBySlotCount } from '../domain/planReshard.ts';
+import { planSlotMoveSteps, type PlannedMove } from '../domain/planSlotMoveSteps.ts';
+import { rangesToSlots } from '../domain/slotSet.ts';
+import { mastersOf, type MasterLoad, type SlotMove } from '../domain/slotMove.ts';
+import { escapePointer, resolveMasterRefs, validateThreshold, validateWeights } from '../domain/validateMoveRequests.ts';
+import { insertOperation } from '../store/operations.ts';
+import type { ClusterRecord } from '../store/records.ts';
+import { requireRole } from './authorize.ts';
+import { findCluster } from './clusters.ts';
+import type { Caller, Observation, ServiceDeps } from './deps.ts';
+import { parseInput } from './parseInput.ts';
+import { toOperationView, type OperationView } from './views.ts';
+
+/** How long a slot movement may wait for every node to agree on the new owners. */
+const CONVERGE_TIMEOUT_SECONDS = 60;
+/** redis-cli's default rebalance threshold, in percent. */
+const DEFAULT_THRESHOLD_PERCENT = 2;
+
+const nodeRef = z.string().min(1).max(300);
+const reshardInput = z.strictObject({
+  to: nodeRef.optional(),
+  from: z.array(nodeRef).min(1).max(1000).optional(),
+  slots: z.number().int('must be an integer').min(1, 'must be at least 1').max(16384, 'must be at most 16384').optional(),
+  moves: z.array(z.strictObject({
+    slots: z.array(z.tuple([z.number().int(), z.number().int()])).min(1, 'must list at least one range').max(16384),
+    to: nodeRef,
+  })).min(1, 'must list at least one move').max(1000).optional(),
+  replace: z.boolean().optional(),
+  dryRun: z.boolean().optional(),
+});
+
+const rebalanceInput = z.strictObject({
+  weights: z.record(z.string().max(300), z.number()).optional(),
+  threshold: z.number().optional(),
+  useEmptyMasters: z.boolean().optional(),
+  replace: z.boolean().optional(),
+  dryRun: z.boolean().optional(),
+});
+
+/** What a dry run answers: the exact plan, the moves with their current key counts, and nothing changed. */
+export interface PlanView {
+  dryRun: true;
+  kind: OperationKind;
+  cluster: string;
+  steps: { id: string; kind: string; title: string }[];
+  moves: (PlannedMove & { keys: number })[];
+  slotsTotal: number;
+  keysTotal: number;
+}
+
+/**
+ * Moves slots with their keys: `{to, from?, slots}` (from all other masters proportionally when
+ * `from` is omitted) or `{moves: [{slots: [[a, b]], to}]}`. Nodes are named by id or `host:port`.
+ */
+export async function reshard(deps: ServiceDeps, caller: Caller, name: unknown, input: unknown): Promise<OperationView | PlanView> {
+  requireRole(caller, 'operator');
+  const req = parseInput(reshardInput, input);
+  const byCount = req.to !== undefined || req.slots !== undefined || req.from !== undefined;
+  if (byCount === (req.moves !== undefined)) {
+    throw invalidInput([{ pointer: '', reason: 'give either "to" and "slots" (and optionally "from"), or "moves"' }]);
+  }
+  if (byCount && (req.to === undefined || req.slots === undefined)) {
+    throw invalidInput([
+      ...(req.to === undefined ? [{ pointer: '/to', reason: 'is required with "slots"' }] : []),
+      ...(req.slots === undefined ? [{ pointer: '/slots', reason: 'is required with "to"' }] : []),
+    ]);
+  }
+  const { cluster, observation, masters } = await observeForChange(deps, name);
+  let moves: SlotMove[];
+  if (req.moves) {
+    const refs = resolveOrThrow(req.moves.map((m, i) => ({ pointer: `/moves/${i}/to`, ref: m.to })), observation);
+    moves = planExplicitMoves(masters, req.moves.map((m, i) => ({ slots: m.slots, to: refs[i]! })));
+  } else {
+    const [to, ...from] = resolveOrThrow([
+      { pointer: '/to', ref: req.to! },
+      ...(req.from ?? []).map((ref, i) => ({ pointer: `/from/${i}`, ref })),
+    ], observation);
+    moves = planMoveBySlotCount(masters, { to: to!, ...(req.from ? { from } : {}), slots: req.slots! });
+  }
+  return submit(deps, caller, cluster, 'reshard', moves, masters, req.replace ?? false, req.dryRun ?? false);
+}
+
+/** Evens out slots by weight (default 1 each) as redis-cli does, moving keys with them. */
+export async function rebalance(deps: ServiceDeps, caller: Caller, name: unknown, input: unknown): Promise<OperationView | PlanView> {
+  requireRole(caller, 'operator');
+  const req = parseInput(rebalanceInput, input);
+  const threshold = req.threshold ?? DEFAULT_THRESHOLD_PERCENT;
+  const fieldErrors: FieldError[] = [...validateThreshold(threshold), ...(req.weights ? validateWeights(req.weights) : [])];
+  if (fieldErrors.length > 0) throw invalidInput(fieldErrors);
+  const { cluster, observation, masters } = await observeForChange(deps, name);
+  const weightEntries = Object.entries(req.weights ?? {});
+  const ids = resolveOrThrow(weightEntries.map(([ref]) => ({ pointer: `/weights/${escapePointer(ref)}`, ref })), observation);
+  const weightOf = new Map(ids.map((id, i) => [id, weightEntries[i]![1]]));
+  const moves = planRebalance(masters.map((m) => ({ ...m, weight: weightOf.get(m.id) ?? 1 })), {
+    thresholdPercent: threshold,
+    useEmptyMasters: req.useEmptyMasters ?? false,
+  });
+  return submit(deps, caller, cluster, 'rebalance', moves, masters, req.replace ?? false, req.dryRun ?? false);
+}
+
+/** Reads the cluster from its nodes and refuses to plan on a cluster that is not in a state to change. */
+async function observeForChange(deps: ServiceDeps, name: unknown): Promise<{ cluster: ClusterRecord; observation: Observation; masters: MasterLoad[] }> {
+  const cluster = await findCluster(deps, name);
+  if (cluster.phase !== 'ready') {
+    throw new DomainError('precondition', 'cluster_not_ready', `cluster "${cluster.name}" is ${cluster.phase}; only a ready cluster can be changed`);
+  }
+  const observation = await deps.observe(cluster.spec.nodes, cluster.auth);
+  if (observation.unreachable.length > 0) {
+    throw new DomainError('precondition', 'nodes_unreachable', `cannot plan while nodes are unreachable: ${observation.unreachable.map((u) => `${u.address} (${u.reason})`).join(', ')}`);
+  }
+  const open = observation.nodes.flatMap((n) => [...n.migrating, ...n.importing].map((o) => `${o.slot} on ${n.address}`));
+  if (open.length > 0) {
+    throw new DomainError('precondition', 'open_slots', `slots are open (${open.slice(0, 10).join(', ')}${open.length > 10 ? ', ...' : ''}); run POST /v1/clusters/${cluster.name}/fix first`);
+  }
+  const masters = mastersOf(observation.nodes).sort((a, b) => a.address.localeCompare(b.address));
+  return { cluster, observation, masters };
+}
+
+function resolveOrThrow(refs: { pointer: string; ref: string }[], observation: Observation): string[] {
+  const resolved = resolveMasterRefs(refs, observation.nodes);
+  if (!resolved.ok) throw invalidInput(resolved.errors, 'invalid_node');
+  return resolved.ids;
+}
+
+async function submit(
+  deps: ServiceDeps, caller: Caller, cluster: ClusterRecord, kind: OperationKind,
+  moves: readonly SlotMove[], masters: readonly MasterLoad[], replace: boolean, dryRun: boolean,
+): Promise<OperationView | PlanView> {
+  const steps = planSlotMoveSteps({ moves, masters, replace, convergeTimeoutSeconds: CONVERGE_TIMEOUT_SECONDS });
+  const planned = (steps[1]!.params.moves as PlannedMove[]);
+  const slotsTotal = planned.reduce((n, m) => n + m.slotCount, 0);
+  if (dryRun) return planView(deps, cluster, kind, steps, planned, slotsTotal);
+  const op = await insertOperation(deps.db, {
+    clusterId: cluster.id,
+    clusterName: cluster.name,
+    kind,
+    steps,
+    progress: { percent: 0, stepsDone: 0, stepsTotal: steps.length, currentStep: null, slotsMoved: 0, slotsTotal, keysMoved: 0 },
+    requestedBy: caller.name,
+    event: { type: 'operation_queued', message: `${kind} ${cluster.name}: move ${slotsTotal} slots in ${planned.length} moves` },
+  });
+  deps.wakeWorker();
+  return toOperationView(op);
+}
+
+async function planView(deps: ServiceDeps, cluster: ClusterRecord, kind: OperationKind, steps: Step[], planned: PlannedMove[], slotsTotal: number): Promise<PlanView> {
+  const withKeys = await Promise.all(planned.map(async (m) => ({
+    ...m,
+    keys: await deps.countKeys(m.from.address, cluster.auth, rangesToSlots(m.slots)),
+  })));
+  return {
+    dryRun: true,
+    kind,
+    cluster: cluster.name,
+    steps: steps.map((s) => ({ id: s.id, kind: s.kind, title: s.title })),
+    moves: withKeys,
+    slotsTotal,
+    keysTotal: withKeys.reduce((n, m) => n + m.keys, 0),
+  };
+}
