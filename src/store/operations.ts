@@ -67,6 +67,20 @@ export async function renewLease(db: Database, id: string, workerId: string, lea
   return rows.length > 0;
 }
 
+/**
+ * Gives up an operation `workerId` holds without finishing it (the worker is shutting down after
+ * stopping at a safe point): the lease ends now, so another worker resumes it at once instead of
+ * waiting for the lease to run out.
+ */
+export async function releaseLease(db: Database, id: string, workerId: string): Promise<boolean> {
+  const rows = await db.query<{ id: string }>(
+    `UPDATE operations SET lease_expires_at = now(), locked_by = NULL, updated_at = now()
+     WHERE id = $1 AND locked_by = $2 RETURNING id`,
+    [id, workerId],
+  );
+  return rows.length > 0;
+}
+
 /** Stores the steps and progress of an operation `workerId` holds; false when it lost it. */
 export async function saveProgress(
   db: Database,

@@ -34,14 +34,17 @@ const moveSlotsStep: StepExecutor = async (ctx) => {
   const replace = ctx.step.params.replace === true;
   const slotsTotal = planned.reduce((n, m) => n + m.slotCount, 0);
   const masters = ((ctx.steps.find((s) => s.kind === 'check_cluster')?.params.masters ?? []) as { id: string; address: string }[]);
-  ctx.reportProgress({ slotsMoved: 0, slotsTotal, keysMoved: 0 });
+  // A resumed run continues the count of the run before it (up to its last stored progress).
+  const keysBefore = ctx.keysMovedSoFar;
+  ctx.reportProgress({ slotsMoved: ctx.operation.progress.slotsMoved ?? 0, slotsTotal, keysMoved: keysBefore });
   const result = await moveSlots(ctx.connections, planned.map((m) => ({ from: m.from, to: m.to, slots: rangesToSlots(m.slots) })), masters, {
     concurrency: SOURCE_CONCURRENCY,
     replace,
     ...(ctx.cluster.auth ? { auth: ctx.cluster.auth } : {}),
     signal: ctx.signal,
-    onProgress: (p) => ctx.reportProgress({ slotsMoved: p.slotsMoved, slotsTotal, keysMoved: p.keysMoved }),
+    onProgress: (p) => ctx.reportProgress({ slotsMoved: p.slotsMoved, slotsTotal, keysMoved: keysBefore + p.keysMoved }),
   });
+  ctx.reportProgress({ slotsMoved: result.slotsMoved + result.slotsAlreadyDone, slotsTotal, keysMoved: keysBefore + result.keysMoved });
   return { detail: `${result.slotsMoved} slots and ${result.keysMoved} keys moved${result.slotsAlreadyDone > 0 ? `, ${result.slotsAlreadyDone} slots already in place` : ''}` };
 };
 

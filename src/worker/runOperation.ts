@@ -4,7 +4,7 @@ import { NodeConnections } from '../redis/nodeConnections.ts';
 import { getClusterByName, setClusterPhase, setRedisNodeIds } from '../store/clusters.ts';
 import type { Database } from '../store/database.ts';
 import { appendEvent } from '../store/events.ts';
-import { finishOperation, getOperation, renewLease, saveProgress } from '../store/operations.ts';
+import { finishOperation, getOperation, releaseLease, renewLease, saveProgress } from '../store/operations.ts';
 import type { ClusterPhase, OperationRecord } from '../store/records.ts';
 import type { StepExecutor, StepProgress } from './stepContext.ts';
 import { toProblem } from './stepFailure.ts';
@@ -155,6 +155,7 @@ export async function runOperation(deps: RunDeps, claimed: OperationRecord, oute
           },
           recordNodeIds: (ids) => setRedisNodeIds(db, cluster.id, ids),
           reportProgress,
+          keysMovedSoFar: moved?.keysMoved ?? 0,
         });
         await progressSaving;
         step.status = 'succeeded';
@@ -195,7 +196,13 @@ export async function runOperation(deps: RunDeps, claimed: OperationRecord, oute
     log.info(`operation ${status}`, { operation: claimed.id, cluster: claimed.clusterName, kind: claimed.kind });
   } catch (err) {
     if (err instanceof LeaseLost || leaseLost) {
-      log.warn('stopped an operation this worker no longer owns', { operation: claimed.id });
+      if (leaseLost) {
+        log.warn('stopped an operation this worker no longer owns', { operation: claimed.id });
+      } else {
+        // Shutting down: the step in flight stopped at a safe point; hand the operation over now.
+        await releaseLease(db, claimed.id, workerId).catch(() => false);
+        log.info('released an operation for another worker to resume', { operation: claimed.id });
+      }
       return;
     }
     // Unexpected (e.g. the database went away): leave the operation to be resumed when the lease expires.

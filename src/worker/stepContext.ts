@@ -23,6 +23,8 @@ export interface StepContext {
    * call often: the runner derives rate and ETA and stores it at most twice a second.
    */
   reportProgress(progress: StepProgress): void;
+  /** Keys this operation moved before this step started, in this run or a run it resumes. */
+  readonly keysMovedSoFar: number;
 }
 
 export interface StepProgress {
