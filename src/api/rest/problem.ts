@@ -1,5 +1,6 @@
 import type { ErrorKind } from '../../domain/errors.ts';
 import { DomainError } from '../../domain/errors.ts';
+import type { Problem } from '../../domain/operation.ts';
 
 const STATUS: Record<ErrorKind, number> = {
   invalid: 400,
@@ -18,14 +19,8 @@ const TITLE: Record<number, string> = {
   409: 'Conflict', 413: 'Content Too Large', 415: 'Unsupported Media Type', 500: 'Internal Server Error', 503: 'Service Unavailable',
 };
 
-export interface ProblemBody {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: string;
-  errors?: { pointer: string; reason: string }[];
-}
+/** A problem+json body: the same shape as an operation's stored error, without the node list. */
+export type ProblemBody = Omit<Problem, 'nodes'>;
 
 export function problem(status: number, code: string, detail: string, errors?: ProblemBody['errors']): ProblemBody {
   return {
