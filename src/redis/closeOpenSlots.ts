@@ -27,9 +27,10 @@ export interface CloseOpenSlotOptions extends Omit<MigrateKeysOptions, 'sourceIm
 }
 
 /**
- * What was done: `none` (nothing open, every master agrees), `finished` (the slot went to the
- * intended owner that some node was moving it to, or only views lagged), `rolled_back` (the
- * intended owner was moving it away; its keys came back).
+ * What was done: `none` (nothing open, every master agrees, no stray keys); `finished` (the slot
+ * went to the intended owner, or it already had it and only other nodes' states lagged);
+ * `rolled_back` (the intended owner still served the slot but was migrating it away, or other
+ * nodes held some of its keys: those came back).
  */
 export interface CloseOpenSlotResult {
   readonly action: 'none' | 'finished' | 'rolled_back';
@@ -51,12 +52,13 @@ interface MasterState {
  *   are (re)opened between the current owner and the intended owner, the remaining keys migrate,
  *   keys that a third importing node took in migrate too, then `SETSLOT NODE` goes to the intended
  *   owner first, then the old owner, then the others.
- * - Roll back (the intended owner still serves it, e.g. it was migrating it away): keys the
- *   importing node took in migrate back (with ASKING, as that node does not serve the slot), the
- *   owner's migration is closed with `SETSLOT STABLE`, keys that arrived through an ASK redirect
- *   in between migrate back too, then the importing nodes get `STABLE` and every master `NODE`.
- *   Between the owner's STABLE and that last pass, a client may briefly miss a key created on the
- *   importing node through an ASK redirect moments before.
+ * - Roll back (the intended owner still serves it, e.g. it was migrating it away): the owner's
+ *   migration is closed with `SETSLOT STABLE`, the keys the importing node took in migrate back
+ *   (that node still imports the slot, which lets it run MIGRATE), then the importing nodes get
+ *   `STABLE` and every master `NODE`. Until a key is back, a client asking the owner for it gets
+ *   nil, and a client writing it creates a new copy on the owner: moving the old copy back then
+ *   meets BUSYKEY, resolved as in `migrateSlotKeys` (equal: replaced; different: `busy_keys`
+ *   unless `replace`, and the slot stays open with both copies).
  *
  * Shapes that no interrupted move produces (two nodes claiming the slot besides the intended
  * owner, keys on a node that neither serves nor imports the slot) throw `open_slot_unresolvable`
@@ -101,11 +103,12 @@ export async function closeOpenSlot(connections: NodeConnections, slot: number, 
     }
     for (const from of [...claimers, ...others.filter((m) => !claims(m) && m.keys > 0)]) await drain(from);
   } else {
-    if (owner.state.migrating.has(slot)) action = 'rolled_back';
     const holders = others.filter((m) => m.keys > 0 || m.state.importing.has(slot));
-    for (const from of holders) await drain(from);
+    if (owner.state.migrating.has(slot) || holders.some((m) => m.keys > 0)) action = 'rolled_back';
+    // STABLE first: a migrating owner answers ASK for keys it lacks, RESTORE-ASKING included, so
+    // the keys could not come back; it also stops new keys from being redirected away meanwhile.
     await setSlotStable(owner.client, [slot]);
-    for (const from of holders) await drain(from); // keys that arrived through ASK before the STABLE
+    for (const from of holders) await drain(from);
   }
 
   // The intended owner first, then the former owner, then the rest (live resharding order). NODE

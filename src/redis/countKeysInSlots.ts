@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { DomainError } from '../domain/errors.ts';
 import { addressOf } from './nodeAddress.ts';
-import { settlePipeline } from './runPipeline.ts';
+import { settlePipeline } from './settlePipeline.ts';
 
 /**
  * How many keys the node behind `client` holds in `slots`, with one pipeline of

@@ -3,7 +3,7 @@ import { DomainError } from '../domain/errors.ts';
 import { describeKey, migrateArgs, type MigrateTarget } from './migrateCommand.ts';
 import type { NodeAuth } from './nodeAuth.ts';
 import { addressOf } from './nodeAddress.ts';
-import { settlePipeline } from './runPipeline.ts';
+import { settlePipeline } from './settlePipeline.ts';
 
 /** How many conflicting keys a `busy_keys` error names. */
 const NAMED_CONFLICTS = 10;

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { NodeAuth } from './nodeAuth.ts';
-import type { PipelineReply } from './runPipeline.ts';
+import type { PipelineReply } from './settlePipeline.ts';
 
 /** Where MIGRATE sends keys: the target's IP and port as the source node reaches it, and a client to it. */
 export interface MigrateTarget {

@@ -3,9 +3,10 @@ import { DomainError } from '../domain/errors.ts';
 import { migrateBusyKeys } from './migrateBusyKeys.ts';
 import { classifyMigrateReply, describeKey, migrateArgs, type MigrateTarget } from './migrateCommand.ts';
 import type { NodeAuth } from './nodeAuth.ts';
+import { listSlotKeys, queueListSlotKeys } from './listSlotKeys.ts';
 import { addressOf } from './nodeAddress.ts';
 import { chunkByBudget, planMigrateBatches, type KeyBatch } from './planMigrateBatches.ts';
-import { settlePipeline } from './runPipeline.ts';
+import { settlePipeline } from './settlePipeline.ts';
 
 /**
  * Defaults of {@link MigrateKeysOptions}. 1000 keys and 8 MiB per MIGRATE keep one call well under
@@ -16,7 +17,7 @@ export const MIGRATE_DEFAULTS = { batchKeys: 1000, batchBytes: 8 * 1024 * 1024, 
 
 /** How keys are moved; every field is optional (see {@link MIGRATE_DEFAULTS}). */
 export interface MigrateKeysOptions {
-  /** Keys per `GETKEYSINSLOT` and at most per MIGRATE. */
+  /** Keys listed per slot and pass (`GETKEYSINSLOT`), and at most per MIGRATE. */
   readonly batchKeys?: number;
   /** Bytes (by `MEMORY USAGE`) at most per MIGRATE and per pipeline of MIGRATEs; `Infinity` skips sizing. */
   readonly batchBytes?: number;
@@ -57,20 +58,21 @@ export async function migrateSlotKeys(
 }
 
 /**
- * Moves every key of all `slots` from `source` to `target`, several slots per round trip: one
- * pipeline of `GETKEYSINSLOT` for all slots, one of `MEMORY USAGE` for the keys found, then
- * pipelines of `MIGRATE` (one per batch of one slot, at most `batchBytes` per pipeline), and again
- * until no slot has keys left. The pipelined MIGRATEs run one after another on the source, so
- * this is still a single MIGRATE stream per source; it saves the client round trips.
+ * Moves every key of all `slots` from `source` to `target`, many slots per round trip. A pass is:
+ * list the keys of every pending slot with their `MEMORY USAGE` (one script call, see
+ * `listSlotKeys`), then pipelines of `MIGRATE` (one per batch of one slot, at most `batchBytes`
+ * per pipeline), the last of which also lists what is left; passes repeat until no slot has keys.
+ * The pipelined MIGRATEs run one after another on the source, so this is a single MIGRATE stream;
+ * what it saves is the client round trips between them.
  *
  * Batches hold at most `batchKeys` keys and `batchBytes` bytes; a key bigger than `batchBytes`
- * goes alone. When a batch fails with IOERR (timeout), that slot's budget is halved and the keys
- * go again; when a single key fails, this throws a DomainError (`precondition`, `key_too_big`)
- * naming the key and its size (the same error covers a target that stopped answering: the Redis
- * message is included). BUSYKEY is resolved by comparing values (see `migrateBusyKeys`). Any
- * other MIGRATE error throws `migrate_failed` with the Redis message.
+ * goes alone. When a batch fails with IOERR (timeout), that slot's budget is halved and its keys
+ * go again; when a single key fails so, this throws a DomainError (`precondition`, `key_too_big`)
+ * naming the key and its size (with the Redis message, since an unreachable target looks the
+ * same). BUSYKEY is resolved by comparing values (see `migrateBusyKeys`). Any other MIGRATE error
+ * throws `migrate_failed` with the Redis message. Keys that moved before an error stay moved.
  *
- * Idempotent: an empty slot costs one `GETKEYSINSLOT`. Never moves keys with DUMP/RESTORE/DEL.
+ * Idempotent: an empty slot costs one listing. Never moves keys with DUMP/RESTORE/DEL.
  */
 export async function migrateSlotsKeys(
   source: Redis,
@@ -87,27 +89,34 @@ export async function migrateSlotsKeys(
     sourceImporting: opts.sourceImporting ?? false,
   };
   const budgets = new Map<number, { keys: number; bytes: number }>();
+  const listOpts = { count: batchKeys, measure: Number.isFinite(batchBytes), asking: settings.sourceImporting };
   let pending = [...new Set(slots)];
   let keysMoved = 0;
   let idleRounds = 0;
 
-  while (pending.length > 0) {
-    opts.signal?.throwIfAborted();
-    const found = await keysInSlots(source, pending, batchKeys);
-    pending = pending.filter((s) => (found.get(s)?.length ?? 0) > 0);
+  let listed = await listSlotKeys(source, pending, listOpts);
+  for (;;) {
+    // A slot listed empty is done; one not listed yet (too many keys for one listing) stays.
+    pending = pending.filter((s) => (listed.get(s)?.keys.length ?? 1) > 0);
     if (pending.length === 0) break;
-    const all = pending.flatMap((s) => found.get(s) ?? []);
-    const sizes = Number.isFinite(batchBytes) ? await keySizes(source, all, settings.sourceImporting) : new Map<Buffer, number>();
+    opts.signal?.throwIfAborted();
     const batches = pending.flatMap((slot) => {
-      const keys = found.get(slot) ?? [];
+      const found = listed.get(slot);
       const budget = budgets.get(slot) ?? { keys: batchKeys, bytes: batchBytes };
-      return planMigrateBatches(slot, keys, keys.map((k) => sizes.get(k) ?? 0), budget.keys, budget.bytes);
+      return found ? planMigrateBatches(slot, found.keys, found.sizes, budget.keys, budget.bytes) : [];
     });
+    if (batches.length === 0) {
+      listed = await listSlotKeys(source, pending, listOpts);
+      continue;
+    }
 
     let progressed = false;
-    for (const round of chunkByBudget(batches, (b) => b.bytes, batchBytes)) {
+    const rounds = chunkByBudget(batches, (b) => b.bytes, batchBytes);
+    for (const [r, round] of rounds.entries()) {
       const pipeline = source.pipeline();
       for (const batch of round) pipeline.call('MIGRATE', ...migrateArgs(target, batch.keys, settings));
+      // The last round also lists what is left, saving a round trip per pass.
+      const next = r === rounds.length - 1 ? queueListSlotKeys(source, pipeline, pending, listOpts) : undefined;
       const replies = await settlePipeline(pipeline);
       let moved = 0;
       for (const [i, batch] of round.entries()) {
@@ -135,6 +144,7 @@ export async function migrateSlotsKeys(
         progressed = true;
         opts.onKeysMoved?.(moved, round[0]?.slot ?? -1);
       }
+      if (next) listed = await next.read(replies.slice(round.length));
     }
     idleRounds = progressed ? 0 : idleRounds + 1;
     if (idleRounds >= MAX_IDLE_ROUNDS) {
@@ -146,32 +156,6 @@ export async function migrateSlotsKeys(
     }
   }
   return { keysMoved };
-}
-
-/** Up to `count` key names of each slot (one pipeline of `CLUSTER GETKEYSINSLOT`). */
-async function keysInSlots(client: Redis, slots: readonly number[], count: number): Promise<Map<number, Buffer[]>> {
-  const pipeline = client.pipeline();
-  for (const slot of slots) pipeline.callBuffer('CLUSTER', 'GETKEYSINSLOT', slot, count);
-  const replies = await settlePipeline(pipeline);
-  return new Map(
-    slots.map((slot, i) => {
-      const [err, value] = replies[i] ?? [new Error('missing reply'), null];
-      if (err) throw new DomainError('unavailable', 'getkeysinslot_failed', `${addressOf(client)}: CLUSTER GETKEYSINSLOT ${slot} failed: ${err.message}`, [], { cause: err });
-      return [slot, value as Buffer[]];
-    }),
-  );
-}
-
-/** `MEMORY USAGE` of each key (one pipeline); a key gone meanwhile (nil or ASK) counts 0. */
-async function keySizes(client: Redis, keys: readonly Buffer[], asking: boolean): Promise<Map<Buffer, number>> {
-  const pipeline = client.pipeline();
-  for (const key of keys) {
-    if (asking) pipeline.call('ASKING');
-    pipeline.call('MEMORY', 'USAGE', key);
-  }
-  const replies = await settlePipeline(pipeline);
-  const step = asking ? 2 : 1;
-  return new Map(keys.map((key, i) => [key, Number(replies[i * step + step - 1]?.[1] ?? 0)]));
 }
 
 function migrateError(source: Redis, target: MigrateTarget, batch: KeyBatch, message: string, timeoutMs: number): DomainError {

@@ -3,7 +3,7 @@ import { DomainError } from '../domain/errors.ts';
 import { SLOT_COUNT } from '../domain/slotRange.ts';
 import { addressOf } from './nodeAddress.ts';
 import { readClusterView, type ClusterView } from './readClusterView.ts';
-import { settlePipeline } from './runPipeline.ts';
+import { settlePipeline } from './settlePipeline.ts';
 
 /** What one node says about each slot in its own `CLUSTER NODES`: owner, and its own open states. */
 export interface SlotStates {
@@ -39,13 +39,14 @@ export function slotStatesOf(view: ClusterView): SlotStates {
 /**
  * Marks `slots` as importing from `sourceId` on the target (`CLUSTER SETSLOT s IMPORTING src`,
  * all in one pipeline). Skips slots already importing from that source and slots the target
- * already serves (their move has finished).
+ * already serves (their move has finished). `known` is the target's state as the caller has just
+ * read it (saves the read; each setSlot function accepts one).
  *
  * @returns how many slots were changed.
  * @example await setSlotImporting(target, [100, 101], sourceId)
  */
-export async function setSlotImporting(target: Redis, slots: readonly number[], sourceId: string): Promise<number> {
-  const state = await readSlotStates(target);
+export async function setSlotImporting(target: Redis, slots: readonly number[], sourceId: string, known?: SlotStates): Promise<number> {
+  const state = known ?? (await readSlotStates(target));
   const pending = slots.filter((s) => state.owners[s] !== state.myId && state.importing.get(s) !== sourceId);
   return sendSetSlot(target, pending, (p, s) => p.call('CLUSTER', 'SETSLOT', s, 'IMPORTING', sourceId), `IMPORTING ${sourceId}`);
 }
@@ -58,8 +59,8 @@ export async function setSlotImporting(target: Redis, slots: readonly number[], 
  *
  * @returns how many slots were changed.
  */
-export async function setSlotMigrating(source: Redis, slots: readonly number[], targetId: string): Promise<number> {
-  const state = await readSlotStates(source);
+export async function setSlotMigrating(source: Redis, slots: readonly number[], targetId: string, known?: SlotStates): Promise<number> {
+  const state = known ?? (await readSlotStates(source));
   const pending = slots.filter((s) => state.owners[s] === state.myId && state.migrating.get(s) !== targetId);
   return sendSetSlot(source, pending, (p, s) => p.call('CLUSTER', 'SETSLOT', s, 'MIGRATING', targetId), `MIGRATING ${targetId}`);
 }

@@ -1,3 +1,4 @@
+import { DomainError } from '../domain/errors.ts';
 import type { Problem } from '../domain/operation.ts';
 
 /**
@@ -27,6 +28,10 @@ export function toProblem(error: unknown, stepTitle: string): Problem {
       code: error.code,
       ...(error.nodes.length > 0 ? { nodes: error.nodes.map((n) => ({ ...n })) } : {}),
     };
+  }
+  // Redis-side refusals (busy_keys, key_too_big, slot_not_on_source...) keep their stable code.
+  if (error instanceof DomainError) {
+    return { type: `urn:slotsmith:problem:${error.code}`, title: `Step failed: ${stepTitle}`, status: 422, detail: error.message, code: error.code };
   }
   const message = error instanceof Error ? error.message : String(error);
   return {
