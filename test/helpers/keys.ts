@@ -35,8 +35,8 @@ export async function loadKeys(masters: readonly { address: string; slots: reado
 }
 
 /** Total keys over the masters (DBSIZE), to check that nothing was lost. */
-export async function countKeys(masters: readonly string[]): Promise<number> {
-  const connections = new NodeConnections();
+export async function countKeys(masters: readonly string[], password?: string): Promise<number> {
+  const connections = new NodeConnections(password ? { password } : undefined);
   try {
     const sizes = await Promise.all(masters.map(async (a) => (await connections.get(a)).dbsize()));
     return sizes.reduce((n, s) => n + s, 0);
