@@ -3,32 +3,18 @@
  * using empty masters: slotsmith vs `redis-cli --cluster rebalance --cluster-use-empty-masters`,
  * each on its own identical fresh cluster, in one run, timed until every node agrees.
  */
-import { Redis } from 'ioredis';
-import { setTimeout as delay } from 'node:timers/promises';
 import { countKeys, freshNodes, getCluster, loadKeys, printResult, runCommand, runOperation, startBenchService, untilReady, type BenchService } from './support.ts';
 
 const KEYS = Number(process.env.BENCH_KEYS ?? 300_000);
 
-/** A 3-master cluster with the keys, and a 4th empty master that has joined it (not timed). */
+/** A 3-master cluster with the keys, and a 4th empty master added through the API (not timed). */
 async function prepared(service: BenchService, name: string) {
   const nodes = await freshNodes(4);
   const [first, second, third, fourth] = nodes.nodes;
   await runOperation(service, '/v1/clusters', { name, nodes: [first!, second!, third!].map((n) => n.address), replicasPerShard: 0 });
-  const masters = (await getCluster(service, name)).observed.nodes;
-  await loadKeys(masters, KEYS, 100);
-  const client = new Redis({ host: fourth!.host, port: fourth!.port });
-  await client.cluster('MEET', first!.host, first!.port);
-  client.disconnect();
-  const addresses = nodes.nodes.map((n) => n.address);
-  for (;;) {
-    try {
-      await untilReady(addresses, 1000);
-      break;
-    } catch {
-      await delay(50);
-    }
-  }
-  return { nodes, addresses, seed: first!.address };
+  await loadKeys((await getCluster(service, name)).observed.nodes, KEYS, 100);
+  await runOperation(service, `/v1/clusters/${name}/nodes`, { address: fourth!.address, role: 'master' });
+  return { nodes, addresses: nodes.nodes.map((n) => n.address), seed: first!.address };
 }
 
 const service = await startBenchService();

@@ -1,6 +1,6 @@
 import type { SlotRange } from './slotRange.ts';
 
-export type OperationKind = 'create_cluster' | 'reshard' | 'rebalance' | 'fix';
+export type OperationKind = 'create_cluster' | 'reshard' | 'rebalance' | 'fix' | 'add_node' | 'remove_node' | 'move_replica' | 'failover';
 
 export type OperationStatus = 'queued' | 'running' | 'cancelling' | 'succeeded' | 'failed' | 'cancelled';
 
@@ -25,7 +25,17 @@ export type StepKind =
   | 'check_cluster'
   | 'move_slots'
   | 'wait_converged'
-  | 'close_open_slots';
+  | 'close_open_slots'
+  | 'check_new_node'
+  | 'meet_new_node'
+  | 'wait_known'
+  | 'replicate_nodes'
+  | 'forget_node'
+  | 'failover'
+  | 'wait_topology'
+  | 'release_new_node'
+  | 'hold_replica_migration'
+  | 'restore_replica_migration';
 
 /** One shard of a planned cluster: a master, its replicas and its slots. Addresses are `host:port`. */
 export interface ShardPlan {

@@ -218,8 +218,23 @@ async function openWindow(ctx: MoveContext, window: readonly number[]): Promise<
 async function closeWindow(ctx: MoveContext, window: readonly number[]): Promise<void> {
   const ownerId = ctx.move.to.id;
   await setSlotNode(ctx.target.client, window, ownerId);
-  await setSlotNode(ctx.source, window, ownerId);
-  await Promise.all(ctx.others.map(async (m) => setSlotNode(await ctx.connections.get(m.address), window, ownerId)));
+  await setSlotNodeUnlessReplica(ctx.source, window, ownerId);
+  await Promise.all(ctx.others.map(async (m) => setSlotNodeUnlessReplica(await ctx.connections.get(m.address), window, ownerId)));
+}
+
+/**
+ * A master that gives away its last slot becomes a replica of the node that took it (Redis 7's
+ * `cluster-allow-replica-migration`, on by default), and a replica refuses SETSLOT ("Please use
+ * SETSLOT only with masters"). It follows its new master's slot map anyway, so, like redis-cli,
+ * that refusal is not an error.
+ */
+async function setSlotNodeUnlessReplica(client: Redis, window: readonly number[], ownerId: string): Promise<void> {
+  try {
+    await setSlotNode(client, window, ownerId);
+  } catch (err) {
+    if (err instanceof DomainError && /only with masters/i.test(err.message)) return;
+    throw err;
+  }
 }
 
 function validateMoves(moves: readonly SlotsMove[]): void {

@@ -1,13 +1,36 @@
+import type { StepKind } from '../domain/operation.ts';
 import type { Logger } from '../logger.ts';
 import type { Database } from '../store/database.ts';
 import type { ClusterPhase } from '../store/records.ts';
 import { claimNextOperation } from '../store/operations.ts';
+import { dropNodeFromDesired } from '../store/topologyChanges.ts';
 import { CLEANUP_STEPS, createClusterExecutors } from './createClusterSteps.ts';
+import { failoverExecutors } from './failoverSteps.ts';
 import { closeOpenSlots } from './fixSteps.ts';
 import { moveSlotsExecutors } from './moveSlotsSteps.ts';
+import { nodeExecutors } from './nodeSteps.ts';
+import { releaseNewNodeExecutor } from './releaseNewNode.ts';
+import { replicaMigrationExecutors } from './replicaMigrationSteps.ts';
 import { runOperation } from './runOperation.ts';
+import type { StepExecutor } from './stepContext.ts';
+import { waitTopologyExecutors } from './waitTopology.ts';
 
-const EXECUTORS = { ...createClusterExecutors, ...moveSlotsExecutors, close_open_slots: closeOpenSlots };
+/** Every step kind's executor; the one step that edits the desired topology gets the database. */
+function executorsFor(db: Database): Readonly<Partial<Record<StepKind, StepExecutor>>> {
+  return {
+    ...createClusterExecutors,
+    ...moveSlotsExecutors,
+    close_open_slots: closeOpenSlots,
+    ...nodeExecutors,
+    ...failoverExecutors,
+    ...waitTopologyExecutors,
+    ...replicaMigrationExecutors,
+    release_new_node: releaseNewNodeExecutor((clusterId, address) => dropNodeFromDesired(db, clusterId, address)),
+  };
+}
+
+/** Steps that run even after an earlier step failed or the operation was cancelled. */
+const ALL_CLEANUP_STEPS: readonly StepKind[] = [...CLEANUP_STEPS, 'restore_replica_migration', 'release_new_node'];
 
 /** A create decides the cluster's phase; later kinds of operation leave it as it is. */
 function phaseAfter(kind: string, status: 'succeeded' | 'failed' | 'cancelled'): ClusterPhase | null {
@@ -37,6 +60,7 @@ export interface RunningWorker {
  */
 export function startWorker(opts: WorkerOptions): RunningWorker {
   const { db, workerId, log } = opts;
+  const executors = executorsFor(db);
   const shutdown = new AbortController();
   const running = new Set<Promise<void>>();
   let wakeUp: (() => void) | null = null;
@@ -59,7 +83,7 @@ export function startWorker(opts: WorkerOptions): RunningWorker {
         }
         if (claimed) {
           log.info('claimed operation', { operation: claimed.id, cluster: claimed.clusterName, kind: claimed.kind, attempt: claimed.attempts });
-          const run = runOperation({ db, workerId, leaseSeconds: opts.leaseSeconds, log, executors: EXECUTORS, cleanupSteps: CLEANUP_STEPS, phaseAfter }, claimed, shutdown.signal)
+          const run = runOperation({ db, workerId, leaseSeconds: opts.leaseSeconds, log, executors, cleanupSteps: ALL_CLEANUP_STEPS, phaseAfter }, claimed, shutdown.signal)
             .catch((err: unknown) => log.error('operation crashed', { operation: claimed.id, error: String(err) }))
             .finally(() => {
               running.delete(run);

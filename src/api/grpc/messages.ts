@@ -1,5 +1,7 @@
 import type { ClusterCheck } from '../../domain/checkCluster.ts';
+import type { FixPlanView } from '../../service/fixCluster.ts';
 import type { PlanView } from '../../service/moveSlots.ts';
+import type { TopologyPlanView } from '../../service/submitTopologyChange.ts';
 import type { ClusterView, OperationView } from '../../service/views.ts';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -43,11 +45,12 @@ export function checkMessage(c: ClusterCheck & { cluster: string; checkedAt: str
   return withoutNulls({ ...c, uncoveredSlots: slotRanges(c.uncoveredSlots) });
 }
 
-/** ChangeResponse: the operation, or the plan of a dry run. */
-export function changeMessage(result: OperationView | PlanView): unknown {
+/** ChangeResponse: the operation, or the plan of a dry run (of a slot movement or a topology change). */
+export function changeMessage(result: OperationView | PlanView | TopologyPlanView | FixPlanView): unknown {
   if (!('dryRun' in result)) return { operation: operationMessage(result) };
   const { dryRun: _dryRun, ...plan } = result;
-  return { plan: withoutNulls({ ...plan, moves: plan.moves.map((m) => ({ ...m, slots: slotRanges(m.slots) })) }) };
+  const moves = 'moves' in plan ? plan.moves.map((m) => ({ ...m, slots: slotRanges(m.slots) })) : [];
+  return { plan: withoutNulls({ ...plan, moves }) };
 }
 
 /**

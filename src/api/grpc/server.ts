@@ -6,7 +6,11 @@ import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-
 import type { Logger } from '../../logger.ts';
 import type { Authenticator } from '../../service/auth.ts';
 import { checkCluster } from '../../service/checkCluster.ts';
+import { fixCluster } from '../../service/fixCluster.ts';
+import { failover } from '../../service/failover.ts';
 import { rebalance, reshard } from '../../service/moveSlots.ts';
+import { addNode, removeNode } from '../../service/nodes.ts';
+import { moveReplica } from '../../service/replicas.ts';
 import { createCluster, getCluster, listClusters } from '../../service/clusters.ts';
 import type { Caller, ServiceDeps } from '../../service/deps.ts';
 import { cancelOperation, getOperation, listOperations, watchOperation } from '../../service/operations.ts';
@@ -62,7 +66,12 @@ export function buildGrpcServer({ deps, auth, log }: GrpcOptions): { server: grp
       const { cluster, ...rest } = req;
       return changeMessage(await rebalance(deps, caller, cluster, rest));
     }),
+    fixCluster: unary(async (req, caller) => changeMessage(await fixCluster(deps, caller, req.cluster, { ...(req.dryRun ? { dryRun: true } : {}) }))),
     checkCluster: unary(async (req, caller) => checkMessage(await checkCluster(deps, caller, req.name))),
+    addNode: unary(async ({ cluster, ...rest }, caller) => changeMessage(await addNode(deps, caller, cluster, rest))),
+    removeNode: unary(async ({ cluster, node, ...rest }, caller) => changeMessage(await removeNode(deps, caller, cluster, node, rest))),
+    moveReplica: unary(async ({ cluster, ...rest }, caller) => changeMessage(await moveReplica(deps, caller, cluster, rest))),
+    failover: unary(async ({ cluster, ...rest }, caller) => changeMessage(await failover(deps, caller, cluster, rest))),
     listClusters: unary(async (req, caller) => {
       const page = await listClusters(deps, caller, req);
       return { clusters: page.clusters.map(clusterMessage), nextPageToken: page.nextPageToken ?? '' };

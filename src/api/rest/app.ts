@@ -5,7 +5,11 @@ import type { Authenticator } from '../../service/auth.ts';
 import { checkCluster } from '../../service/checkCluster.ts';
 import { createCluster, getCluster, listClusters } from '../../service/clusters.ts';
 import type { Caller, ServiceDeps } from '../../service/deps.ts';
+import { failover } from '../../service/failover.ts';
+import { fixCluster } from '../../service/fixCluster.ts';
 import { rebalance, reshard } from '../../service/moveSlots.ts';
+import { addNode, removeNode } from '../../service/nodes.ts';
+import { moveReplica } from '../../service/replicas.ts';
 import { cancelOperation, getOperation, listOperationEvents, listOperations } from '../../service/operations.ts';
 import { problem, problemFromError } from './problem.ts';
 
@@ -68,6 +72,22 @@ export function buildRestApp({ deps, auth, log, isReady }: RestOptions): express
   v1.post('/clusters/:name/rebalance', route(async (req, res, caller) => {
     sendChange(res, await rebalance(deps, caller, req.params.name, bodyOf(req)));
   }));
+  v1.post('/clusters/:name/nodes', route(async (req, res, caller) => {
+    sendChange(res, await addNode(deps, caller, req.params.name, bodyOf(req)));
+  }));
+  // The node is an id or a url-encoded host:port; a dry run is `?dryRun=true`.
+  v1.delete('/clusters/:name/nodes/:node', route(async (req, res, caller) => {
+    sendChange(res, await removeNode(deps, caller, req.params.name, req.params.node, req.query));
+  }));
+  v1.post('/clusters/:name/replicas', route(async (req, res, caller) => {
+    sendChange(res, await moveReplica(deps, caller, req.params.name, bodyOf(req)));
+  }));
+  v1.post('/clusters/:name/failover', route(async (req, res, caller) => {
+    sendChange(res, await failover(deps, caller, req.params.name, bodyOf(req)));
+  }));
+  v1.post('/clusters/:name/fix', route(async (req, res, caller) => {
+    sendChange(res, await fixCluster(deps, caller, req.params.name, bodyOf(req)));
+  }));
   v1.get('/clusters/:name/check', route(async (req, res, caller) => {
     res.json(await checkCluster(deps, caller, req.params.name));
   }));
@@ -99,7 +119,7 @@ export function buildRestApp({ deps, auth, log, isReady }: RestOptions): express
   return app;
 }
 
-const KNOWN_PATHS = [/^\/v1\/clusters\/?$/, /^\/v1\/clusters\/[^/]+(\/check|\/reshard|\/rebalance)?\/?$/, /^\/v1\/operations\/?$/, /^\/v1\/operations\/[^/]+(\/events|\/cancel)?\/?$/];
+const KNOWN_PATHS = [/^\/v1\/clusters\/?$/, /^\/v1\/clusters\/[^/]+(\/check|\/fix|\/reshard|\/rebalance|\/nodes|\/nodes\/[^/]+|\/replicas|\/failover)?\/?$/, /^\/v1\/operations\/?$/, /^\/v1\/operations\/[^/]+(\/events|\/cancel)?\/?$/];
 
 function bodyOf(req: Request): unknown {
   if (!req.is('application/json') && !req.is('application/*+json')) {

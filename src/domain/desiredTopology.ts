@@ -1,0 +1,100 @@
+import type { ShardPlan } from './operation.ts';
+
+/**
+ * The desired topology of a cluster as slotsmith stores it (the cluster's `spec`): its node
+ * addresses and its shards. Topology changes edit it at request time, as the desired state.
+ */
+export interface DesiredTopology {
+  readonly nodes: readonly string[];
+  readonly replicasPerShard: number;
+  readonly shards: readonly ShardPlan[];
+}
+
+/** One node of the desired topology as a node row stores it. */
+export interface DesiredNode {
+  readonly address: string;
+  readonly role: 'master' | 'replica';
+  readonly shardIndex: number;
+}
+
+/**
+ * The desired topology with a node added: a master gets a new shard without slots (a rebalance
+ * fills it), a replica joins the shard of `master` (an address of the desired topology).
+ *
+ * @example withNodeAdded(spec, { address: '10.0.0.7:7000', role: 'replica', master: '10.0.0.1:7000' })
+ */
+export function withNodeAdded(
+  spec: DesiredTopology,
+  node: { address: string; role: 'master' } | { address: string; role: 'replica'; master: string },
+): DesiredTopology {
+  const nodes = spec.nodes.includes(node.address) ? spec.nodes : [...spec.nodes, node.address];
+  const shards = withoutNode(spec.shards, node.address);
+  if (node.role === 'master' && shards.some((s) => s.master === node.address)) return { ...spec, nodes, shards };
+  return {
+    ...spec,
+    nodes,
+    shards: node.role === 'master'
+      ? [...shards, { index: nextIndex(shards), master: node.address, replicas: [], slots: [] }]
+      : withReplicaOf(shards, node.address, node.master),
+  };
+}
+
+/**
+ * The desired topology without `address`. A removed master's shard goes away; `reassigned` says
+ * which master (address) each of its replicas follows from now on.
+ */
+export function withNodeRemoved(
+  spec: DesiredTopology,
+  address: string,
+  reassigned: readonly { replica: string; master: string }[] = [],
+): DesiredTopology {
+  let shards: ShardPlan[] = withoutNode(spec.shards.filter((s) => s.master !== address), address);
+  for (const { replica, master } of reassigned) shards = withReplicaOf(withoutNode(shards, replica), replica, master);
+  return { ...spec, nodes: spec.nodes.filter((n) => n !== address), shards };
+}
+
+/** The desired topology with `replica` following `master` (both addresses). */
+export function withReplicaMoved(spec: DesiredTopology, replica: string, master: string): DesiredTopology {
+  return { ...spec, shards: withReplicaOf(withoutNode(spec.shards, replica), replica, master) };
+}
+
+/**
+ * The desired topology after `replica` took over from `master`: it becomes the shard's master,
+ * the old master and the other replicas its replicas; the shard keeps its index and slots.
+ */
+export function withFailover(spec: DesiredTopology, replica: string, master: string): DesiredTopology {
+  const shard = spec.shards.find((s) => s.master === master);
+  if (shard === undefined) return spec;
+  const others = withoutNode(spec.shards, replica);
+  return {
+    ...spec,
+    shards: others.map((s) => (s.index === shard.index
+      ? { ...s, master: replica, replicas: [master, ...s.replicas.filter((r) => r !== master)] }
+      : s)),
+  };
+}
+
+/** The node rows that describe a desired topology: each shard's master and replicas. */
+export function desiredNodesOf(spec: DesiredTopology): DesiredNode[] {
+  return spec.shards.flatMap((s) => [
+    { address: s.master, role: 'master' as const, shardIndex: s.index },
+    ...s.replicas.map((r) => ({ address: r, role: 'replica' as const, shardIndex: s.index })),
+  ]);
+}
+
+/** Shards with `address` taken out of every replica list (a master keeps its shard). */
+function withoutNode(shards: readonly ShardPlan[], address: string): ShardPlan[] {
+  return shards.map((s) => (s.replicas.includes(address) ? { ...s, replicas: s.replicas.filter((r) => r !== address) } : s));
+}
+
+/** Shards with `replica` added to the shard of `master`; a master with no shard of its own gets one. */
+function withReplicaOf(shards: readonly ShardPlan[], replica: string, master: string): ShardPlan[] {
+  if (!shards.some((s) => s.master === master)) {
+    return [...shards, { index: nextIndex(shards), master, replicas: [replica], slots: [] }];
+  }
+  return shards.map((s) => (s.master === master ? { ...s, replicas: [...s.replicas, replica] } : s));
+}
+
+function nextIndex(shards: readonly ShardPlan[]): number {
+  return shards.reduce((max, s) => Math.max(max, s.index), -1) + 1;
+}

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { withFailover } from '../domain/desiredTopology.ts';
+import { DomainError } from '../domain/errors.ts';
+import { planFailover } from '../domain/planFailover.ts';
+import { requireRole } from './authorize.ts';
+import { findCluster } from './clusters.ts';
+import type { Caller, ServiceDeps } from './deps.ts';
+import { TOPOLOGY_TIMEOUT_SECONDS } from './nodes.ts';
+import { observeMembers, refOf, replicasOf, requireMember, requireNodeRole, unreachableError } from './observeMembers.ts';
+import { parseInput } from './parseInput.ts';
+import { submitTopologyChange, type TopologyPlanView } from './submitTopologyChange.ts';
+import type { OperationView } from './views.ts';
+
+const failoverInput = z.strictObject({
+  replica: z.string().min(1).max(300),
+  mode: z.enum(['default', 'force', 'takeover']).optional(),
+  dryRun: z.boolean().optional(),
+});
+
+/**
+ * Promotes a replica: `{replica, mode?}` runs `CLUSTER FAILOVER [FORCE|TAKEOVER]` on it (default
+ * mode: coordinated with its master, no write is lost). The operation succeeds only once every
+ * node sees the replica as master and the old master and the other replicas as its replicas.
+ * `force` and `takeover` are for a master that is down: they accept unreachable nodes other than
+ * the replica, and then wait only for the roles on the nodes that answer. A master as `replica`
+ * is refused (`not_a_replica`).
+ */
+export async function failover(deps: ServiceDeps, caller: Caller, name: unknown, input: unknown): Promise<OperationView | TopologyPlanView> {
+  requireRole(caller, 'operator');
+  const req = parseInput(failoverInput, input);
+  const mode = req.mode ?? 'default';
+  const cluster = await findCluster(deps, name);
+  const cm = await observeMembers(deps, cluster, { tolerateUnreachable: mode !== 'default' });
+  const replica = requireMember(req.replica, '/replica', cm);
+  requireNodeRole(replica, 'replica', '/replica', cm.members);
+  if (!replica.reachable) throw unreachableError(cm.observation.unreachable.filter((u) => u.address === replica.address));
+  const master = cm.members.find((m) => m.id === replica.masterId);
+  if (!master) {
+    throw new DomainError('precondition', 'master_unknown', `${replica.address} replicates ${replica.masterId ?? 'nothing'}, which no node knows`);
+  }
+  const reachable = cm.members.filter((m) => m.reachable);
+  const ready = reachable.length === cm.members.length && cm.observation.unreachable.length === 0;
+  const command = mode === 'default' ? 'CLUSTER FAILOVER' : `CLUSTER FAILOVER ${mode.toUpperCase()}`;
+  return submitTopologyChange(deps, caller, {
+    cluster,
+    kind: 'failover',
+    summary: `${command} on ${replica.address}: it takes over from ${master.address}`,
+    steps: planFailover({
+      replica: refOf(replica),
+      master: refOf(master),
+      siblings: replicasOf(master, cm.members).filter((r) => r.id !== replica.id).map(refOf),
+      mode,
+      nodes: reachable.map((m) => m.address),
+      ready,
+      timeoutSeconds: TOPOLOGY_TIMEOUT_SECONDS,
+    }),
+    spec: withFailover(cluster.spec, replica.address, master.address),
+    refuseWhileBusy: false,
+    replicas: [{ replica: refOf(master), master: refOf(replica) }],
+  }, req.dryRun ?? false);
+}

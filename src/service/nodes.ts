@@ -1,0 +1,209 @@
+import { z } from 'zod';
+import { assignReplicaMasters, chooseReplicaMaster, type ReplicaMasterCandidate } from '../domain/chooseReplicaMaster.ts';
+import { withNodeAdded, withNodeRemoved } from '../domain/desiredTopology.ts';
+import { DomainError, invalidInput, type FieldError } from '../domain/errors.ts';
+import { parseNodeAddress } from '../domain/nodeAddress.ts';
+import { planAddNode } from '../domain/planAddNode.ts';
+import { planDrain } from '../domain/planDrain.ts';
+import { planRemoveNode } from '../domain/planRemoveNode.ts';
+import { toPlannedMoves } from '../domain/planSlotMoveSteps.ts';
+import type { MasterLoad } from '../domain/slotMove.ts';
+import type { ReplicaPair } from '../domain/topologySteps.ts';
+import { probeNode } from '../redis/probeNode.ts';
+import { resolveHost } from '../redis/resolveHost.ts';
+import { assertNoUnfinishedOperation, clusterOfNode } from '../store/topologyChanges.ts';
+import { requireRole } from './authorize.ts';
+import { findCluster } from './clusters.ts';
+import type { Caller, ServiceDeps } from './deps.ts';
+import {
+  observeMembers, refOf, replicasOf, requireMember, requireNodeRole, resolveMember, resolveMemberOrPending, unreachableError, type Member,
+} from './observeMembers.ts';
+import { parseInput } from './parseInput.ts';
+import { submitTopologyChange, type TopologyPlanView } from './submitTopologyChange.ts';
+import type { OperationView } from './views.ts';
+
+/** How long nodes may take to learn about an added node, or to agree that a removed one is gone. */
+export const TOPOLOGY_TIMEOUT_SECONDS = 60;
+/** How long a replica may take for its first full sync (the master's diskless sync delay is 5 s by default; big datasets take longer). */
+export const REPLICA_SYNC_TIMEOUT_SECONDS = 600;
+
+const nodeRef = z.string().min(1).max(300);
+const dryRunFlag = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+
+const addNodeInput = z.strictObject({
+  address: z.string().min(1).max(300),
+  role: z.enum(['master', 'replica']),
+  master: nodeRef.optional(),
+  dryRun: z.boolean().optional(),
+});
+
+/**
+ * Adds a node to a cluster: `{address, role: "master"|"replica", master?}`. A replica without
+ * `master` follows the master with the fewest replicas, on another host when there is one. The
+ * node must be reachable, in cluster mode, empty, alone and Redis >= 7 (checked now and again by
+ * the worker). An added master serves no slots: a rebalance with `useEmptyMasters` fills it.
+ *
+ * The node joins the desired topology (spec and node row) at request time, with the queued
+ * operation; if the operation ends without the node having joined, its cleanup step takes it out
+ * again. Refused while another operation of the cluster is pending (`cluster_busy`).
+ */
+export async function addNode(deps: ServiceDeps, caller: Caller, name: unknown, input: unknown): Promise<OperationView | TopologyPlanView> {
+  requireRole(caller, 'operator');
+  const req = parseInput(addNodeInput, input);
+  const parsed = parseNodeAddress(req.address);
+  const fields: FieldError[] = [];
+  if (!parsed.ok) fields.push({ pointer: '/address', reason: parsed.reason });
+  if (req.role === 'master' && req.master !== undefined) fields.push({ pointer: '/master', reason: 'only a replica follows a master; leave it out for role "master"' });
+  if (fields.length > 0 || !parsed.ok) throw invalidInput(fields);
+  const address = parsed.address;
+
+  const cluster = await findCluster(deps, name);
+  await assertNoUnfinishedOperation(deps.db, cluster);
+  const owner = await clusterOfNode(deps.db, address);
+  if (owner === cluster.name) throw nodeExists(address, cluster.name);
+  if (owner !== null) throw new DomainError('conflict', 'node_in_use', `${address} already belongs to cluster "${owner}"`);
+  const cm = await observeMembers(deps, cluster);
+  if (resolveMember(address, cm).ok) throw nodeExists(address, cluster.name);
+
+  let master: Member | undefined;
+  let chosen = '';
+  if (req.role === 'replica') {
+    if (req.master !== undefined) {
+      master = requireMember(req.master, '/master', cm);
+      requireNodeRole(master, 'master', '/master', cm.members);
+    } else {
+      const host = await resolveHost(parsed.host).catch((err: unknown) => {
+        throw invalidInput([{ pointer: '/address', reason: (err as Error).message }], 'unresolvable_host');
+      });
+      const id = chooseReplicaMaster(candidatesOf(cm.members), host);
+      master = cm.members.find((m) => m.id === id);
+      chosen = ' (the master with the fewest replicas, on another host where possible)';
+    }
+  }
+
+  const probe = await probeNode(address, cluster.auth ?? undefined);
+  if (!probe.ok) {
+    throw new DomainError('precondition', 'node_not_fit', `${address} cannot join cluster "${cluster.name}": ${probe.problems.join('; ')}`);
+  }
+  const steps = planAddNode({
+    address,
+    role: req.role,
+    ...(master ? { master: refOf(master) } : {}),
+    members: cm.members.map(refOf),
+    timeoutSeconds: master ? REPLICA_SYNC_TIMEOUT_SECONDS : TOPOLOGY_TIMEOUT_SECONDS,
+  });
+  const spec = master
+    ? withNodeAdded(cluster.spec, { address, role: 'replica', master: master.address })
+    : withNodeAdded(cluster.spec, { address, role: 'master' });
+  return submitTopologyChange(deps, caller, {
+    cluster,
+    kind: 'add_node',
+    summary: master ? `add ${address} as a replica of ${master.address}${chosen}` : `add ${address} as a master without slots`,
+    steps,
+    spec,
+    refuseWhileBusy: true,
+    ...(master ? { replicas: [{ replica: { id: probe.nodeId ?? '', address }, master: refOf(master) }] } : {}),
+  }, req.dryRun ?? false);
+}
+
+const removeNodeInput = z.strictObject({ dryRun: dryRunFlag.optional() });
+
+/**
+ * Removes a node (`node`: its id or `host:port`; `input`: `{dryRun?}`, also as query text). A
+ * master is drained first (its slots move with their keys to the other masters that serve slots,
+ * evening them out) and its replicas follow other masters (fewest replicas, host anti-affinity);
+ * then every other node forgets it and it is reset (`CLUSTER RESET HARD`). A replica is just
+ * forgotten and reset. An unreachable node can be removed when it serves no slots: it is only
+ * forgotten. Removing the last master is refused (`last_master`, 409), as is any removal while
+ * another operation of the cluster is pending (`cluster_busy`).
+ */
+export async function removeNode(deps: ServiceDeps, caller: Caller, name: unknown, node: unknown, input: unknown): Promise<OperationView | TopologyPlanView> {
+  requireRole(caller, 'operator');
+  const req = parseInput(removeNodeInput, input ?? {});
+  if (typeof node !== 'string' || node.length === 0 || node.length > 300) {
+    throw invalidInput([{ pointer: '/node', reason: 'must be a node id or host:port' }]);
+  }
+  const cluster = await findCluster(deps, name);
+  await assertNoUnfinishedOperation(deps.db, cluster);
+  const cm = await observeMembers(deps, cluster, { tolerateUnreachable: true });
+  const found = resolveMemberOrPending(node, cm);
+  if (!found.ok) throw new DomainError('not_found', 'node_not_found', `cluster "${cluster.name}" has no such node: ${found.reason}`);
+  const target = found.member;
+  const others = cm.observation.unreachable.filter((u) => u.address !== target.address);
+  if (others.length > 0) throw unreachableError(others);
+  if (found.pending) {
+    // In the desired topology but never joined (its add was cancelled before it ran): no member
+    // knows it, so it only leaves the desired topology; the node itself is not touched.
+    return submitTopologyChange(deps, caller, {
+      cluster,
+      kind: 'remove_node',
+      summary: `take ${target.address}, which never joined, out of the desired topology (the node itself is not touched)`,
+      steps: planRemoveNode({
+        node: { ...refOf(target), role: target.role }, drain: [], masters: [], replicas: [],
+        remaining: cm.members.map((m) => m.address), reset: false, timeoutSeconds: TOPOLOGY_TIMEOUT_SECONDS,
+      }),
+      spec: withNodeRemoved(cluster.spec, target.address),
+      refuseWhileBusy: true,
+    }, req.dryRun ?? false);
+  }
+
+  const masters = cm.members.filter((m) => m.role === 'master');
+  if (target.role === 'master' && masters.length === 1) {
+    throw new DomainError('precondition', 'last_master', `${target.address} is the last master of cluster "${cluster.name}"; a cluster needs at least one`);
+  }
+  if (!target.reachable && target.slotCount > 0) {
+    throw new DomainError('precondition', 'node_unreachable',
+      `${target.address} is unreachable and serves ${target.slotCount} slots, which cannot be moved without it; fail over to one of its replicas first (mode "force" or "takeover")`);
+  }
+
+  const loads: MasterLoad[] = masters.map((m) => ({ id: m.id, address: m.address, slots: m.slots }));
+  const drain = target.role === 'master' ? toPlannedMoves(planDrain(loads, target.id), loads) : [];
+  const receiving = new Set(drain.map((m) => m.to.id));
+  const candidates = candidatesOf(cm.members.filter((m) => m.id !== target.id), receiving);
+  const orphans = target.role === 'master' ? replicasOf(target, cm.members) : [];
+  const pairs: ReplicaPair[] = assignReplicaMasters(orphans.map((r) => ({ id: r.id, host: r.host })), candidates).map(({ replica, master }) => ({
+    replica: cm.members.find((m) => m.id === replica)!.address,
+    master: refOf(cm.members.find((m) => m.id === master)!),
+  }));
+  const remaining = cm.members.filter((m) => m.id !== target.id).map((m) => m.address);
+  const steps = planRemoveNode({
+    node: { ...refOf(target), role: target.role },
+    drain,
+    masters: masters.map(refOf),
+    replicas: pairs,
+    remaining,
+    reset: target.reachable,
+    timeoutSeconds: pairs.length > 0 ? REPLICA_SYNC_TIMEOUT_SECONDS : TOPOLOGY_TIMEOUT_SECONDS,
+  });
+  const slots = drain.reduce((n, m) => n + m.slotCount, 0);
+  const summary = [
+    `remove ${target.role} ${target.address}`,
+    ...(slots > 0 ? [`moving its ${slots} slots to ${receiving.size} other masters`] : []),
+    ...(pairs.length > 0 ? [`its replicas follow ${pairs.map((p) => p.master.address).join(', ')}`] : []),
+    ...(target.reachable ? [] : ['it is unreachable, so it is forgotten but not reset']),
+  ].join('; ');
+  return submitTopologyChange(deps, caller, {
+    cluster,
+    kind: 'remove_node',
+    summary,
+    steps,
+    spec: withNodeRemoved(cluster.spec, target.address, pairs.map((p) => ({ replica: p.replica, master: p.master.address }))),
+    refuseWhileBusy: true,
+    moves: drain,
+    replicas: pairs.map((p) => ({ replica: refOf(cm.members.find((m) => m.address === p.replica)!), master: p.master })),
+  }, req.dryRun ?? false);
+}
+
+/** Masters as replica placement sees them; `receiving` marks empty masters that a drain will fill. */
+function candidatesOf(members: readonly Member[], receiving: ReadonlySet<string> = new Set()): ReplicaMasterCandidate[] {
+  return members.filter((m) => m.role === 'master').map((m) => ({
+    id: m.id,
+    host: m.host,
+    replicaHosts: replicasOf(m, members).map((r) => r.host),
+    servesSlots: m.slotCount > 0 || receiving.has(m.id),
+  }));
+}
+
+function nodeExists(address: string, cluster: string): DomainError {
+  return new DomainError('conflict', 'node_exists', `${address} is already part of cluster "${cluster}"`);
+}

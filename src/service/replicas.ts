@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { withReplicaMoved } from '../domain/desiredTopology.ts';
+import { DomainError } from '../domain/errors.ts';
+import { planMoveReplica } from '../domain/planMoveReplica.ts';
+import { requireRole } from './authorize.ts';
+import { findCluster } from './clusters.ts';
+import type { Caller, ServiceDeps } from './deps.ts';
+import { REPLICA_SYNC_TIMEOUT_SECONDS } from './nodes.ts';
+import { observeMembers, refOf, replicasOf, requireMember, requireNodeRole } from './observeMembers.ts';
+import { parseInput } from './parseInput.ts';
+import { submitTopologyChange, type TopologyPlanView } from './submitTopologyChange.ts';
+import type { OperationView } from './views.ts';
+
+const nodeRef = z.string().min(1).max(300);
+const moveReplicaInput = z.strictObject({
+  replica: nodeRef,
+  master: nodeRef,
+  force: z.boolean().optional(),
+  dryRun: z.boolean().optional(),
+});
+
+/**
+ * Makes a replica follow another master: `{replica, master, force?}`. Refuses a master as
+ * `replica` (`not_a_replica`) and a replica as `master` (`not_a_master`), and a move that would
+ * leave a master serving slots without its only replica (`would_orphan_master`, 409) unless
+ * `force`. A replica that already follows `master` gives an operation that changes nothing.
+ */
+export async function moveReplica(deps: ServiceDeps, caller: Caller, name: unknown, input: unknown): Promise<OperationView | TopologyPlanView> {
+  requireRole(caller, 'operator');
+  const req = parseInput(moveReplicaInput, input);
+  const cluster = await findCluster(deps, name);
+  const cm = await observeMembers(deps, cluster);
+  const replica = requireMember(req.replica, '/replica', cm);
+  const master = requireMember(req.master, '/master', cm);
+  requireNodeRole(replica, 'replica', '/replica', cm.members);
+  requireNodeRole(master, 'master', '/master', cm.members);
+
+  const current = cm.members.find((m) => m.id === replica.masterId);
+  if (current && current.id !== master.id && current.slotCount > 0 && replicasOf(current, cm.members).length === 1 && req.force !== true) {
+    throw new DomainError('precondition', 'would_orphan_master',
+      `${replica.address} is the only replica of ${current.address}, which serves ${current.slotCount} slots; moving it leaves that master without a replica (send "force": true to move it anyway)`);
+  }
+  const already = current?.id === master.id;
+  return submitTopologyChange(deps, caller, {
+    cluster,
+    kind: 'move_replica',
+    summary: already
+      ? `${replica.address} already replicates ${master.address}; nothing to change`
+      : `make ${replica.address} a replica of ${master.address} instead of ${current?.address ?? 'its current master'}`,
+    steps: planMoveReplica({ replica: refOf(replica), master: refOf(master), nodes: cm.members.map((m) => m.address), timeoutSeconds: REPLICA_SYNC_TIMEOUT_SECONDS }),
+    spec: withReplicaMoved(cluster.spec, replica.address, master.address),
+    refuseWhileBusy: false,
+    replicas: [{ replica: refOf(replica), master: refOf(master) }],
+  }, req.dryRun ?? false);
+}

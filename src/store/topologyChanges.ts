@@ -1,0 +1,149 @@
+import { desiredNodesOf, withNodeRemoved } from '../domain/desiredTopology.ts';
+import { DomainError } from '../domain/errors.ts';
+import type { OperationKind, Progress, Step } from '../domain/operation.ts';
+import type { Prisma } from '../generated/prisma/client.ts';
+import { toClusterRecord } from './clusters.ts';
+import type { Database } from './database.ts';
+import { toOperationRecord } from './operations.ts';
+import type { ClusterRecord, ClusterSpec, OperationRecord } from './records.ts';
+import { isUniqueViolation, toJson, toNullableJson } from './values.ts';
+
+const UNFINISHED = ['queued', 'running', 'cancelling'];
+
+/** A new desired topology for a cluster and the operation that makes the nodes match it. */
+export interface TopologyChange {
+  /** The cluster as the change was planned against: the change applies only while its spec is still this one. */
+  readonly cluster: ClusterRecord;
+  readonly spec: ClusterSpec;
+  /** Refuse with `cluster_busy` while another operation of the cluster is queued or running. */
+  readonly refuseWhileBusy: boolean;
+  readonly operation: {
+    readonly kind: OperationKind;
+    readonly steps: readonly Step[];
+    readonly progress: Progress;
+    readonly requestedBy: string | null;
+  };
+  readonly event: { readonly type: string; readonly message: string; readonly data?: Readonly<Record<string, unknown>> };
+}
+
+/**
+ * Stores a topology change in one transaction: the cluster's new spec, its node rows made to
+ * match the spec (rows added, removed, re-roled), and the queued operation with its first event.
+ *
+ * Throws `precondition/cluster_busy` (with `refuseWhileBusy`) when the cluster has an unfinished
+ * operation, `aborted/concurrent_change` when its spec changed since `change.cluster` was read
+ * (another change won the race: plan again), and `conflict/node_in_use` when a new node's address
+ * belongs to another cluster.
+ */
+export async function insertTopologyChange(db: Database, change: TopologyChange): Promise<OperationRecord> {
+  const { cluster, spec } = change;
+  try {
+    return await db.prisma.$transaction(async (tx) => {
+      if (change.refuseWhileBusy) await assertIdle(tx, cluster);
+      const { count } = await tx.cluster.updateMany({
+        where: { id: cluster.id, spec: { equals: toJson(cluster.spec) } },
+        data: { spec: toJson(spec) },
+      });
+      if (count === 0) {
+        throw new DomainError('aborted', 'concurrent_change', `cluster "${cluster.name}" changed while this request was planned; send it again`);
+      }
+      await syncNodeRows(tx, cluster.id, spec);
+      const operation = await tx.operation.create({
+        data: {
+          clusterId: cluster.id,
+          clusterName: cluster.name,
+          kind: change.operation.kind,
+          status: 'queued',
+          steps: toJson(change.operation.steps),
+          progress: toJson(change.operation.progress),
+          requestedBy: change.operation.requestedBy,
+          events: { create: { type: change.event.type, message: change.event.message, data: toNullableJson(change.event.data) } },
+        },
+      });
+      return toOperationRecord(operation);
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) {
+      const taken = await db.prisma.node.findMany({
+        where: { address: { in: [...spec.nodes] }, clusterId: { not: cluster.id } },
+        select: { address: true, cluster: { select: { name: true } } },
+      });
+      if (taken.length > 0) {
+        const detail = taken.map((n) => `${n.address} (cluster "${n.cluster.name}")`).join(', ');
+        throw new DomainError('conflict', 'node_in_use', `nodes already belong to another cluster: ${detail}`);
+      }
+    }
+    throw err;
+  }
+}
+
+/**
+ * Takes `address` out of the desired topology of cluster `clusterId` (its spec and its node row),
+ * as if it had never been added. Retries when another change wins the race. Returns false when
+ * the address was not part of it.
+ */
+export async function dropNodeFromDesired(db: Database, clusterId: string, address: string): Promise<boolean> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const row = await db.prisma.cluster.findUnique({ where: { id: clusterId } });
+    if (!row) return false;
+    const cluster = toClusterRecord(row);
+    if (!cluster.spec.nodes.includes(address)) {
+      await db.prisma.node.deleteMany({ where: { clusterId, address } });
+      return false;
+    }
+    const spec = withNodeRemoved(cluster.spec, address);
+    const done = await db.prisma.$transaction(async (tx) => {
+      const { count } = await tx.cluster.updateMany({
+        where: { id: clusterId, spec: { equals: toJson(cluster.spec) } },
+        data: { spec: toJson(spec) },
+      });
+      if (count === 0) return false;
+      await syncNodeRows(tx, clusterId, spec);
+      return true;
+    });
+    if (done) return true;
+  }
+  throw new DomainError('aborted', 'concurrent_change', `could not take ${address} out of the desired topology: it keeps changing`);
+}
+
+/** The name of the cluster a node address belongs to, or null. */
+export async function clusterOfNode(db: Database, address: string): Promise<string | null> {
+  const row = await db.prisma.node.findUnique({ where: { address }, select: { cluster: { select: { name: true } } } });
+  return row?.cluster.name ?? null;
+}
+
+/** Throws `precondition/cluster_busy` when the cluster has an operation that is queued or running. */
+export async function assertNoUnfinishedOperation(db: Database, cluster: ClusterRecord): Promise<void> {
+  await assertIdle(db.prisma, cluster);
+}
+
+async function assertIdle(client: Pick<Prisma.TransactionClient, 'operation'>, cluster: ClusterRecord): Promise<void> {
+  const busy = await client.operation.findFirst({
+    where: { clusterId: cluster.id, status: { in: UNFINISHED } },
+    orderBy: { createdAt: 'asc' },
+    select: { id: true, kind: true, status: true },
+  });
+  if (busy) {
+    throw new DomainError('precondition', 'cluster_busy',
+      `cluster "${cluster.name}" has an unfinished operation (${busy.kind} ${busy.id}, ${busy.status}); nodes are added and removed only when no other operation is queued or running`);
+  }
+}
+
+/** Makes the cluster's node rows match the spec's shards: adds, removes and re-roles rows. */
+async function syncNodeRows(tx: Prisma.TransactionClient, clusterId: string, spec: ClusterSpec): Promise<void> {
+  const desired = new Map(desiredNodesOf(spec).map((n) => [n.address, n]));
+  // Addresses in the spec that no shard lists (should not happen) keep whatever row they have.
+  for (const address of spec.nodes) if (!desired.has(address)) desired.set(address, { address, role: 'master', shardIndex: -1 });
+  const rows = await tx.node.findMany({ where: { clusterId } });
+  const existing = new Map(rows.map((r) => [r.address, r]));
+  const gone = rows.filter((r) => !desired.has(r.address)).map((r) => r.address);
+  if (gone.length > 0) await tx.node.deleteMany({ where: { clusterId, address: { in: gone } } });
+  for (const node of desired.values()) {
+    const row = existing.get(node.address);
+    if (!row) {
+      await tx.node.create({ data: { clusterId, address: node.address, role: node.role, shardIndex: node.shardIndex } });
+    } else if (node.shardIndex !== -1 && (row.role !== node.role || row.shardIndex !== node.shardIndex)) {
+      await tx.node.update({ where: { id: row.id }, data: { role: node.role, shardIndex: node.shardIndex } });
+    }
+  }
+}

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { desiredNodesOf, withFailover, withNodeAdded, withNodeRemoved, withReplicaMoved, type DesiredTopology } from '../../src/domain/desiredTopology.ts';
+
+const spec: DesiredTopology = {
+  nodes: ['a:1', 'b:1', 'c:1', 'a:2', 'b:2', 'c:2'],
+  replicasPerShard: 1,
+  shards: [
+    { index: 0, master: 'a:1', replicas: ['b:2'], slots: [[0, 5460]] },
+    { index: 1, master: 'b:1', replicas: ['c:2'], slots: [[5461, 10922]] },
+    { index: 2, master: 'c:1', replicas: ['a:2'], slots: [[10923, 16383]] },
+  ],
+};
+
+describe('desired topology edits', () => {
+  test('an added master gets a new shard without slots; an added replica joins its master\'s shard', () => {
+    const withMaster = withNodeAdded(spec, { address: 'd:1', role: 'master' });
+    assert.deepEqual(withMaster.nodes.at(-1), 'd:1');
+    assert.deepEqual(withMaster.shards.at(-1), { index: 3, master: 'd:1', replicas: [], slots: [] });
+    const withReplica = withNodeAdded(withMaster, { address: 'd:2', role: 'replica', master: 'a:1' });
+    assert.deepEqual(withReplica.shards[0]!.replicas, ['b:2', 'd:2']);
+    assert.deepEqual(desiredNodesOf(withReplica).find((n) => n.address === 'd:2'), { address: 'd:2', role: 'replica', shardIndex: 0 });
+    assert.equal(withNodeAdded(withMaster, { address: 'd:1', role: 'master' }).shards.length, 4, 'adding twice changes nothing');
+  });
+
+  test('a removed master takes its shard along; its replicas follow the masters given', () => {
+    const removed = withNodeRemoved(spec, 'b:1', [{ replica: 'c:2', master: 'c:1' }]);
+    assert.ok(!removed.nodes.includes('b:1'));
+    assert.deepEqual(removed.shards.map((s) => [s.master, s.replicas]), [['a:1', ['b:2']], ['c:1', ['a:2', 'c:2']]]);
+    assert.deepEqual(withNodeRemoved(spec, 'a:2').shards[2]!.replicas, []);
+    assert.deepEqual(withNodeRemoved(spec, 'z:9'), { ...spec, shards: spec.shards }, 'an unknown address changes nothing');
+  });
+
+  test('a moved replica changes shards; a failover swaps master and replica in place', () => {
+    const moved = withReplicaMoved(spec, 'b:2', 'c:1');
+    assert.deepEqual(moved.shards.map((s) => s.replicas), [[], ['c:2'], ['a:2', 'b:2']]);
+    const failed = withFailover(spec, 'b:2', 'a:1');
+    assert.deepEqual(failed.shards[0], { index: 0, master: 'b:2', replicas: ['a:1'], slots: [[0, 5460]] });
+    assert.deepEqual(desiredNodesOf(failed).filter((n) => n.shardIndex === 0).map((n) => `${n.address} ${n.role}`), ['b:2 master', 'a:1 replica']);
+  });
+});
