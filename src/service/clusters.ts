@@ -4,7 +4,7 @@ import { DomainError, invalidInput } from '../domain/errors.ts';
 import { planCreateCluster } from '../domain/planCreateCluster.ts';
 import { planShards } from '../domain/planShards.ts';
 import { validateClusterName, validateClusterTopology } from '../domain/validateCreateCluster.ts';
-import { getClusterByName, insertClusterWithOperation, listClusters as listClusterRecords } from '../store/clusters.ts';
+import { assertNoConflict, getClusterByName, insertClusterWithOperation, listClusters as listClusterRecords } from '../store/clusters.ts';
 import type { ClusterRecord, NodeAuth } from '../store/records.ts';
 import type { Caller, ServiceDeps } from './deps.ts';
 import { DEFAULT_PAGE_SIZE, pageQuery } from './pagination.ts';
@@ -21,13 +21,23 @@ const createClusterInput = z.strictObject({
   replicasPerShard: z.number().int('must be an integer').min(0, 'must be 0 or more').max(100, 'must be at most 100'),
   username: z.string().min(1).max(256).optional(),
   password: z.string().min(1).max(512).optional(),
+  dryRun: z.boolean().optional(),
 });
+
+/** What a create dry run answers: the shards and steps the real call would run; nothing is stored. */
+export interface CreatePlanView {
+  dryRun: true;
+  kind: 'create_cluster';
+  cluster: string;
+  steps: { id: string; kind: string; title: string }[];
+  shards: { index: number; master: string; replicas: string[]; slots: (readonly [number, number])[] }[];
+}
 
 /**
  * Validates a create request, plans the shards and the steps, and stores the cluster with its
  * queued operation in one transaction. Nothing touches a node here: the worker does that.
  */
-export async function createCluster(deps: ServiceDeps, caller: Caller, input: unknown): Promise<OperationView> {
+export async function createCluster(deps: ServiceDeps, caller: Caller, input: unknown): Promise<OperationView | CreatePlanView> {
   requireRole(caller, 'operator');
   const req = parseInput(createClusterInput, input);
   const nameProblem = validateClusterName(req.name);
@@ -40,14 +50,25 @@ export async function createCluster(deps: ServiceDeps, caller: Caller, input: un
   const auth: NodeAuth | null = req.password !== undefined || req.username !== undefined
     ? { ...(req.username !== undefined ? { username: req.username } : {}), ...(req.password !== undefined ? { password: req.password } : {}) }
     : null;
+  const nodes = shards.flatMap((s) => [
+    { address: s.master, role: 'master' as const, shardIndex: s.index },
+    ...s.replicas.map((r) => ({ address: r, role: 'replica' as const, shardIndex: s.index })),
+  ]);
+  if (req.dryRun) {
+    await assertNoConflict(deps.db, { name: req.name, nodes });
+    return {
+      dryRun: true,
+      kind: 'create_cluster',
+      cluster: req.name,
+      steps: steps.map((s) => ({ id: s.id, kind: s.kind, title: s.title })),
+      shards: shards.map((s) => ({ index: s.index, master: s.master, replicas: [...s.replicas], slots: s.slots.map((r) => [r[0], r[1]] as const) })),
+    };
+  }
   const { operation } = await insertClusterWithOperation(deps.db, {
     name: req.name,
     spec: { nodes: topology.addresses, replicasPerShard: req.replicasPerShard, shards },
     auth,
-    nodes: shards.flatMap((s) => [
-      { address: s.master, role: 'master' as const, shardIndex: s.index },
-      ...s.replicas.map((r) => ({ address: r, role: 'replica' as const, shardIndex: s.index })),
-    ]),
+    nodes,
     operation: {
       kind: 'create_cluster',
       steps,

@@ -70,8 +70,8 @@ export async function insertClusterWithOperation(
   }
 }
 
-/** Throws the domain conflict that creating `input` would run into, if any. */
-async function assertNoConflict(db: Database, input: NewCluster): Promise<void> {
+/** Throws the domain conflict that creating `input` would run into, if any (also what a dry run checks). */
+export async function assertNoConflict(db: Database, input: Pick<NewCluster, 'name' | 'nodes'>): Promise<void> {
   const existing = await db.prisma.cluster.findUnique({ where: { name: input.name }, select: { id: true } });
   if (existing) throw new DomainError('conflict', 'cluster_exists', `cluster "${input.name}" already exists`);
   const used = await db.prisma.node.findMany({

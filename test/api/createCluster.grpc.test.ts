@@ -105,6 +105,14 @@ describe('create a cluster over gRPC', () => {
     });
   });
 
+  test('PlanCluster is the dry run of CreateCluster', async () => {
+    const plan = await call(clients.clusters, 'planCluster', { name: 'planned', nodes: ['127.0.0.1:31301', '127.0.0.1:31302', '127.0.0.1:31303'], replicasPerShard: 0 });
+    assert.equal(plan.kind, 'create_cluster');
+    assert.equal(plan.shards.length, 3);
+    assert.deepEqual(plan.shards[0].slots, [{ start: 0, end: 5460 }]);
+    await assert.rejects(call(clients.clusters, 'getCluster', { name: 'planned' }), { code: grpc.status.NOT_FOUND });
+  });
+
   test('standard health checking answers without a token', async () => {
     const res = await call(clients.health, 'check', { service: 'slotsmith.v1.ClusterService' }, new grpc.Metadata());
     assert.equal(res.status, 'SERVING');

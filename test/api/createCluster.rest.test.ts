@@ -84,6 +84,22 @@ describe('create a cluster over REST', () => {
     assert.equal(all.body.operations[0].cluster, 'rest-5x2', 'newest first');
   });
 
+  test('a dry run shows the shards and steps, checks conflicts, and creates nothing', async () => {
+    const nodes = Array.from({ length: 6 }, (_, i) => `127.0.0.1:${31201 + i}`);
+    const dry = await request(service.restApp).post('/v1/clusters').set('authorization', AUTH)
+      .send({ name: 'dry', nodes, replicasPerShard: 1, dryRun: true });
+    assert.equal(dry.status, 200, dry.text);
+    assert.equal(dry.body.dryRun, true);
+    assert.equal(dry.body.shards.length, 3);
+    assert.deepEqual(dry.body.shards.map((s: { slots: number[][] }) => s.slots), [[[0, 5460]], [[5461, 10922]], [[10923, 16383]]]);
+    assert.equal(dry.body.steps.length, 8);
+    assert.equal((await request(service.restApp).get('/v1/clusters/dry').set('authorization', AUTH)).status, 404);
+    const taken = await request(service.restApp).post('/v1/clusters').set('authorization', AUTH)
+      .send({ name: 'rest-3x0', nodes, replicasPerShard: 1, dryRun: true });
+    assert.equal(taken.status, 409);
+    assert.equal(taken.body.code, 'cluster_exists');
+  });
+
   test('serves /healthz and /readyz without a token', async () => {
     assert.equal((await request(service.restApp).get('/healthz')).status, 200);
     assert.equal((await request(service.restApp).get('/readyz')).status, 200);

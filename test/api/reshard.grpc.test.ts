@@ -71,6 +71,15 @@ describe('reshard and rebalance over gRPC', () => {
     await verifyClusterFromNodes(set.nodes, 3, 0);
   });
 
+  test('cancelling a finished operation is FAILED_PRECONDITION', async () => {
+    const ops = await call(clients.operations, 'listOperations', { cluster: 'g', pageSize: 1 });
+    await assert.rejects(call(clients.operations, 'cancelOperation', { id: ops.operations[0].id }), (err: grpc.ServiceError) => {
+      assert.equal(err.code, grpc.status.FAILED_PRECONDITION);
+      assert.match(err.details, /^\[operation_finished\]/);
+      return true;
+    });
+  });
+
   test('bad input maps to INVALID_ARGUMENT with the pointer, and an unknown cluster to NOT_FOUND', async () => {
     await assert.rejects(call(clients.clusters, 'reshard', { cluster: 'g', to: '127.0.0.1:1', slots: 5 }), (err: grpc.ServiceError) => {
       assert.equal(err.code, grpc.status.INVALID_ARGUMENT);

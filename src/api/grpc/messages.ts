@@ -1,4 +1,5 @@
 import type { ClusterCheck } from '../../domain/checkCluster.ts';
+import type { CreatePlanView } from '../../service/clusters.ts';
 import type { FixPlanView } from '../../service/fixCluster.ts';
 import type { PlanView } from '../../service/moveSlots.ts';
 import type { TopologyPlanView } from '../../service/submitTopologyChange.ts';
@@ -46,11 +47,12 @@ export function checkMessage(c: ClusterCheck & { cluster: string; checkedAt: str
 }
 
 /** ChangeResponse: the operation, or the plan of a dry run (of a slot movement or a topology change). */
-export function changeMessage(result: OperationView | PlanView | TopologyPlanView | FixPlanView): unknown {
+export function changeMessage(result: OperationView | PlanView | TopologyPlanView | FixPlanView | CreatePlanView): { operation?: unknown; plan?: unknown } {
   if (!('dryRun' in result)) return { operation: operationMessage(result) };
   const { dryRun: _dryRun, ...plan } = result;
   const moves = 'moves' in plan ? plan.moves.map((m) => ({ ...m, slots: slotRanges(m.slots) })) : [];
-  return { plan: withoutNulls({ ...plan, moves }) };
+  const shards = 'shards' in plan ? plan.shards.map((s) => ({ ...s, slots: slotRanges(s.slots) })) : [];
+  return { plan: withoutNulls({ ...plan, moves, shards }) };
 }
 
 /**

@@ -59,7 +59,14 @@ export function buildGrpcServer({ deps, auth, log }: GrpcOptions): { server: grp
     };
 
   server.addService(proto.slotsmith.v1.ClusterService.service, {
-    createCluster: unary(async (req, caller) => operationMessage(await createCluster(deps, caller, req))),
+    createCluster: unary(async (req, caller) => {
+      const result = await createCluster(deps, caller, req);
+      return 'dryRun' in result ? changeMessage(result).plan : operationMessage(result);
+    }),
+    planCluster: unary(async (req, caller) => {
+      const result = await createCluster(deps, caller, { ...req, dryRun: true });
+      return 'dryRun' in result ? changeMessage(result).plan : operationMessage(result);
+    }),
     getCluster: unary(async (req, caller) => clusterMessage(await getCluster(deps, caller, req.name))),
     reshard: unary(async (req, caller) => changeMessage(await reshard(deps, caller, req.cluster, reshardInputOf(req)))),
     rebalance: unary(async (req, caller) => {

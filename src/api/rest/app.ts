@@ -52,8 +52,13 @@ export function buildRestApp({ deps, auth, log, isReady }: RestOptions): express
     res.status(status).location(`/v1/operations/${op.id}`).json(op);
   };
 
+  // A dry run answers 200 with the plan; otherwise 202 with the queued operation.
+  const sendChange = (res: Response, result: { dryRun?: boolean; id?: string }) => {
+    if ('dryRun' in result && result.dryRun) res.status(200).json(result);
+    else sendOperation(res, 202, result as { id: string });
+  };
   v1.post('/clusters', route(async (req, res, caller) => {
-    sendOperation(res, 202, await createCluster(deps, caller, bodyOf(req)));
+    sendChange(res, await createCluster(deps, caller, bodyOf(req)));
   }));
   v1.get('/clusters', route(async (req, res, caller) => {
     res.json(await listClusters(deps, caller, req.query));
@@ -61,11 +66,6 @@ export function buildRestApp({ deps, auth, log, isReady }: RestOptions): express
   v1.get('/clusters/:name', route(async (req, res, caller) => {
     res.json(await getCluster(deps, caller, req.params.name));
   }));
-  // A dry run answers 200 with the plan; otherwise 202 with the queued operation.
-  const sendChange = (res: Response, result: { dryRun?: boolean; id?: string }) => {
-    if ('dryRun' in result && result.dryRun) res.status(200).json(result);
-    else sendOperation(res, 202, result as { id: string });
-  };
   v1.post('/clusters/:name/reshard', route(async (req, res, caller) => {
     sendChange(res, await reshard(deps, caller, req.params.name, bodyOf(req)));
   }));
