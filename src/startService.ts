@@ -61,6 +61,7 @@ export async function startService({ config, log, announceToken, db: given }: St
       }
     },
     wakeWorker: () => worker?.wake(),
+    notifyCancel: (id) => worker?.cancel(id),
     createReadyTimeoutSeconds: config.createReadyTimeoutSeconds,
     now: () => new Date(),
   };

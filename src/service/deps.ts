@@ -21,6 +21,8 @@ export interface ServiceDeps {
   readonly countKeys: (address: string, auth: NodeAuth | null, slots: readonly number[]) => Promise<number>;
   /** Tells a worker in this process that there is new work, so it need not wait for its next poll. */
   readonly wakeWorker: () => void;
+  /** Tells a worker in this process that an operation it may be running was asked to cancel. */
+  readonly notifyCancel: (operationId: string) => void;
   readonly createReadyTimeoutSeconds: number;
   readonly now: () => Date;
 }

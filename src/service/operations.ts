@@ -29,7 +29,7 @@ export async function cancelOperation(deps: ServiceDeps, caller: Caller, id: unk
     throw new DomainError('precondition', 'operation_finished', `operation ${op.id} already ${op.status}; there is nothing to cancel`);
   }
   const updated = (await requestCancel(deps.db, op.id)) ?? (await findOperation(deps, op.id));
-  deps.wakeWorker();
+  deps.notifyCancel(op.id);
   return toOperationView(updated);
 }
 

@@ -41,7 +41,7 @@ const PROGRESS_SAVE_MS = 500;
  * Cleanup steps run even after a failure. The lease is renewed every third of its length; if a
  * renewal finds the operation owned by someone else, the run stops without writing anything more.
  */
-export async function runOperation(deps: RunDeps, claimed: OperationRecord, outerSignal: AbortSignal): Promise<void> {
+export async function runOperation(deps: RunDeps, claimed: OperationRecord, outerSignal: AbortSignal, cancelSignal?: AbortSignal): Promise<void> {
   const { db, workerId, log } = deps;
   const now = deps.now ?? (() => new Date());
   const steps: Step[] = structuredClone(claimed.steps);
@@ -71,6 +71,13 @@ export async function runOperation(deps: RunDeps, claimed: OperationRecord, oute
     }, () => undefined);
   }, CANCEL_POLL_MS);
   cancelPoll.unref();
+  // A cancel made through this process arrives at once; one made elsewhere is seen by the poll.
+  const cancelNow = () => {
+    if (cancelRequested) return;
+    cancelRequested = true;
+    cancelController.abort(new CancelRequested('cancel requested'));
+  };
+  cancelSignal?.addEventListener('abort', cancelNow, { once: true });
   if (cancelRequested) cancelController.abort(new CancelRequested('cancel requested'));
 
   const cluster = await getClusterByName(db, claimed.clusterName);
@@ -215,6 +222,7 @@ export async function runOperation(deps: RunDeps, claimed: OperationRecord, oute
     clearInterval(heartbeat);
     clearInterval(cancelPoll);
     outerSignal.removeEventListener('abort', abortOuter);
+    cancelSignal?.removeEventListener('abort', cancelNow);
     await connections.closeAll();
   }
 }

@@ -50,6 +50,8 @@ export interface WorkerOptions {
 export interface RunningWorker {
   /** Look for work now instead of at the next poll (called when this process queued an operation). */
   wake(): void;
+  /** Tells a running operation of this worker that a cancel was just requested, so it need not wait for its poll. */
+  cancel(operationId: string): void;
   /** Stops claiming, aborts running operations at their next safe point and waits for them. */
   stop(): Promise<void>;
 }
@@ -63,6 +65,7 @@ export function startWorker(opts: WorkerOptions): RunningWorker {
   const executors = executorsFor(db);
   const shutdown = new AbortController();
   const running = new Set<Promise<void>>();
+  const cancels = new Map<string, AbortController>();
   let wakeUp: (() => void) | null = null;
   let pending = false;
 
@@ -83,9 +86,12 @@ export function startWorker(opts: WorkerOptions): RunningWorker {
         }
         if (claimed) {
           log.info('claimed operation', { operation: claimed.id, cluster: claimed.clusterName, kind: claimed.kind, attempt: claimed.attempts });
-          const run = runOperation({ db, workerId, leaseSeconds: opts.leaseSeconds, log, executors, cleanupSteps: ALL_CLEANUP_STEPS, phaseAfter }, claimed, shutdown.signal)
+          const cancel = new AbortController();
+          cancels.set(claimed.id, cancel);
+          const run = runOperation({ db, workerId, leaseSeconds: opts.leaseSeconds, log, executors, cleanupSteps: ALL_CLEANUP_STEPS, phaseAfter }, claimed, shutdown.signal, cancel.signal)
             .catch((err: unknown) => log.error('operation crashed', { operation: claimed.id, error: String(err) }))
             .finally(() => {
+              cancels.delete(claimed.id);
               running.delete(run);
               wake();
             });
@@ -110,6 +116,7 @@ export function startWorker(opts: WorkerOptions): RunningWorker {
 
   return {
     wake,
+    cancel: (operationId) => cancels.get(operationId)?.abort(),
     async stop() {
       shutdown.abort(new Error('worker stopping'));
       await loop;
