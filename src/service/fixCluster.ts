@@ -7,6 +7,7 @@ import { listOperations, insertOperation } from '../store/operations.ts';
 import { requireRole } from './authorize.ts';
 import { findCluster } from './clusters.ts';
 import type { Caller, ServiceDeps } from './deps.ts';
+import { unreachableError } from './observeForChange.ts';
 import { parseInput } from './parseInput.ts';
 import { toOperationView, type OperationView } from './views.ts';
 
@@ -41,7 +42,7 @@ export async function fixCluster(deps: ServiceDeps, caller: Caller, name: unknow
   }
   const observation = await deps.observe(cluster.spec.nodes, cluster.auth);
   if (observation.unreachable.length > 0) {
-    throw new DomainError('precondition', 'nodes_unreachable', `cannot fix while nodes are unreachable: ${observation.unreachable.map((u) => `${u.address} (${u.reason})`).join(', ')}`);
+    throw unreachableError(observation.unreachable, 'fix');
   }
   const masters = observation.nodes.filter((n) => n.role === 'master');
   const open = [...new Set(observation.nodes.flatMap((n) => [...n.migrating, ...n.importing].map((o) => o.slot)))].sort((a, b) => a - b);

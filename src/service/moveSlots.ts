@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DomainError, invalidInput, type FieldError } from '../domain/errors.ts';
+import { invalidInput, type FieldError } from '../domain/errors.ts';
 import type { OperationKind, Step } from '../domain/operation.ts';
 import { planRebalance } from '../domain/planRebalance.ts';
 import { planExplicitMoves, planMoveBySlotCount } from '../domain/planReshard.ts';
@@ -12,6 +12,7 @@ import type { ClusterRecord } from '../store/records.ts';
 import { requireRole } from './authorize.ts';
 import { findCluster } from './clusters.ts';
 import type { Caller, Observation, ServiceDeps } from './deps.ts';
+import { observeForChange } from './observeForChange.ts';
 import { parseInput } from './parseInput.ts';
 import { toOperationView, type OperationView } from './views.ts';
 
@@ -69,7 +70,7 @@ export async function reshard(deps: ServiceDeps, caller: Caller, name: unknown, 
       ...(req.slots === undefined ? [{ pointer: '/slots', reason: 'is required with "to"' }] : []),
     ]);
   }
-  const { cluster, observation, masters } = await observeForChange(deps, name);
+  const { cluster, observation, masters } = await observeMasters(deps, name);
   let moves: SlotMove[];
   if (req.moves) {
     const refs = resolveOrThrow(req.moves.map((m, i) => ({ pointer: `/moves/${i}/to`, ref: m.to })), observation);
@@ -91,7 +92,7 @@ export async function rebalance(deps: ServiceDeps, caller: Caller, name: unknown
   const threshold = req.threshold ?? DEFAULT_THRESHOLD_PERCENT;
   const fieldErrors: FieldError[] = [...validateThreshold(threshold), ...(req.weights ? validateWeights(req.weights) : [])];
   if (fieldErrors.length > 0) throw invalidInput(fieldErrors);
-  const { cluster, observation, masters } = await observeForChange(deps, name);
+  const { cluster, observation, masters } = await observeMasters(deps, name);
   const weightEntries = Object.entries(req.weights ?? {});
   const ids = resolveOrThrow(weightEntries.map(([ref]) => ({ pointer: `/weights/${escapePointer(ref)}`, ref })), observation);
   const weightOf = new Map(ids.map((id, i) => [id, weightEntries[i]![1]]));
@@ -102,20 +103,10 @@ export async function rebalance(deps: ServiceDeps, caller: Caller, name: unknown
   return submit(deps, caller, cluster, 'rebalance', moves, masters, req.replace ?? false, req.dryRun ?? false);
 }
 
-/** Reads the cluster from its nodes and refuses to plan on a cluster that is not in a state to change. */
-async function observeForChange(deps: ServiceDeps, name: unknown): Promise<{ cluster: ClusterRecord; observation: Observation; masters: MasterLoad[] }> {
+/** The cluster, its nodes' report (after the checks of observeForChange) and its masters in address order. */
+async function observeMasters(deps: ServiceDeps, name: unknown): Promise<{ cluster: ClusterRecord; observation: Observation; masters: MasterLoad[] }> {
   const cluster = await findCluster(deps, name);
-  if (cluster.phase !== 'ready') {
-    throw new DomainError('precondition', 'cluster_not_ready', `cluster "${cluster.name}" is ${cluster.phase}; only a ready cluster can be changed`);
-  }
-  const observation = await deps.observe(cluster.spec.nodes, cluster.auth);
-  if (observation.unreachable.length > 0) {
-    throw new DomainError('precondition', 'nodes_unreachable', `cannot plan while nodes are unreachable: ${observation.unreachable.map((u) => `${u.address} (${u.reason})`).join(', ')}`);
-  }
-  const open = observation.nodes.flatMap((n) => [...n.migrating, ...n.importing].map((o) => `${o.slot} on ${n.address}`));
-  if (open.length > 0) {
-    throw new DomainError('precondition', 'open_slots', `slots are open (${open.slice(0, 10).join(', ')}${open.length > 10 ? ', ...' : ''}); run POST /v1/clusters/${cluster.name}/fix first`);
-  }
+  const observation = await observeForChange(deps, cluster);
   const masters = mastersOf(observation.nodes).sort((a, b) => a.address.localeCompare(b.address));
   return { cluster, observation, masters };
 }

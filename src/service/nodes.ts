@@ -16,8 +16,9 @@ import { requireRole } from './authorize.ts';
 import { findCluster } from './clusters.ts';
 import type { Caller, ServiceDeps } from './deps.ts';
 import {
-  observeMembers, refOf, replicasOf, requireMember, requireNodeRole, resolveMember, resolveMemberOrPending, unreachableError, type Member,
+  observeMembers, refOf, replicasOf, requireMember, requireNodeRole, resolveMember, resolveMemberOrPending, type Member,
 } from './observeMembers.ts';
+import { unreachableError } from './observeForChange.ts';
 import { parseInput } from './parseInput.ts';
 import { submitTopologyChange, type TopologyPlanView } from './submitTopologyChange.ts';
 import type { OperationView } from './views.ts';

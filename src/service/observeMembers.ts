@@ -1,4 +1,4 @@
-import { DomainError, invalidInput, type FieldError } from '../domain/errors.ts';
+import { invalidInput, type FieldError } from '../domain/errors.ts';
 import { parseNodeAddress } from '../domain/nodeAddress.ts';
 import type { ObservedNode } from '../domain/observedTopology.ts';
 import { resolveNodeRef } from '../domain/resolveNodeRef.ts';
@@ -6,6 +6,7 @@ import { countSlots, type SlotRange } from '../domain/slotRange.ts';
 import type { NodeRef } from '../domain/topologySteps.ts';
 import type { ClusterRecord } from '../store/records.ts';
 import type { Observation, ServiceDeps } from './deps.ts';
+import { observeForChange } from './observeForChange.ts';
 
 /** A node of the cluster as a topology change sees it. */
 export interface Member {
@@ -45,15 +46,7 @@ const NOT_MEMBER_FLAGS = ['handshake', 'noaddr'];
  * decides which unreachable nodes it can live with).
  */
 export async function observeMembers(deps: ServiceDeps, cluster: ClusterRecord, opts: { tolerateUnreachable?: boolean } = {}): Promise<ClusterMembers> {
-  if (cluster.phase !== 'ready') {
-    throw new DomainError('precondition', 'cluster_not_ready', `cluster "${cluster.name}" is ${cluster.phase}; only a ready cluster can be changed`);
-  }
-  const observation = await deps.observe(cluster.spec.nodes, cluster.auth);
-  if (observation.unreachable.length > 0 && !opts.tolerateUnreachable) throw unreachableError(observation.unreachable);
-  const open = observation.nodes.flatMap((n) => [...n.migrating, ...n.importing].map((o) => `${o.slot} on ${n.address}`));
-  if (open.length > 0) {
-    throw new DomainError('precondition', 'open_slots', `slots are open (${open.slice(0, 10).join(', ')}${open.length > 10 ? ', ...' : ''}); run POST /v1/clusters/${cluster.name}/fix first`);
-  }
+  const observation = await observeForChange(deps, cluster, opts);
   const specAddressOf = new Map<string, string>();
   for (const r of observation.reached) if (!specAddressOf.has(r.nodeId)) specAddressOf.set(r.nodeId, r.address);
   // Nodes known only through gossip (not in the spec, e.g. left over from a removal that failed) are
@@ -88,9 +81,6 @@ export async function observeMembers(deps: ServiceDeps, cluster: ClusterRecord, 
 }
 
 /** The 409 for nodes that did not answer. */
-export function unreachableError(unreachable: readonly { address: string; reason: string }[]): DomainError {
-  return new DomainError('precondition', 'nodes_unreachable', `cannot plan while nodes are unreachable: ${unreachable.map((u) => `${u.address} (${u.reason})`).join(', ')}`);
-}
 
 /**
  * The member a reference names: a node id, an address of the cluster's spec, or the `ip:port` or

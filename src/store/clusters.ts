@@ -1,8 +1,7 @@
 import { DomainError } from '../domain/errors.ts';
-import type { OperationKind, Progress, Step } from '../domain/operation.ts';
 import type { Cluster, Node } from '../generated/prisma/client.ts';
 import type { Database } from './database.ts';
-import { toOperationRecord } from './operations.ts';
+import { toOperationRecord, type FirstEvent, type QueuedOperation } from './operations.ts';
 import { decodePageToken, normalisePageSize, toPage } from './pageToken.ts';
 import type { ClusterPhase, ClusterRecord, ClusterSpec, NodeAuth, NodeRecord, OperationRecord, Page } from './records.ts';
 import { isUniqueViolation, toJson, toNullableJson } from './values.ts';
@@ -13,13 +12,8 @@ export interface NewCluster {
   readonly spec: ClusterSpec;
   readonly auth: NodeAuth | null;
   readonly nodes: readonly { address: string; role: NodeRecord['role']; shardIndex: number }[];
-  readonly operation: {
-    readonly kind: OperationKind;
-    readonly steps: readonly Step[];
-    readonly progress: Progress;
-    readonly requestedBy: string | null;
-  };
-  readonly event: { readonly type: string; readonly message: string; readonly data?: Readonly<Record<string, unknown>> };
+  readonly operation: QueuedOperation;
+  readonly event: FirstEvent;
 }
 
 /**

@@ -187,15 +187,26 @@ export function toOperationRecord(row: Operation): OperationRecord {
   };
 }
 
-/** A new operation on an existing cluster, queued behind any other operation of that cluster. */
-export interface NewOperation {
-  readonly clusterId: string;
-  readonly clusterName: string;
+/** What a new operation is made of; it starts `queued`. */
+export interface QueuedOperation {
   readonly kind: OperationKind;
   readonly steps: readonly Step[];
   readonly progress: Progress;
   readonly requestedBy: string | null;
-  readonly event: { readonly type: string; readonly message: string; readonly data?: Readonly<Record<string, unknown>> };
+}
+
+/** The first event of a new operation's timeline. */
+export interface FirstEvent {
+  readonly type: string;
+  readonly message: string;
+  readonly data?: Readonly<Record<string, unknown>>;
+}
+
+/** A new operation on an existing cluster, queued behind any other operation of that cluster. */
+export interface NewOperation extends QueuedOperation {
+  readonly clusterId: string;
+  readonly clusterName: string;
+  readonly event: FirstEvent;
 }
 
 /** Queues an operation together with its first event, in one write. */

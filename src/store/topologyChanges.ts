@@ -1,10 +1,9 @@
 import { desiredNodesOf, withNodeRemoved } from '../domain/desiredTopology.ts';
 import { DomainError } from '../domain/errors.ts';
-import type { OperationKind, Progress, Step } from '../domain/operation.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import { toClusterRecord } from './clusters.ts';
 import type { Database } from './database.ts';
-import { toOperationRecord } from './operations.ts';
+import { toOperationRecord, type FirstEvent, type QueuedOperation } from './operations.ts';
 import type { ClusterRecord, ClusterSpec, OperationRecord } from './records.ts';
 import { isUniqueViolation, toJson, toNullableJson } from './values.ts';
 
@@ -17,13 +16,8 @@ export interface TopologyChange {
   readonly spec: ClusterSpec;
   /** Refuse with `cluster_busy` while another operation of the cluster is queued or running. */
   readonly refuseWhileBusy: boolean;
-  readonly operation: {
-    readonly kind: OperationKind;
-    readonly steps: readonly Step[];
-    readonly progress: Progress;
-    readonly requestedBy: string | null;
-  };
-  readonly event: { readonly type: string; readonly message: string; readonly data?: Readonly<Record<string, unknown>> };
+  readonly operation: QueuedOperation;
+  readonly event: FirstEvent;
 }
 
 /**

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import { parseNodeAddress } from '../domain/nodeAddress.ts';
 import type { StepKind } from '../domain/operation.ts';
 import type { SlotRange } from '../domain/slotRange.ts';
@@ -20,11 +19,6 @@ type Tunables = Record<string, string>;
 
 /** How long a replica may take to learn its master's id through gossip before the step fails. */
 const KNOW_MASTER_TIMEOUT_MS = 30_000;
-
-async function clientsOf(ctx: StepContext, addresses: readonly string[]): Promise<Map<string, Redis>> {
-  const entries = await Promise.all(addresses.map(async (a) => [a, await ctx.connections.get(a)] as const));
-  return new Map(entries);
-}
 
 function paramList<T>(ctx: StepContext, name: string): T[] {
   return (ctx.step.params[name] ?? []) as T[];
@@ -48,7 +42,7 @@ const tuneNodes: StepExecutor = async (ctx) => {
   // The originals are saved before anything changes, and a resumed run reuses them, so a crash
   // between "set" and "save" can never make the tuned values look like the user's own.
   let originals = ctx.step.outputs?.originals as Record<string, Tunables> | undefined;
-  const clients = await clientsOf(ctx, nodes);
+  const clients = await ctx.connections.getAll(nodes);
   if (!originals) {
     const read = await Promise.all(nodes.map(async (a) => [a, await readTunables(clients.get(a)!)] as const));
     originals = Object.fromEntries(read);
@@ -60,21 +54,21 @@ const tuneNodes: StepExecutor = async (ctx) => {
 
 const setConfigEpochs: StepExecutor = async (ctx) => {
   const epochs = ctx.step.params.epochs as Record<string, number>;
-  const clients = await clientsOf(ctx, Object.keys(epochs));
+  const clients = await ctx.connections.getAll(Object.keys(epochs));
   const changed = await Promise.all(Object.entries(epochs).map(([a, e]) => setConfigEpoch(clients.get(a)!, e)));
   return { detail: `${changed.filter(Boolean).length} nodes given a config epoch` };
 };
 
 const assignSlots: StepExecutor = async (ctx) => {
   const assignments = paramList<{ node: string; slots: SlotRange[] }>(ctx, 'assignments');
-  const clients = await clientsOf(ctx, assignments.map((a) => a.node));
+  const clients = await ctx.connections.getAll(assignments.map((a) => a.node));
   await Promise.all(assignments.map((a) => addSlotsRange(clients.get(a.node)!, a.slots)));
   return { detail: assignments.map((a) => `${a.node}: ${a.slots.map(([s, e]) => `${s}-${e}`).join(',')}`).join('; ') };
 };
 
 const meetNodes: StepExecutor = async (ctx) => {
   const nodes = paramList<string>(ctx, 'nodes');
-  const clients = await clientsOf(ctx, nodes);
+  const clients = await ctx.connections.getAll(nodes);
   const ips = new Map<string, string>();
   // CLUSTER MEET takes an IP, never a host name.
   await Promise.all(nodes.map(async (a) => {
@@ -94,7 +88,7 @@ const assignReplicas: StepExecutor = async (ctx) => {
   const pairs = paramList<{ replica: string; master: string }>(ctx, 'replicas');
   const masters = [...new Set(pairs.map((p) => p.master)), ...ctx.cluster.spec.shards.map((s) => s.master)];
   const all = [...new Set([...masters, ...pairs.map((p) => p.replica)])];
-  const clients = await clientsOf(ctx, all);
+  const clients = await ctx.connections.getAll(all);
   const ids = Object.fromEntries(await Promise.all(all.map(async (a) => [a, await myNodeId(clients.get(a)!)] as const)));
   await ctx.recordNodeIds(ids);
   await Promise.all(pairs.map(async ({ replica, master }) => {
@@ -114,7 +108,7 @@ const assignReplicas: StepExecutor = async (ctx) => {
 
 const waitReady: StepExecutor = async (ctx) => {
   const timeoutSeconds = Number(ctx.step.params.timeoutSeconds);
-  const clients = await clientsOf(ctx, ctx.cluster.spec.nodes);
+  const clients = await ctx.connections.getAll(ctx.cluster.spec.nodes);
   const started = Date.now();
   const result = await waitForReadiness(clients, { timeoutMs: timeoutSeconds * 1000, signal: ctx.signal });
   if (!result.ready) {

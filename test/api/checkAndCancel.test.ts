@@ -1,22 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Redis } from 'ioredis';
 import request from 'supertest';
 import type { RunningService } from '../../src/startService.ts';
 import { call, grpcClients } from '../helpers/grpcClient.ts';
 import { waitForOperation } from '../helpers/operations.ts';
-import { startRedisNodes, type RedisNode, type RedisNodeSet } from '../helpers/redisNodes.ts';
+import { startRedisNodes, withNodeClient, type RedisNodeSet } from '../helpers/redisNodes.ts';
 import { AUTH, startTestService } from '../helpers/testService.ts';
-
-async function withClient<T>(node: RedisNode, fn: (c: Redis) => Promise<T>): Promise<T> {
-  const client = new Redis({ host: node.host, port: node.port, lazyConnect: true, retryStrategy: () => null });
-  try {
-    await client.connect();
-    return await fn(client);
-  } finally {
-    client.disconnect();
-  }
-}
 
 describe('check reports what is wrong, from the nodes', () => {
   let service: RunningService;
@@ -53,15 +42,15 @@ describe('check reports what is wrong, from the nodes', () => {
     const owner = cluster.observed.nodes.find((n: { slots: number[][] }) => n.slots.some(([s, e]) => s! <= 100 && 100 <= e!));
     const other = cluster.observed.nodes.find((n: { role: string; id: string }) => n.role === 'master' && n.id !== owner.id);
     const ownerNode = set.nodes.find((n) => n.address === owner.address)!;
-    await withClient(ownerNode, (c) => c.cluster('SETSLOT', 100, 'MIGRATING', other.id));
+    await withNodeClient(ownerNode, (c) => c.cluster('SETSLOT', 100, 'MIGRATING', other.id));
     const open = await request(service.restApp).get('/v1/clusters/chk/check').set('authorization', AUTH);
     assert.equal(open.body.ok, false);
     assert.deepEqual(open.body.openSlots, [{ slot: 100, address: owner.address, state: 'migrating', peerId: other.id }]);
-    await withClient(ownerNode, (c) => c.cluster('SETSLOT', 100, 'STABLE'));
+    await withNodeClient(ownerNode, (c) => c.cluster('SETSLOT', 100, 'STABLE'));
 
     const replica = cluster.observed.nodes.find((n: { role: string }) => n.role === 'replica');
     const replicaNode = set.nodes.find((n) => n.address === replica.address)!;
-    await withClient(replicaNode, (c) => c.call('SHUTDOWN', 'NOSAVE').catch(() => undefined));
+    await withNodeClient(replicaNode, (c) => c.call('SHUTDOWN', 'NOSAVE').catch(() => undefined));
     const down = await request(service.restApp).get('/v1/clusters/chk/check').set('authorization', AUTH);
     assert.equal(down.body.ok, false);
     assert.deepEqual(down.body.unreachable.map((u: { address: string }) => u.address), [replica.address]);

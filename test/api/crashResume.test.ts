@@ -5,6 +5,7 @@ import { findOpenSlots } from '../../src/redis/closeOpenSlots.ts';
 import { observeCluster } from '../../src/redis/observeCluster.ts';
 import type { ClusterView, OperationView } from '../../src/service/views.ts';
 import { assertClusterSettled } from '../helpers/clusterCheck.ts';
+import { ownersFromNodes } from '../helpers/clusters.ts';
 import { countKeys, loadKeys } from '../helpers/keys.ts';
 import { startRedisNodes, type RedisNodeSet } from '../helpers/redisNodes.ts';
 import {
@@ -20,18 +21,6 @@ interface PlannedMove {
   from: { id: string; address: string };
   to: { id: string; address: string };
   slots: [number, number][];
-}
-
-/** Slot -> owner id, each master as it reports itself (never the database). */
-async function ownersFromNodes(addresses: readonly string[]): Promise<string[]> {
-  const { nodes, unreachable } = await observeCluster(addresses);
-  assert.deepEqual(unreachable, []);
-  const owners = new Array<string>(16384).fill('');
-  for (const n of nodes) {
-    if (!n.myself || n.role !== 'master') continue;
-    for (const slot of rangesToSlots(n.slots)) owners[slot] = n.id;
-  }
-  return owners;
 }
 
 /** The slot owners a dry-run plan leads to, from the owners the nodes report now. */

@@ -1,28 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import calculateSlot from 'cluster-key-slot';
-import { Redis } from 'ioredis';
 import request from 'supertest';
 import type { RunningService } from '../../src/startService.ts';
 import { createReadyCluster, observedMasters } from '../helpers/clusters.ts';
 import { call, grpcClients } from '../helpers/grpcClient.ts';
 import { countKeys, loadKeys } from '../helpers/keys.ts';
 import { waitForOperation } from '../helpers/operations.ts';
-import { startRedisNodes, type RedisNode, type RedisNodeSet } from '../helpers/redisNodes.ts';
+import { startRedisNodes, withNodeClient, type RedisNodeSet } from '../helpers/redisNodes.ts';
 import { AUTH, startTestService } from '../helpers/testService.ts';
 import { verifyClusterFromNodes } from '../helpers/verifyCluster.ts';
 
 const KEYS = 5000;
-
-async function onNode<T>(node: RedisNode, fn: (c: Redis) => Promise<T>): Promise<T> {
-  const client = new Redis({ host: node.host, port: node.port, lazyConnect: true, retryStrategy: () => null });
-  try {
-    await client.connect();
-    return await fn(client);
-  } finally {
-    client.disconnect();
-  }
-}
 
 describe('fix closes open slots from what the history says was intended', () => {
   let service: RunningService;
@@ -49,7 +38,7 @@ describe('fix closes open slots from what the history says was intended', () => 
     const key = 'key:0';
     const slot = calculateSlot(key);
     assert.ok(slot < 5461);
-    await onNode(nodeAt(b!.address), async (c) => {
+    await withNodeClient(nodeAt(b!.address), async (c) => {
       await c.cluster('SETSLOT', slot, 'IMPORTING', a!.id);
       await c.call('ASKING');
       await c.set(key, 'different');
@@ -69,7 +58,7 @@ describe('fix closes open slots from what the history says was intended', () => 
     assert.equal(refused.body.code, 'open_slots');
 
     // The operator removes the stray copy; the fix must then finish the move, not guess.
-    await onNode(nodeAt(b!.address), async (c) => {
+    await withNodeClient(nodeAt(b!.address), async (c) => {
       await c.call('ASKING');
       await c.del(key);
     });
@@ -94,8 +83,8 @@ describe('fix closes open slots from what the history says was intended', () => 
     const c = masters.at(-1)!;
     const other = masters[0]!;
     const slot = c.slots.at(-1)![1];
-    await onNode(nodeAt(other.address), (x) => x.cluster('SETSLOT', slot, 'IMPORTING', c.id));
-    await onNode(nodeAt(c.address), (x) => x.cluster('SETSLOT', slot, 'MIGRATING', other.id));
+    await withNodeClient(nodeAt(other.address), (x) => x.cluster('SETSLOT', slot, 'IMPORTING', c.id));
+    await withNodeClient(nodeAt(c.address), (x) => x.cluster('SETSLOT', slot, 'MIGRATING', other.id));
     const plan = await post('/v1/clusters/fx/fix', { dryRun: true });
     assert.deepEqual(plan.body.resolutions.map((r: { slot: number; ownerId: string; action: string }) => [r.slot, r.ownerId, r.action]), [[slot, c.id, 'roll_back']]);
     const done = await waitForOperation(service.restApp, (await post('/v1/clusters/fx/fix', {})).body.id);

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Redis } from 'ioredis';
 import request from 'supertest';
 import type { RunningService } from '../../src/startService.ts';
 import { waitForOperation } from '../helpers/operations.ts';
-import { startRedisNodes } from '../helpers/redisNodes.ts';
+import { startRedisNodes, withNodeClient } from '../helpers/redisNodes.ts';
 import { AUTH, startTestService } from '../helpers/testService.ts';
 
 describe('a cluster that cannot converge fails after the timeout, naming the nodes', () => {
@@ -39,14 +38,10 @@ describe('a cluster that cannot converge fails after the timeout, naming the nod
     const restore = op.steps.find((s) => s.kind === 'restore_config')!;
     assert.equal(restore.status, 'succeeded', 'cleanup runs after a failure');
     for (const node of set.nodes) {
-      const client = new Redis({ host: node.host, port: node.port, password: 'secret', lazyConnect: true, retryStrategy: () => null });
-      try {
-        await client.connect();
+      await withNodeClient(node, async (client) => {
         assert.deepEqual(await client.config('GET', 'cluster-node-timeout'), ['cluster-node-timeout', '15000']);
         assert.deepEqual(await client.config('GET', 'repl-diskless-sync-delay'), ['repl-diskless-sync-delay', '5']);
-      } finally {
-        client.disconnect();
-      }
+      }, 'secret');
     }
   });
 });

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { rangesToSlots } from '../../src/domain/slotSet.ts';
-import { observeCluster } from '../../src/redis/observeCluster.ts';
 import type { ClusterView, OperationView } from '../../src/service/views.ts';
 import type { TestDatabase } from '../store/backends.ts';
 import { assertClusterSettled } from '../helpers/clusterCheck.ts';
+import { ownersFromNodes } from '../helpers/clusters.ts';
 import { countKeys, loadKeys } from '../helpers/keys.ts';
 import { startRedisNodes, type RedisNodeSet } from '../helpers/redisNodes.ts';
 import {
@@ -44,17 +44,6 @@ interface LeaseSample {
   attempts: number;
   status: string;
   leaseExpiresAt: Date | null;
-}
-
-async function ownersFromNodes(addresses: readonly string[]): Promise<string[]> {
-  const { nodes, unreachable } = await observeCluster(addresses);
-  assert.deepEqual(unreachable, []);
-  const owners = new Array<string>(16384).fill('');
-  for (const n of nodes) {
-    if (!n.myself || n.role !== 'master') continue;
-    for (const slot of rangesToSlots(n.slots)) owners[slot] = n.id;
-  }
-  return owners;
 }
 
 describe('several service processes share one PostgreSQL queue', () => {

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import request from 'supertest';
 import type { RunningService } from '../../src/startService.ts';
 import { waitForOperation } from '../helpers/operations.ts';
-import { startRedisNodes, type RedisNode } from '../helpers/redisNodes.ts';
+import { startRedisNodes, withNodeClient, type RedisNode } from '../helpers/redisNodes.ts';
 import { AUTH, startTestService } from '../helpers/testService.ts';
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
@@ -18,9 +18,7 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs = 10_000): P
 
 /** What a node looks like from outside; equal before and after means the node was not touched. */
 async function fingerprint(node: RedisNode): Promise<string> {
-  const client = new Redis({ host: node.host, port: node.port, lazyConnect: true, retryStrategy: () => null });
-  try {
-    await client.connect();
+  return withNodeClient(node, async (client) => {
     const mode = (await client.info('cluster')).includes('cluster_enabled:1');
     const parts: unknown[] = [mode, await client.dbsize(), await client.config('GET', 'cluster-node-timeout'), await client.config('GET', 'repl-diskless-sync-delay')];
     if (mode) {
@@ -28,9 +26,7 @@ async function fingerprint(node: RedisNode): Promise<string> {
       parts.push(((await client.cluster('NODES')) as string).split('\n').filter(Boolean).length, /cluster_current_epoch:\d+/.exec(info)?.[0], /cluster_slots_assigned:\d+/.exec(info)?.[0]);
     }
     return JSON.stringify(parts);
-  } finally {
-    client.disconnect();
-  }
+  });
 }
 
 describe('a node that is not fit fails the create before anything changes', () => {

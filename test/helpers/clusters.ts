@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import request from 'supertest';
+import { rangesToSlots } from '../../src/domain/slotSet.ts';
+import { observeCluster } from '../../src/redis/observeCluster.ts';
 import type { RunningService } from '../../src/startService.ts';
 import type { ClusterView } from '../../src/service/views.ts';
 import { waitForOperation } from './operations.ts';
@@ -25,4 +27,16 @@ export async function observedMasters(service: RunningService, name: string): Pr
 
 export function slotCount(slots: readonly (readonly [number, number])[]): number {
   return slots.reduce((n, [s, e]) => n + e - s + 1, 0);
+}
+
+/** Slot -> owner id, each master as it reports itself (never the database). */
+export async function ownersFromNodes(addresses: readonly string[]): Promise<string[]> {
+  const { nodes, unreachable } = await observeCluster(addresses);
+  assert.deepEqual(unreachable, []);
+  const owners = new Array<string>(16384).fill('');
+  for (const n of nodes) {
+    if (!n.myself || n.role !== 'master') continue;
+    for (const slot of rangesToSlots(n.slots)) owners[slot] = n.id;
+  }
+  return owners;
 }

@@ -1,8 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { killOnExit } from './killOnExit.ts';
+import { Redis } from 'ioredis';
 
 /** One running `redis-server` started by {@link startRedisNodes}. */
 export interface RedisNode {
@@ -46,8 +48,6 @@ const reservedPorts = new Set<number>();
  * same address would look like a node already in use.
  */
 const handedOut = new Set<number>();
-/** Every child still alive, killed on process exit even if a test forgot `stop()`. */
-const liveChildren = new Set<ChildProcess>();
 
 /**
  * Starts `count` real `redis-server` processes on free ports (never 6379), each in its own temp
@@ -58,7 +58,6 @@ const liveChildren = new Set<ChildProcess>();
  *   try { ...set.nodes[0].address... } finally { await set.stop(); }
  */
 export async function startRedisNodes(count: number, opts: StartRedisNodesOptions = {}): Promise<RedisNodeSet> {
-  installExitHandlers();
   const started = await Promise.allSettled(Array.from({ length: count }, () => startOneNode(opts)));
   const running = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const stop = async (): Promise<void> => {
@@ -114,15 +113,11 @@ async function launch(port: number, dir: string, opts: StartRedisNodesOptions): 
   for (const [key, value] of Object.entries(opts.extraConfig ?? {})) args.push(`--${key}`, value);
 
   const child = spawn('redis-server', args, { cwd: dir, stdio: 'ignore' });
-  liveChildren.add(child);
+  killOnExit(child);
   // 'error' without 'exit' happens when redis-server cannot be spawned at all (not on PATH).
   const exited = new Promise<void>((resolve) => {
-    const gone = (): void => {
-      liveChildren.delete(child);
-      resolve();
-    };
-    child.once('exit', gone);
-    child.once('error', gone);
+    child.once('exit', () => resolve());
+    child.once('error', () => resolve());
   });
 
   const address = `127.0.0.1:${port}`;
@@ -217,20 +212,18 @@ function canBind(port: number): Promise<boolean> {
   });
 }
 
-let exitHandlersInstalled = false;
-
-function installExitHandlers(): void {
-  if (exitHandlersInstalled) return;
-  exitHandlersInstalled = true;
-  const killAll = (): void => {
-    for (const child of liveChildren) child.kill('SIGKILL');
-  };
-  process.once('exit', killAll);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      killAll();
-      // Re-raise so the process still ends the way the signal asked.
-      process.kill(process.pid, signal);
-    });
+/**
+ * Runs `fn` with a client of one node (no reconnects, so a stopped node fails fast) and closes it.
+ *
+ * @example
+ *   await withNodeClient(set.nodes[0], (c) => c.cluster('INFO'));
+ */
+export async function withNodeClient<T>(node: { host: string; port: number }, fn: (client: Redis) => Promise<T>, password?: string): Promise<T> {
+  const client = new Redis({ host: node.host, port: node.port, lazyConnect: true, retryStrategy: () => null, ...(password ? { password } : {}) });
+  try {
+    await client.connect();
+    return await fn(client);
+  } finally {
+    client.disconnect();
   }
 }

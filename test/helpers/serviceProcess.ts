@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -6,6 +6,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { OperationView } from '../../src/service/views.ts';
 import { BACKENDS, type TestDatabase } from '../store/backends.ts';
+import { killOnExit } from './killOnExit.ts';
 import { ADMIN_TOKEN, AUTH } from './testService.ts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -58,8 +59,6 @@ export interface ServiceProcessOptions {
   readonly env?: Readonly<Record<string, string>>;
 }
 
-const liveChildren = new Set<ChildProcess>();
-let exitHandlerInstalled = false;
 
 /**
  * Starts the service as a real child process, `node --import tsx src/main.ts` (not through npm, so
@@ -73,7 +72,6 @@ let exitHandlerInstalled = false;
  *   await svc.kill('SIGKILL');
  */
 export async function startServiceProcess(opts: ServiceProcessOptions): Promise<ServiceProcess> {
-  installExitHandler();
   if ((opts.databaseUrl === undefined) === (opts.dataDir === undefined)) throw new Error('give exactly one of databaseUrl and dataDir');
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -95,16 +93,10 @@ export async function startServiceProcess(opts: ServiceProcessOptions): Promise<
   if (opts.dataDir !== undefined) env.DATA_DIR = opts.dataDir;
 
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  liveChildren.add(child);
+  killOnExit(child);
   const exited = new Promise<ProcessExit>((resolveExit) => {
-    child.once('exit', (code, signal) => {
-      liveChildren.delete(child);
-      resolveExit({ code, signal });
-    });
-    child.once('error', () => {
-      liveChildren.delete(child);
-      resolveExit({ code: null, signal: null });
-    });
+    child.once('exit', (code, signal) => resolveExit({ code, signal }));
+    child.once('error', () => resolveExit({ code: null, signal: null }));
   });
   let output = '';
   let restPort: number | null = null;
@@ -274,20 +266,4 @@ export async function createPostgresDatabase(): Promise<TestDatabase> {
 export async function createDataDir(): Promise<{ readonly dir: string; dispose(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'slotsmith-data-'));
   return { dir, dispose: () => rm(dir, { recursive: true, force: true }) };
-}
-
-function installExitHandler(): void {
-  if (exitHandlerInstalled) return;
-  exitHandlerInstalled = true;
-  // A test that fails before its `after` must not leave services running on the machine.
-  const killAll = (): void => {
-    for (const child of liveChildren) child.kill('SIGKILL');
-  };
-  process.once('exit', killAll);
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      killAll();
-      process.kill(process.pid, signal);
-    });
-  }
 }

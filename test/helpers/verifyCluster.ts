@@ -1,11 +1,7 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import assert from 'node:assert/strict';
-import { Redis } from 'ioredis';
 import { parseClusterNodes } from '../../src/redis/parseClusterNodes.ts';
-import type { RedisNode } from './redisNodes.ts';
-
-const run = promisify(execFile);
+import { assertClusterSettled } from './clusterCheck.ts';
+import { withNodeClient, type RedisNode } from './redisNodes.ts';
 
 /**
  * Checks a cluster from the nodes themselves (never from slotsmith's database): `redis-cli --cluster
@@ -14,17 +10,10 @@ const run = promisify(execFile);
  * `cluster-node-timeout` and `repl-diskless-sync-delay` are back to what they were.
  */
 export async function verifyClusterFromNodes(nodes: readonly RedisNode[], masters: number, replicasPerShard: number, password?: string): Promise<void> {
-  const first = nodes[0]!;
-  const args = ['--cluster', 'check', first.address, ...(password ? ['-a', password, '--no-auth-warning'] : [])];
-  const { stdout } = await run('redis-cli', args);
-  assert.match(stdout, /\[OK\] All nodes agree about slots configuration\./);
-  assert.match(stdout, /\[OK\] All 16384 slots covered\./);
-  assert.doesNotMatch(stdout, /\[ERR\]|\[WARNING\]|in (migrating|importing) state/i);
+  await assertClusterSettled(nodes.map((n) => n.address), password ? { password } : undefined);
 
   for (const node of nodes) {
-    const client = new Redis({ host: node.host, port: node.port, lazyConnect: true, retryStrategy: () => null, ...(password ? { password } : {}) });
-    try {
-      await client.connect();
+    await withNodeClient(node, async (client) => {
       const info = await client.cluster('INFO') as string;
       assert.match(info, /cluster_state:ok/, `${node.address} is not ok`);
       const view = parseClusterNodes(await client.cluster('NODES') as string);
@@ -40,8 +29,6 @@ export async function verifyClusterFromNodes(nodes: readonly RedisNode[], master
       const [, delay] = await client.config('GET', 'repl-diskless-sync-delay') as string[];
       assert.equal(timeout, '15000', `${node.address} cluster-node-timeout not restored`);
       assert.equal(delay, '5', `${node.address} repl-diskless-sync-delay not restored`);
-    } finally {
-      client.disconnect();
-    }
+    }, password);
   }
 }

@@ -1,0 +1,26 @@
+import { DomainError } from '../domain/errors.ts';
+import type { ClusterRecord } from '../store/records.ts';
+import type { Observation, ServiceDeps } from './deps.ts';
+
+/**
+ * Reads a cluster from its nodes before planning a change, and refuses (409) one that is not in a
+ * state to change: not ready, slots open (fix first), or nodes unreachable unless
+ * `tolerateUnreachable` (the caller then decides which unreachable nodes it can live with).
+ */
+export async function observeForChange(deps: ServiceDeps, cluster: ClusterRecord, opts: { tolerateUnreachable?: boolean } = {}): Promise<Observation> {
+  if (cluster.phase !== 'ready') {
+    throw new DomainError('precondition', 'cluster_not_ready', `cluster "${cluster.name}" is ${cluster.phase}; only a ready cluster can be changed`);
+  }
+  const observation = await deps.observe(cluster.spec.nodes, cluster.auth);
+  if (observation.unreachable.length > 0 && !opts.tolerateUnreachable) throw unreachableError(observation.unreachable);
+  const open = observation.nodes.flatMap((n) => [...n.migrating, ...n.importing].map((o) => `${o.slot} on ${n.address}`));
+  if (open.length > 0) {
+    throw new DomainError('precondition', 'open_slots', `slots are open (${open.slice(0, 10).join(', ')}${open.length > 10 ? ', ...' : ''}); run POST /v1/clusters/${cluster.name}/fix first`);
+  }
+  return observation;
+}
+
+/** The 409 for nodes that must answer and did not, naming each with its reason. */
+export function unreachableError(unreachable: readonly { address: string; reason: string }[], action = 'plan'): DomainError {
+  return new DomainError('precondition', 'nodes_unreachable', `cannot ${action} while nodes are unreachable: ${unreachable.map((u) => `${u.address} (${u.reason})`).join(', ')}`);
+}
