@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { ChainableCommander, Redis } from 'ioredis';
 import { DomainError } from '../domain/errors.ts';
 import { addressOf } from './nodeAddress.ts';
+import { loadNodeScript, mayRunScripts, nodeScript, noteScriptRefusal } from './nodeScripts.ts';
 import { settlePipeline, type PipelineReply } from './settlePipeline.ts';
 
 /** Keys of one slot and their `MEMORY USAGE` in bytes (all 0 when not measured or gone meanwhile). */
@@ -29,7 +29,7 @@ export interface ListSlotKeysOptions {
  * The script stops after the slot that brings it past `maxTotal` keys, so one call never holds
  * the node for long; slots it did not reach are simply missing from the result.
  */
-const LIST_SCRIPT = `#!lua flags=no-writes,allow-cross-slot-keys
+const LIST_SCRIPT = nodeScript(`#!lua flags=no-writes,allow-cross-slot-keys
 local count, maxTotal, total, result = tonumber(ARGV[1]), tonumber(ARGV[2]), 0, {}
 for i = 3, #ARGV do
   if total >= maxTotal then break end
@@ -43,12 +43,9 @@ for i = 3, #ARGV do
   total = total + #keys
   result[#result + 1] = entry
 end
-return result`;
-const LIST_SCRIPT_SHA = createHash('sha1').update(LIST_SCRIPT).digest('hex');
+return result`);
 /** Keys one script call lists at most (plus the rest of the slot that crosses it): ~30 ms of work. */
 const MAX_KEYS_PER_CALL = 10_000;
-/** Clients on which the script failed (scripting denied by ACL, Redis < 7): they use pipelines. */
-const noScripting = new WeakSet<Redis>();
 
 /** A listing queued on a pipeline; `read` turns that pipeline's replies into the result. */
 export interface QueuedListing {
@@ -72,26 +69,35 @@ export async function listSlotKeys(client: Redis, slots: readonly number[], opts
  * the commands queued from here on.
  */
 export function queueListSlotKeys(client: Redis, pipeline: ChainableCommander, slots: readonly number[], opts: ListSlotKeysOptions): QueuedListing {
-  const useScript = opts.measure && !opts.asking && !noScripting.has(client);
-  if (useScript) {
+  if (opts.measure && !opts.asking && mayRunScripts(client)) {
     const args = [0, opts.count, MAX_KEYS_PER_CALL, ...slots];
-    pipeline.callBuffer('EVALSHA', LIST_SCRIPT_SHA, ...args);
+    pipeline.callBuffer('EVALSHA', LIST_SCRIPT.sha, ...args);
     return {
       read: async ([reply]) => {
         const [err, value] = reply ?? [new Error('missing reply'), null];
         if (err === null) return fromScript(slots, value as unknown[][]);
-        if (/NOSCRIPT/.test(err.message)) {
-          try {
-            return fromScript(slots, (await client.callBuffer('EVAL', LIST_SCRIPT, ...args)) as unknown[][]);
-          } catch {
-            // fall through to the pipeline
-          }
+        try {
+          // NOSCRIPT: the node does not have it yet (first use, restart, SCRIPT FLUSH).
+          if (/NOSCRIPT/.test(err.message)) return fromScript(slots, (await loadNodeScript(client, LIST_SCRIPT, args.slice(1))) as unknown[][]);
+          noteScriptRefusal(client, err);
+        } catch (error) {
+          if (error instanceof Error) noteScriptRefusal(client, error);
         }
-        noScripting.add(client);
-        return listSlotKeys(client, slots, opts);
+        return listWithPipeline(client, slots, opts);
       },
     };
   }
+  return queuePipelineListing(client, pipeline, slots, opts);
+}
+
+async function listWithPipeline(client: Redis, slots: readonly number[], opts: ListSlotKeysOptions): Promise<Map<number, SlotKeys>> {
+  const pipeline = client.pipeline();
+  const listing = queuePipelineListing(client, pipeline, slots, opts);
+  return listing.read(await settlePipeline(pipeline));
+}
+
+/** `CLUSTER GETKEYSINSLOT` per slot, then a pipeline of `MEMORY USAGE` when measuring. */
+function queuePipelineListing(client: Redis, pipeline: ChainableCommander, slots: readonly number[], opts: ListSlotKeysOptions): QueuedListing {
   for (const slot of slots) pipeline.callBuffer('CLUSTER', 'GETKEYSINSLOT', slot, opts.count);
   return {
     read: async (replies) => {

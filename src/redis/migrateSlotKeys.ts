@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { DomainError } from '../domain/errors.ts';
 import { migrateBusyKeys } from './migrateBusyKeys.ts';
+import { canMigrateByScript, migrateByScript } from './migrateByScript.ts';
 import { classifyMigrateReply, describeKey, migrateArgs, type MigrateTarget } from './migrateCommand.ts';
 import type { NodeAuth } from './nodeAuth.ts';
 import { listSlotKeys, queueListSlotKeys } from './listSlotKeys.ts';
@@ -58,7 +59,10 @@ export async function migrateSlotKeys(
 }
 
 /**
- * Moves every key of all `slots` from `source` to `target`, many slots per round trip. A pass is:
+ * Moves every key of all `slots` from `source` to `target`. Where it can (see `canMigrateByScript`),
+ * a script on the source does it without the key names leaving the node; the slots it leaves (a
+ * MIGRATE error, a refused script) and every slot where it cannot go by the pipeline path below,
+ * many slots per round trip. A pass is:
  * list the keys of every pending slot with their `MEMORY USAGE` (one script call, see
  * `listSlotKeys`), then pipelines of `MIGRATE` (one per batch of one slot, at most `batchBytes`
  * per pipeline), the last of which also lists what is left; passes repeat until no slot has keys.
@@ -88,10 +92,17 @@ export async function migrateSlotsKeys(
     auth: opts.auth,
     sourceImporting: opts.sourceImporting ?? false,
   };
-  const budgets = new Map<number, { keys: number; bytes: number }>();
-  const listOpts = { count: batchKeys, measure: Number.isFinite(batchBytes), asking: settings.sourceImporting };
   let pending = [...new Set(slots)];
   let keysMoved = 0;
+  if (canMigrateByScript(source, { hasPassword: settings.auth?.password !== undefined, sourceImporting: settings.sourceImporting })) {
+    const fast = await migrateByScript(source, target, pending, { batchKeys, batchBytes, ...settings, signal: opts.signal, onKeysMoved: opts.onKeysMoved });
+    keysMoved = fast.keysMoved;
+    pending = [...fast.unfinished];
+    if (pending.length === 0) return { keysMoved };
+  }
+
+  const budgets = new Map<number, { keys: number; bytes: number }>();
+  const listOpts = { count: batchKeys, measure: Number.isFinite(batchBytes), asking: settings.sourceImporting };
   let idleRounds = 0;
 
   let listed = await listSlotKeys(source, pending, listOpts);

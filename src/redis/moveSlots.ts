@@ -7,7 +7,7 @@ import { parseAddress } from './nodeAddress.ts';
 import type { NodeConnections } from './nodeConnections.ts';
 import { readClusterView } from './readClusterView.ts';
 import { resolveHost } from './resolveHost.ts';
-import { setSlotImporting, setSlotMigrating, setSlotNode, slotStatesOf, type SlotStates } from './setSlot.ts';
+import { claimImportedSlots, setSlotImporting, setSlotMigrating, setSlotNode, slotStatesOf, type SlotStates } from './setSlot.ts';
 
 /** A master taking part in a move: its node id and its `host:port`. */
 export interface MoveNode {
@@ -63,10 +63,11 @@ export interface MoveSlotsResult {
  * `SETSLOT IMPORTING` on the target and then `SETSLOT MIGRATING` on the source (one pipeline each
  * per window), the keys with `migrateSlotsKeys`, then `SETSLOT NODE` on the target first, then the
  * source, then every other master in `masters`. Moves with different sources run in parallel (at
- * most `concurrency`); the moves of one source run one after another, and within them the key
- * migration of one window starts only when the previous one has ended, so a source never serves
- * two MIGRATE streams. What overlaps is the rest: while window k migrates, window k+1 opens and
- * window k-1 closes (`windowsInFlight`, default 2).
+ * most `concurrency`), except that a node never migrates as a source while it is the target of
+ * another running move (see `mayStartBeside`); the moves of one source run one after another, and
+ * within them the key migration of one window starts only when the previous one has ended, so a
+ * source never serves two MIGRATE streams. What overlaps is the rest: while window k migrates,
+ * window k+1 opens and window k-1 closes (`windowsInFlight`, default 2).
  *
  * Resumable: a slot the target already serves is not moved again (only the other nodes' views are
  * corrected); a slot left migrating/importing by an interrupted run is continued. A slot that
@@ -86,9 +87,6 @@ export async function moveSlots(
   opts: MoveSlotsOptions = {},
 ): Promise<MoveSlotsResult> {
   validateMoves(moves);
-  const bySource = new Map<string, SlotsMove[]>();
-  for (const move of moves) bySource.set(move.from.id, [...(bySource.get(move.from.id) ?? []), move]);
-
   const totals = { slotsMoved: 0, slotsAlreadyDone: 0, keysMoved: 0 };
   const report = (currentSlot?: number): void =>
     opts.onProgress?.({
@@ -103,52 +101,55 @@ export async function moveSlots(
     if (opts.signal?.aborted) cancelled = true;
     return cancelled;
   };
-
-  const slotWindow = Math.max(1, opts.slotWindow ?? MOVE_SLOTS_DEFAULTS.slotWindow);
-  const queue = [...bySource.values()];
-  const onKeysMoved = (keys: number, slot: number): void => {
-    totals.keysMoved += keys;
-    report(slot);
+  const run: RunSettings = {
+    connections,
+    masters,
+    slotWindow: Math.max(1, opts.slotWindow ?? MOVE_SLOTS_DEFAULTS.slotWindow),
+    windowsInFlight: Math.max(1, opts.windowsInFlight ?? MOVE_SLOTS_DEFAULTS.windowsInFlight),
+    migrateOptions: {
+      ...opts,
+      signal: undefined,
+      onKeysMoved: (keys, slot) => {
+        totals.keysMoved += keys;
+        report(slot);
+      },
+    },
+    shouldStop,
+    onWindowDone: (window, opened) => {
+      totals.slotsMoved += opened;
+      totals.slotsAlreadyDone += window.length - opened;
+      report(window.at(-1));
+    },
   };
-  const windowsInFlight = Math.max(1, opts.windowsInFlight ?? MOVE_SLOTS_DEFAULTS.windowsInFlight);
-  const runSources = async (): Promise<void> => {
-    for (let group = queue.shift(); group; group = queue.shift()) {
-      for (const move of group) {
-        const ctx = await openMove(connections, move, masters);
-        const slots = [...move.slots].sort((a, b) => a - b);
-        // Windows overlap: while one migrates its keys, the next one opens and the previous one
-        // closes (mostly the nodes digesting the target's per-slot broadcasts). Key migration
-        // itself is strictly one window after the other: `migrating` chains it.
-        let migrating: Promise<unknown> = Promise.resolve();
-        const inFlight = new Set<Promise<unknown>>();
-        let firstError: { error: unknown } | undefined;
-        for (let i = 0; i < slots.length && !firstError && !shouldStop(); i += slotWindow) {
-          while (inFlight.size >= windowsInFlight) await Promise.race(inFlight);
-          if (firstError || shouldStop()) break;
-          const window = slots.slice(i, i + slotWindow);
-          const task = (async () => {
-            const opened = await openWindow(ctx, window);
-            const turn = migrating.then(() => migrateSlotsKeys(ctx.source, ctx.target, opened.toMigrate, { ...opts, signal: undefined, onKeysMoved }));
-            migrating = turn.catch(() => undefined);
-            await turn;
-            await closeWindow(ctx, window);
-            totals.slotsMoved += opened.toOpen.length;
-            totals.slotsAlreadyDone += window.length - opened.toOpen.length;
-            report(window.at(-1));
-          })().catch((error: unknown) => {
-            firstError ??= { error };
-          });
-          inFlight.add(task);
-          void task.finally(() => inFlight.delete(task));
-        }
-        await Promise.all(inFlight);
-        if (firstError) throw firstError.error;
+
+  // Moves of one source after another, grouped by source in the order given.
+  const sources = [...new Set(moves.map((m) => m.from.id))];
+  const pending = sources.flatMap((id) => moves.filter((m) => m.from.id === id));
+  const running = new Set<SlotsMove>();
+  // Resolved (and replaced) each time a move ends, for runners waiting until one may start.
+  let finished = settledSignal();
+  const runMoves = async (): Promise<void> => {
+    while (!shouldStop()) {
+      const next = pending.findIndex((m) => mayStartBeside(m, running));
+      if (next < 0) {
+        if (pending.length === 0) return;
+        await finished.promise;
+        continue;
+      }
+      const [move] = pending.splice(next, 1) as [SlotsMove];
+      running.add(move);
+      try {
+        await runMove(run, move);
+      } finally {
+        running.delete(move);
+        finished.resolve();
+        finished = settledSignal();
       }
     }
   };
   const concurrency = Math.max(1, opts.concurrency ?? MOVE_SLOTS_DEFAULTS.concurrency);
-  const runners = Array.from({ length: Math.min(concurrency, queue.length) }, () =>
-    runSources().catch((err: unknown) => {
+  const runners = Array.from({ length: Math.min(concurrency, sources.length) }, () =>
+    runMoves().catch((err: unknown) => {
       failed.abort(err);
       throw err;
     }),
@@ -159,6 +160,72 @@ export async function moveSlots(
   if (failure) throw failure.reason;
   if (cancelled) throw opts.signal?.reason;
   return totals;
+}
+
+function settledSignal(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = (): void => undefined;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/**
+ * Whether `move` may start while `running` moves run. One move per source at a time, and never a
+ * node as a source while it is a target: MIGRATE blocks its source until the target answers, so
+ * two nodes migrating to each other (or any cycle) would each wait for the other until the
+ * MIGRATE timeout. Several sources into one target are fine. This also means that a target's
+ * single epoch bump per window (`claimImportedSlots`) cannot be outrun by a bump of the slots'
+ * source, which is never importing at the same time.
+ */
+function mayStartBeside(move: SlotsMove, running: ReadonlySet<SlotsMove>): boolean {
+  for (const r of running) {
+    if (r.from.id === move.from.id || r.from.id === move.to.id || r.to.id === move.from.id) return false;
+  }
+  return true;
+}
+
+/** What every move of one `moveSlots` run shares. */
+interface RunSettings {
+  readonly connections: NodeConnections;
+  readonly masters: readonly MoveNode[];
+  readonly slotWindow: number;
+  readonly windowsInFlight: number;
+  readonly migrateOptions: MigrateKeysOptions;
+  /** True once the run is cancelled or has failed: no new window starts. */
+  readonly shouldStop: () => boolean;
+  /** A window is closed; `opened` of its slots were moved now, the others had been already. */
+  readonly onWindowDone: (window: readonly number[], opened: number) => void;
+}
+
+/**
+ * One move, window by window. Windows overlap: while one migrates its keys, the next one opens and
+ * the previous one closes. Key migration itself is strictly one window after the other
+ * (`migrating` chains it), so the source serves one MIGRATE stream.
+ */
+async function runMove(run: RunSettings, move: SlotsMove): Promise<void> {
+  const ctx = await openMove(run.connections, move, run.masters);
+  const slots = [...move.slots].sort((a, b) => a - b);
+  let migrating: Promise<unknown> = Promise.resolve();
+  const inFlight = new Set<Promise<unknown>>();
+  let firstError: { error: unknown } | undefined;
+  for (let i = 0; i < slots.length && !firstError && !run.shouldStop(); i += run.slotWindow) {
+    while (inFlight.size >= run.windowsInFlight) await Promise.race(inFlight);
+    if (firstError || run.shouldStop()) break;
+    const window = slots.slice(i, i + run.slotWindow);
+    const task = (async () => {
+      const opened = await openWindow(ctx, window);
+      const turn = migrating.then(() => migrateSlotsKeys(ctx.source, ctx.target, opened.toMigrate, run.migrateOptions));
+      migrating = turn.catch(() => undefined);
+      await turn;
+      await closeWindow(ctx, window);
+      run.onWindowDone(window, opened.toOpen.length);
+    })().catch((error: unknown) => {
+      firstError ??= { error };
+    });
+    inFlight.add(task);
+    void task.finally(() => inFlight.delete(task));
+  }
+  await Promise.all(inFlight);
+  if (firstError) throw firstError.error;
 }
 
 interface MoveContext {
@@ -214,10 +281,13 @@ async function openWindow(ctx: MoveContext, window: readonly number[]): Promise<
   return { toOpen, toMigrate: window.filter((s) => src.owners[s] === move.from.id) };
 }
 
-/** `SETSLOT NODE` for a migrated window: the target first, then the source, then the other masters. */
+/**
+ * `SETSLOT NODE` for a migrated window: the target first (with one broadcast for the window, see
+ * `claimImportedSlots`), then the source, then the other masters.
+ */
 async function closeWindow(ctx: MoveContext, window: readonly number[]): Promise<void> {
   const ownerId = ctx.move.to.id;
-  await setSlotNode(ctx.target.client, window, ownerId);
+  await claimImportedSlots(ctx.target.client, window);
   await setSlotNodeUnlessReplica(ctx.source, window, ownerId);
   await Promise.all(ctx.others.map(async (m) => setSlotNodeUnlessReplica(await ctx.connections.get(m.address), window, ownerId)));
 }

@@ -1,4 +1,4 @@
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { DomainError } from '../domain/errors.ts';
 import { SLOT_COUNT } from '../domain/slotRange.ts';
 import { addressOf } from './nodeAddress.ts';
@@ -48,7 +48,7 @@ export function slotStatesOf(view: ClusterView): SlotStates {
 export async function setSlotImporting(target: Redis, slots: readonly number[], sourceId: string, known?: SlotStates): Promise<number> {
   const state = known ?? (await readSlotStates(target));
   const pending = slots.filter((s) => state.owners[s] !== state.myId && state.importing.get(s) !== sourceId);
-  return sendSetSlot(target, pending, (p, s) => p.call('CLUSTER', 'SETSLOT', s, 'IMPORTING', sourceId), `IMPORTING ${sourceId}`);
+  return sendSetSlot(target, pending, (s) => ['SETSLOT', s, 'IMPORTING', sourceId]);
 }
 
 /**
@@ -62,7 +62,7 @@ export async function setSlotImporting(target: Redis, slots: readonly number[], 
 export async function setSlotMigrating(source: Redis, slots: readonly number[], targetId: string, known?: SlotStates): Promise<number> {
   const state = known ?? (await readSlotStates(source));
   const pending = slots.filter((s) => state.owners[s] === state.myId && state.migrating.get(s) !== targetId);
-  return sendSetSlot(source, pending, (p, s) => p.call('CLUSTER', 'SETSLOT', s, 'MIGRATING', targetId), `MIGRATING ${targetId}`);
+  return sendSetSlot(source, pending, (s) => ['SETSLOT', s, 'MIGRATING', targetId]);
 }
 
 /**
@@ -82,7 +82,44 @@ export async function setSlotNode(client: Redis, slots: readonly number[], owner
   const pending = slots.filter(
     (s) => state.owners[s] !== ownerId || state.migrating.has(s) || (ownerId === state.myId && state.importing.has(s)),
   );
-  return sendSetSlot(client, pending, (p, s) => p.call('CLUSTER', 'SETSLOT', s, 'NODE', ownerId), `NODE ${ownerId}`);
+  return sendSetSlot(client, pending, (s) => ['SETSLOT', s, 'NODE', ownerId]);
+}
+
+/**
+ * `SETSLOT NODE` on the new owner for a window of slots it has imported, announced to the cluster
+ * with one broadcast instead of one per slot.
+ *
+ * Redis answers `SETSLOT s NODE myself` on an importing node by bumping its config epoch (when it
+ * is not already the greatest) and broadcasting a PONG with its whole slot map to every node; every
+ * receiver then walks all 16384 slots of that map. For a window of 128 slots that is 128
+ * broadcasts, which cost the other masters more CPU than the keys they migrate meanwhile. Here,
+ * in one pipeline: `CLUSTER BUMPEPOCH` first (the epoch the per-slot path would reach at its first
+ * slot), then `SETSLOT STABLE` + `SETSLOT NODE myself` for every slot but the last (same ownership,
+ * no broadcast), and a plain `SETSLOT NODE` for the last one, whose broadcast carries the whole
+ * window. Between a STABLE and its NODE a client is redirected in a loop for a moment, never
+ * served by the wrong node: the source is migrating and no longer has the keys, so nothing is
+ * written anywhere.
+ *
+ * The epoch is bumped once per window, not per slot: call it only while no source of these slots
+ * is importing elsewhere at the same time (a bump there could outrank this one); `moveSlots` never
+ * runs a node as a source while it is a target.
+ *
+ * @returns how many slots were changed.
+ */
+export async function claimImportedSlots(target: Redis, slots: readonly number[]): Promise<number> {
+  const state = await readSlotStates(target);
+  const pending = slots.filter((s) => state.owners[s] !== state.myId || state.importing.has(s) || state.migrating.has(s));
+  if (pending.length === 0) return 0;
+  const last = pending.length - 1;
+  const open = (slot: number): boolean => state.importing.has(slot) || state.migrating.has(slot);
+  await sendClusterCommands(target, [
+    ['BUMPEPOCH'],
+    ...pending.flatMap((slot, i): ClusterArgs[] => [
+      ...(i < last && open(slot) ? [['SETSLOT', slot, 'STABLE']] : []),
+      ['SETSLOT', slot, 'NODE', state.myId],
+    ]),
+  ]);
+  return pending.length;
 }
 
 /**
@@ -94,31 +131,33 @@ export async function setSlotNode(client: Redis, slots: readonly number[], owner
 export async function setSlotStable(client: Redis, slots: readonly number[]): Promise<number> {
   const state = await readSlotStates(client);
   const pending = slots.filter((s) => state.migrating.has(s) || state.importing.has(s));
-  return sendSetSlot(client, pending, (p, s) => p.call('CLUSTER', 'SETSLOT', s, 'STABLE'), 'STABLE');
+  return sendSetSlot(client, pending, (s) => ['SETSLOT', s, 'STABLE']);
 }
 
-async function sendSetSlot(
-  client: Redis,
-  slots: readonly number[],
-  queue: (pipeline: ChainableCommander, slot: number) => void,
-  what: string,
-): Promise<number> {
-  if (slots.length === 0) return 0;
+/** One `CLUSTER ...` command, without the command name. */
+type ClusterArgs = readonly (string | number)[];
+
+/** Sends `slots.map(command)` in one pipeline; throws `setslot_refused` naming the first refusal. */
+async function sendSetSlot(client: Redis, slots: readonly number[], command: (slot: number) => ClusterArgs): Promise<number> {
+  await sendClusterCommands(client, slots.map(command));
+  return slots.length;
+}
+
+async function sendClusterCommands(client: Redis, commands: readonly ClusterArgs[]): Promise<void> {
+  if (commands.length === 0) return;
   const pipeline = client.pipeline();
-  for (const slot of slots) queue(pipeline, slot);
+  for (const args of commands) pipeline.call('CLUSTER', ...args);
   const replies = await settlePipeline(pipeline);
   const failedAt = replies.findIndex(([err]) => err !== null);
-  if (failedAt >= 0) {
-    const err = replies[failedAt]?.[0] as Error;
-    const failures = replies.filter(([e]) => e !== null).length;
-    throw new DomainError(
-      'precondition',
-      'setslot_refused',
-      `${addressOf(client)}: CLUSTER SETSLOT ${slots[failedAt]} ${what} failed: ${err.message}` +
-        (failures > 1 ? ` (and ${failures - 1} more slot(s) failed)` : ''),
-      [],
-      { cause: err },
-    );
-  }
-  return slots.length;
+  if (failedAt < 0) return;
+  const err = replies[failedAt]?.[0] as Error;
+  const failures = replies.filter(([e]) => e !== null).length;
+  throw new DomainError(
+    'precondition',
+    'setslot_refused',
+    `${addressOf(client)}: CLUSTER ${(commands[failedAt] ?? []).join(' ')} failed: ${err.message}` +
+      (failures > 1 ? ` (and ${failures - 1} more command(s) failed)` : ''),
+    [],
+    { cause: err },
+  );
 }

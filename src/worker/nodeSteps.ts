@@ -12,6 +12,7 @@ import { readClusterView } from '../redis/readClusterView.ts';
 import { replicate } from '../redis/replicate.ts';
 import { resetNode } from '../redis/resetNode.ts';
 import { resolveHost } from '../redis/resolveHost.ts';
+import { sleep } from '../redis/sleep.ts';
 import { waitUntilKnows } from '../redis/waitUntilKnows.ts';
 import type { StepContext, StepExecutor } from './stepContext.ts';
 import { StepFailure } from './stepFailure.ts';
@@ -129,6 +130,23 @@ const replicateNodes: StepExecutor = async (ctx) => {
   return { detail: `${changed} ${changed === 1 ? 'replica follows its' : 'replicas follow their'} new master${same > 0 ? `, ${same} already did` : ''}` };
 };
 
+/** How long `forget_node` waits for every node to see the node it forgets serving nothing and followed by nobody. */
+const IN_USE_WAIT_MS = 5_000;
+const IN_USE_POLL_MS = 20;
+
+/** The nodes that still see `node` serving slots, or still replicate it. */
+async function stillInUse(node: NodeRef, nodes: readonly string[], clients: ReadonlyMap<string, Redis>): Promise<NodeProblem[]> {
+  const views = await Promise.all(nodes.map(async (a) => ({ address: a, view: await readClusterView(clients.get(a)!) })));
+  return views.flatMap(({ address, view }): NodeProblem[] => {
+    const entry = view.nodes.find((n) => n.id === node.id);
+    const slots = entry?.role === 'master' ? countSlots(entry.slots) : 0;
+    return [
+      ...(slots > 0 ? [{ address, reason: `sees ${node.address} serving ${slots} slots` }] : []),
+      ...(view.myself.role === 'replica' && view.myself.masterId === node.id ? [{ address, reason: `still replicates ${node.address}` }] : []),
+    ];
+  });
+}
+
 const forgetNodeStep: StepExecutor = async (ctx) => {
   const node = ctx.step.params.node as NodeRef;
   const nodes = ctx.step.params.nodes as string[];
@@ -140,15 +158,13 @@ const forgetNodeStep: StepExecutor = async (ctx) => {
     // Every node must forget it, or the one left out gossips it back in: do nothing rather than half.
     throw new StepFailure('nodes_unreachable', `cannot forget ${node.address}, nothing was changed: ${messageOf(err)}`, [], { cause: err });
   }
-  const views = await Promise.all(nodes.map(async (a) => ({ address: a, view: await readClusterView(clients.get(a)!) })));
-  const inUse: NodeProblem[] = [];
-  for (const { address, view } of views) {
-    const entry = view.nodes.find((n) => n.id === node.id);
-    const slots = entry?.role === 'master' ? countSlots(entry.slots) : 0;
-    if (slots > 0) inUse.push({ address, reason: `sees ${node.address} serving ${slots} slots` });
-    if (view.myself.role === 'replica' && view.myself.masterId === node.id) inUse.push({ address, reason: `still replicates ${node.address}` });
+  // A drain or a replica move just before is told to the masters directly, but replicas learn it
+  // by gossip within milliseconds: wait for that, then give up naming who still uses the node.
+  const deadline = Date.now() + IN_USE_WAIT_MS;
+  for (let inUse = await stillInUse(node, nodes, clients); inUse.length > 0; inUse = await stillInUse(node, nodes, clients)) {
+    if (Date.now() >= deadline) throw new StepFailure('node_still_in_use', `${node.address} cannot be forgotten yet, nothing was changed: ${list(inUse)}`, inUse);
+    await sleep(IN_USE_POLL_MS, ctx.signal);
   }
-  if (inUse.length > 0) throw new StepFailure('node_still_in_use', `${node.address} cannot be forgotten yet, nothing was changed: ${list(inUse)}`, inUse);
 
   // All at once: each node bans the id for 60 s only, then gossip from any node that still knows it re-adds it.
   const { values, failed } = await settleAll(ctx, nodes, (a) => forgetNode(clients.get(a)!, node.id));

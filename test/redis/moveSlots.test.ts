@@ -161,4 +161,18 @@ describe('moveSlots on a 3-master cluster with 20,000 keys', () => {
     await assertClusterSettled(addresses);
     await assertAllKeysReadable((i) => (lastAcked.has(keyName(i)) ? `live-${lastAcked.get(keyName(i))}` : `value-${i}`));
   });
+
+  test('two masters swapping slots run one direction after the other instead of waiting on each other', async () => {
+    const state = slotStatesOf(await readClusterView(await client(a)));
+    const ownedBy = (node: BuiltNode): number[] => range(0, 16383).filter((s) => state.owners[s] === node.id).slice(0, 300);
+    const [fromA, fromB] = [ownedBy(a), ownedBy(b)];
+    const keys = await countKeysInSlots(await client(a), fromA) + await countKeysInSlots(await client(b), fromB);
+    const values = await Promise.all(range(0, KEY_COUNT - 1).map((i) => cluster.get(keyName(i))));
+    const result = await moveSlots(connections, [{ from: a, to: b, slots: fromA }, { from: b, to: a, slots: fromB }], masters, { slotWindow: 64 });
+    assert.deepEqual(result, { slotsMoved: 600, slotsAlreadyDone: 0, keysMoved: keys });
+    await ownersAgree(fromA, b.id);
+    await ownersAgree(fromB, a.id);
+    await assertClusterSettled(addresses);
+    await assertAllKeysReadable((i) => values[i] ?? 'missing before the move');
+  });
 });

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { DomainError } from '../../src/domain/errors.ts';
 import { countKeysInSlots } from '../../src/redis/countKeysInSlots.ts';
 import { NodeConnections } from '../../src/redis/nodeConnections.ts';
-import { readSlotStates, setSlotImporting, setSlotMigrating, setSlotNode, setSlotStable } from '../../src/redis/setSlot.ts';
+import { claimImportedSlots, readSlotStates, setSlotImporting, setSlotMigrating, setSlotNode, setSlotStable } from '../../src/redis/setSlot.ts';
 import { buildCluster, type BuiltNode } from '../helpers/buildCluster.ts';
 import { startRedisNodes, type RedisNodeSet } from '../helpers/redisNodes.ts';
 
@@ -63,5 +64,34 @@ describe('setSlot primitives (pipelined, each skips what is already true)', () =
       (err) => err instanceof DomainError && err.code === 'setslot_refused' && err.message.includes(`${a.address}: CLUSTER SETSLOT ${slot} NODE`),
     );
     assert.equal(await A.get('held'), 'x');
+  });
+
+  test('claimImportedSlots: the importer takes a window with the greatest epoch, every import closed, once', async () => {
+    const window = [20, 21, 22, 23, 24];
+    await setSlotImporting(B, window, a.id);
+    await setSlotMigrating(A, window, b.id);
+    // A bumps its own epoch above B's; once B has heard of it, B must bump past it to win the slots.
+    await A.call('CLUSTER', 'BUMPEPOCH');
+    const epochOf = async (client: Redis, id: string): Promise<number> =>
+      Number(String(await client.call('CLUSTER', 'NODES')).split('\n').find((l) => l.startsWith(id))?.split(' ')[6]);
+    const bumped = await epochOf(A, a.id);
+    assert.ok(bumped > (await epochOf(B, b.id)));
+    for (const deadline = Date.now() + 10_000; (await epochOf(B, a.id)) !== bumped; await delay(20)) {
+      assert.ok(Date.now() < deadline, 'B never heard of the bumped epoch of A');
+    }
+
+    assert.equal(await claimImportedSlots(B, window), 5);
+    const onB = await readSlotStates(B);
+    assert.deepEqual(window.map((s) => onB.owners[s]), window.map(() => b.id));
+    assert.equal(onB.importing.size, 0);
+    const [mine, theirs] = [await epochOf(B, b.id), await epochOf(B, a.id)];
+    assert.ok(mine > theirs, `B's epoch ${mine} must be above A's ${theirs}`);
+    assert.equal(await claimImportedSlots(B, window), 0, 'a second claim changes nothing');
+
+    // The source is closed the usual way; both then agree and nothing is left open.
+    assert.equal(await setSlotNode(A, window, b.id), 5);
+    const onA = await readSlotStates(A);
+    assert.deepEqual(window.map((s) => onA.owners[s]), window.map(() => b.id));
+    assert.equal(onA.migrating.size + onA.importing.size, 0);
   });
 });
