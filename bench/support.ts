@@ -64,16 +64,18 @@ export async function untilReady(addresses: readonly string[], timeoutMs = 120_0
   }
 }
 
-/** POSTs to the API and follows the operation until it ends; resolves with the operation. */
+/** POSTs to the API and waits for the operation to end (long poll); resolves with the operation. */
 export async function runOperation(service: BenchService, path: string, body: unknown): Promise<{ id: string; status: string; progress: Record<string, unknown> }> {
   const res = await fetch(`${service.baseUrl}${path}`, { method: 'POST', headers: HEADERS, body: JSON.stringify(body) });
   if (res.status !== 202) throw new Error(`${path} answered ${res.status}: ${await res.text()}`);
   const op = (await res.json()) as { id: string };
   for (;;) {
-    const current = (await (await fetch(`${service.baseUrl}/v1/operations/${op.id}`, { headers: HEADERS })).json()) as { id: string; status: string; error: unknown; progress: Record<string, unknown> };
+    // A long poll: the answer comes when the operation ends, as automation would wait for it.
+    const current = (await (await fetch(`${service.baseUrl}/v1/operations/${op.id}?waitSeconds=60`, { headers: HEADERS })).json()) as {
+      id: string; status: string; error: unknown; progress: Record<string, unknown>;
+    };
     if (current.status === 'succeeded') return current;
     if (current.status === 'failed' || current.status === 'cancelled') throw new Error(`${path} ${current.status}: ${JSON.stringify(current.error)}`);
-    await delay(10);
   }
 }
 

@@ -10,6 +10,7 @@ import { countKeysInSlots } from './redis/countKeysInSlots.ts';
 import { observeCluster } from './redis/observeCluster.ts';
 import { createAuthenticator } from './service/auth.ts';
 import type { ServiceDeps } from './service/deps.ts';
+import { OperationChanges } from './service/operationChanges.ts';
 import { openDatabase, type Database } from './store/database.ts';
 import { migrate } from './store/migrate.ts';
 import { startWorker, type RunningWorker } from './worker/worker.ts';
@@ -43,10 +44,12 @@ export async function startService({ config, log, announceToken, db: given }: St
   const { applied } = await migrate(db);
   if (applied.length > 0) log.info('applied migrations', { migrations: applied });
 
+  const changes = new OperationChanges();
   const worker = config.roles.has('worker')
     ? startWorker({
       db, workerId: config.workerId, leaseSeconds: config.leaseSeconds,
       pollIntervalMs: config.pollIntervalMs, concurrency: config.workerConcurrency, log,
+      onOperationChange: (id) => changes.announce(id),
     })
     : null;
   const deps: ServiceDeps = {
@@ -62,6 +65,7 @@ export async function startService({ config, log, announceToken, db: given }: St
     },
     wakeWorker: () => worker?.wake(),
     notifyCancel: (id) => worker?.cancel(id),
+    nextChange: (id, maxWaitMs, signal) => changes.next(id, maxWaitMs, signal),
     createReadyTimeoutSeconds: config.createReadyTimeoutSeconds,
     now: () => new Date(),
   };

@@ -23,6 +23,11 @@ export interface ServiceDeps {
   readonly wakeWorker: () => void;
   /** Tells a worker in this process that an operation it may be running was asked to cancel. */
   readonly notifyCancel: (operationId: string) => void;
+  /**
+   * Resolves when a worker in this process changes the operation, after `maxWaitMs` at most, or when
+   * `signal` aborts. Changes made in other processes are seen only by reading the operation again.
+   */
+  readonly nextChange: (operationId: string, maxWaitMs: number, signal?: AbortSignal) => Promise<void>;
   readonly createReadyTimeoutSeconds: number;
   readonly now: () => Date;
 }

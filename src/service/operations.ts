@@ -10,9 +10,30 @@ import { DEFAULT_PAGE_SIZE, pageQuery } from './pagination.ts';
 import { parseInput } from './parseInput.ts';
 import { toOperationView, type OperationView } from './views.ts';
 
-export async function getOperation(deps: ServiceDeps, caller: Caller, id: unknown): Promise<OperationView> {
+/** The longest a caller may ask {@link getOperation} to wait for an operation to end. */
+export const MAX_WAIT_SECONDS = 60;
+/** How often a waiter reads the operation again when no change is announced in this process. */
+const WAIT_READ_INTERVAL_MS = 250;
+
+const getOperationInput = z.strictObject({
+  waitSeconds: z.coerce.number().int().min(0).max(MAX_WAIT_SECONDS, `must be at most ${MAX_WAIT_SECONDS}`).optional(),
+});
+
+/**
+ * One operation. With `waitSeconds`, answers as soon as the operation has ended, or after that
+ * many seconds with its state then (a long poll: one request instead of many for automation that
+ * waits for the end). `signal` (the caller went away) ends the wait early.
+ */
+export async function getOperation(deps: ServiceDeps, caller: Caller, id: unknown, query: unknown = {}, signal?: AbortSignal): Promise<OperationView> {
   requireRole(caller, 'viewer');
-  return toOperationView(await findOperation(deps, id));
+  const { waitSeconds = 0 } = parseInput(getOperationInput, query);
+  let op = await findOperation(deps, id);
+  const deadline = Date.now() + waitSeconds * 1000;
+  while (!isTerminal(op.status) && !signal?.aborted && Date.now() < deadline) {
+    await deps.nextChange(op.id, Math.min(WAIT_READ_INTERVAL_MS, deadline - Date.now()), signal);
+    op = (await getOperationRecord(deps.db, op.id)) ?? op;
+  }
+  return toOperationView(op);
 }
 
 /**
@@ -66,7 +87,8 @@ export async function listOperationEvents(deps: ServiceDeps, caller: Caller, id:
 
 /**
  * Yields the operation now and again whenever it changes, until it reaches a final status or the
- * signal aborts. It polls the row, so it sees changes made by a worker in any process.
+ * signal aborts. It reads the row again at each change announced in this process and at least
+ * every `intervalMs`, so it also sees changes made by a worker in another process.
  */
 export async function* watchOperation(
   deps: ServiceDeps,
@@ -85,7 +107,7 @@ export async function* watchOperation(
       yield toOperationView(op);
     }
     if (isTerminal(op.status) || signal.aborted) return;
-    await delay(intervalMs, signal);
+    await deps.nextChange(op.id, intervalMs, signal);
     if (signal.aborted) return;
     op = (await getOperationRecord(deps.db, op.id)) ?? op;
   }
@@ -98,16 +120,4 @@ async function findOperation(deps: ServiceDeps, id: unknown): Promise<OperationR
   const op = await getOperationRecord(deps.db, id);
   if (!op) throw new DomainError('not_found', 'operation_not_found', `operation "${id}" does not exist`);
   return op;
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-  });
 }

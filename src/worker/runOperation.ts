@@ -19,6 +19,8 @@ export interface RunDeps {
   readonly now?: () => Date;
   /** The cluster phase an operation leaves behind, if it changes it (a create makes it ready or failed). */
   readonly phaseAfter?: (kind: OperationRecord['kind'], status: 'succeeded' | 'failed' | 'cancelled') => ClusterPhase | null;
+  /** Told after every stored change: progress saved, an event appended (which includes the end). */
+  readonly onChange?: (operationId: string) => void;
 }
 
 /** Marks "stopped because cancelled" where a failure would go; never stored as an error. */
@@ -126,9 +128,12 @@ export async function runOperation(deps: RunDeps, claimed: OperationRecord, oute
       leaseLost = true;
       throw new LeaseLost('lease lost');
     }
+    deps.onChange?.(claimed.id);
   };
-  const event = (type: string, message: string, data?: Record<string, unknown>) =>
-    appendEvent(db, { operationId: claimed.id, type, message, ...(data ? { data } : {}) });
+  const event = async (type: string, message: string, data?: Record<string, unknown>) => {
+    await appendEvent(db, { operationId: claimed.id, type, message, ...(data ? { data } : {}) });
+    deps.onChange?.(claimed.id);
+  };
 
   let failure: Problem | null = null;
   try {

@@ -45,6 +45,8 @@ export interface WorkerOptions {
   readonly pollIntervalMs: number;
   readonly concurrency: number;
   readonly log: Logger;
+  /** Told after every stored change of a running operation (progress, events, its end). */
+  readonly onOperationChange?: (operationId: string) => void;
 }
 
 export interface RunningWorker {
@@ -88,7 +90,7 @@ export function startWorker(opts: WorkerOptions): RunningWorker {
           log.info('claimed operation', { operation: claimed.id, cluster: claimed.clusterName, kind: claimed.kind, attempt: claimed.attempts });
           const cancel = new AbortController();
           cancels.set(claimed.id, cancel);
-          const run = runOperation({ db, workerId, leaseSeconds: opts.leaseSeconds, log, executors, cleanupSteps: ALL_CLEANUP_STEPS, phaseAfter }, claimed, shutdown.signal, cancel.signal)
+          const run = runOperation({ db, workerId, leaseSeconds: opts.leaseSeconds, log, executors, cleanupSteps: ALL_CLEANUP_STEPS, phaseAfter, ...(opts.onOperationChange ? { onChange: opts.onOperationChange } : {}) }, claimed, shutdown.signal, cancel.signal)
             .catch((err: unknown) => log.error('operation crashed', { operation: claimed.id, error: String(err) }))
             .finally(() => {
               cancels.delete(claimed.id);

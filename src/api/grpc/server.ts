@@ -51,10 +51,13 @@ export function buildGrpcServer({ deps, auth, log }: GrpcOptions): { server: grp
     if (status.code === grpc.status.INTERNAL) log.error('grpc call failed', { error: String(err) });
     return status;
   };
-  const unary = (fn: (req: Req, caller: Caller) => Promise<unknown>): grpc.handleUnaryCall<Req, unknown> =>
+  /** `cancelled` aborts when the client cancels the call or its deadline passes. */
+  const unary = (fn: (req: Req, caller: Caller, cancelled: AbortSignal) => Promise<unknown>): grpc.handleUnaryCall<Req, unknown> =>
     (call, callback) => {
+      const cancelled = new AbortController();
+      call.on('cancelled', () => cancelled.abort());
       callerOf(auth, call.metadata)
-        .then((caller) => fn(call.request, caller))
+        .then((caller) => fn(call.request, caller, cancelled.signal))
         .then((res) => callback(null, res), (err: unknown) => callback(fail(err)));
     };
 
@@ -86,7 +89,8 @@ export function buildGrpcServer({ deps, auth, log }: GrpcOptions): { server: grp
   });
 
   server.addService(proto.slotsmith.v1.OperationService.service, {
-    getOperation: unary(async (req, caller) => operationMessage(await getOperation(deps, caller, req.id))),
+    getOperation: unary(async ({ id, waitSeconds }, caller, cancelled) =>
+      operationMessage(await getOperation(deps, caller, id, waitSeconds === undefined ? {} : { waitSeconds }, cancelled))),
     cancelOperation: unary(async (req, caller) => operationMessage(await cancelOperation(deps, caller, req.id))),
     listOperations: unary(async (req, caller) => {
       const page = await listOperations(deps, caller, req);

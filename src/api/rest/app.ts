@@ -95,7 +95,10 @@ export function buildRestApp({ deps, auth, log, isReady }: RestOptions): express
     res.json(await listOperations(deps, caller, req.query));
   }));
   v1.get('/operations/:id', route(async (req, res, caller) => {
-    res.json(await getOperation(deps, caller, req.params.id));
+    // A long poll (`waitSeconds`) ends early when the client goes away.
+    const gone = new AbortController();
+    res.on('close', () => gone.abort());
+    res.json(await getOperation(deps, caller, req.params.id, req.query, gone.signal));
   }));
   v1.post('/operations/:id/cancel', route(async (req, res, caller) => {
     const op = await cancelOperation(deps, caller, req.params.id);

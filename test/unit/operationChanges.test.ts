@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { OperationChanges } from '../../src/service/operationChanges.ts';
+
+const settled = async (p: Promise<void>): Promise<boolean> => {
+  let done = false;
+  void p.then(() => (done = true));
+  await new Promise((resolve) => setImmediate(resolve));
+  return done;
+};
+
+test('next resolves at an announcement of its own operation only', async () => {
+  const changes = new OperationChanges();
+  const waiting = changes.next('op-1', 60_000);
+  changes.announce('op-2');
+  assert.equal(await settled(waiting), false);
+  changes.announce('op-1');
+  assert.equal(await settled(waiting), true);
+});
+
+test('next resolves when its wait is over, or at once when aborted', async () => {
+  const changes = new OperationChanges();
+  await changes.next('op-1', 1);
+  const stop = new AbortController();
+  const waiting = changes.next('op-1', 60_000, stop.signal);
+  stop.abort();
+  assert.equal(await settled(waiting), true);
+  stop.abort();
+  assert.equal(await settled(changes.next('op-1', 60_000, stop.signal)), true, 'an aborted signal does not wait at all');
+});
