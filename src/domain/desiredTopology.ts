@@ -1,4 +1,6 @@
 import type { ShardPlan } from './operation.ts';
+import type { SlotRange } from './slotRange.ts';
+import { normaliseRanges } from './slotSet.ts';
 
 /**
  * The desired topology of a cluster as slotsmith stores it (the cluster's `spec`): its node
@@ -71,6 +73,31 @@ export function withFailover(spec: DesiredTopology, replica: string, master: str
     shards: others.map((s) => (s.index === shard.index
       ? { ...s, master: replica, replicas: [master, ...s.replicas.filter((r) => r !== master)] }
       : s)),
+  };
+}
+
+/** The slots a node serves, as the nodes report it. */
+export interface ServedSlots {
+  readonly address: string;
+  readonly slots: readonly SlotRange[];
+}
+
+/**
+ * The desired topology with each shard's slots set to what its nodes serve now (after slots have
+ * moved): the ranges served by any member of the shard (its master, or a replica that took over).
+ * A shard none of whose members is in `served` (unreachable, say) keeps the slots it had.
+ *
+ * @example withServedSlots(spec, [{ address: 'a:1', slots: [[0, 99]] }]) // shard of a:1 now [[0, 99]]
+ */
+export function withServedSlots(spec: DesiredTopology, served: readonly ServedSlots[]): DesiredTopology {
+  const byAddress = new Map(served.map((s) => [s.address, s.slots]));
+  return {
+    ...spec,
+    shards: spec.shards.map((shard) => {
+      const members = [shard.master, ...shard.replicas].filter((a) => byAddress.has(a));
+      if (members.length === 0) return shard;
+      return { ...shard, slots: normaliseRanges(members.flatMap((a) => byAddress.get(a) ?? [])) };
+    }),
   };
 }
 

@@ -34,6 +34,7 @@ export type StepKind =
   | 'failover'
   | 'wait_topology'
   | 'release_new_node'
+  | 'record_slots'
   | 'hold_replica_migration'
   | 'restore_replica_migration';
 

@@ -1,4 +1,5 @@
-import type { OperationKind, OperationStatus, Step, StepKind } from './operation.ts';
+import type { OperationKind, OperationStatus, Step } from './operation.ts';
+import { buildSteps, RECORD_SLOTS_STEP } from './topologySteps.ts';
 import type { SlotRange } from './slotRange.ts';
 
 /** A past operation as the fix planner needs it: what it meant to move, newest first. */
@@ -67,13 +68,14 @@ function findPlannedMove(slot: number, history: readonly MoveHistory[]) {
   return null;
 }
 
-/** The steps of a fix: close every open slot as resolved, then wait until every node agrees. */
+/**
+ * The steps of a fix: close every open slot as resolved, wait until every node agrees, then record
+ * the slots each master serves in the desired topology (a cleanup step, see `RECORD_SLOTS_STEP`).
+ */
 export function planFixSteps(resolutions: readonly SlotResolution[], masters: readonly { id: string; address: string }[], convergeTimeoutSeconds: number): Step[] {
-  const specs: [StepKind, string, Record<string, unknown>][] = [
+  return buildSteps([
     ['close_open_slots', `Close ${resolutions.length} open ${resolutions.length === 1 ? 'slot' : 'slots'}`, { resolutions, masters }],
     ['wait_converged', 'Wait until every node agrees on the slot owners', { timeoutSeconds: convergeTimeoutSeconds }],
-  ];
-  return specs.map(([kind, title, params], i) => ({
-    id: `${i + 1}-${kind}`, kind, title, params, status: 'pending', startedAt: null, finishedAt: null, detail: null, outputs: null,
-  }));
+    RECORD_SLOTS_STEP,
+  ]);
 }

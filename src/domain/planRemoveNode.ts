@@ -1,6 +1,6 @@
 import type { Step } from './operation.ts';
 import type { PlannedMove } from './planSlotMoveSteps.ts';
-import { buildSteps, ROLE_CHANGE_TUNING, waitTopologyStep, type NodeRef, type ReplicaPair, type StepSpec } from './topologySteps.ts';
+import { buildSteps, RECORD_SLOTS_STEP, ROLE_CHANGE_TUNING, waitTopologyStep, type NodeRef, type ReplicaPair, type StepSpec } from './topologySteps.ts';
 
 export interface RemoveNodePlanInput {
   readonly node: NodeRef & { readonly role: 'master' | 'replica' };
@@ -58,6 +58,7 @@ export function planRemoveNode(input: RemoveNodePlanInput): Step[] {
     }),
   );
   if (replicas.length > 0) specs.push(['restore_config', `Restore the node timeout of ${moved.join(', ')}`, { nodes: moved }]);
+  if (slots > 0) specs.push(RECORD_SLOTS_STEP);
   if (slots > 0) specs.push(['restore_replica_migration', `Restore replica migration on ${node.address} and its replicas`, {}]);
   return buildSteps(specs);
 }

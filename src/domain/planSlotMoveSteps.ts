@@ -1,4 +1,5 @@
-import type { Step, StepKind } from './operation.ts';
+import type { Step } from './operation.ts';
+import { buildSteps, RECORD_SLOTS_STEP } from './topologySteps.ts';
 import { countSlots, type SlotRange } from './slotRange.ts';
 import type { MasterLoad, SlotMove } from './slotMove.ts';
 
@@ -33,19 +34,18 @@ export function toPlannedMoves(moves: readonly SlotMove[], masters: readonly Mas
 
 /**
  * The frozen steps of a reshard or rebalance: check that nothing is open or unreachable, move the
- * slots with their keys (all sources in one step, so different sources run in parallel), then wait
- * until every node agrees on the new owners.
+ * slots with their keys (all sources in one step, so different sources run in parallel), wait
+ * until every node agrees on the new owners, then record the slots each master serves in the
+ * desired topology (a cleanup step: it also runs after a failure or a cancel).
  */
 export function planSlotMoveSteps({ moves, masters, replace, convergeTimeoutSeconds }: SlotMovePlanInput): Step[] {
   const planned = toPlannedMoves(moves, masters);
   const total = planned.reduce((n, m) => n + m.slotCount, 0);
   const sources = new Set(planned.map((m) => m.from.id)).size;
-  const specs: [StepKind, string, Record<string, unknown>][] = [
+  return buildSteps([
     ['check_cluster', 'Check that every master is reachable and no slot is open', { masters: masters.map((m) => ({ id: m.id, address: m.address })) }],
     ['move_slots', `Move ${total} slots from ${sources} ${sources === 1 ? 'master' : 'masters'} with their keys`, { moves: planned, replace }],
     ['wait_converged', 'Wait until every node agrees on the new slot owners', { timeoutSeconds: convergeTimeoutSeconds }],
-  ];
-  return specs.map(([kind, title, params], i) => ({
-    id: `${i + 1}-${kind}`, kind, title, params, status: 'pending', startedAt: null, finishedAt: null, detail: null, outputs: null,
-  }));
+    RECORD_SLOTS_STEP,
+  ]);
 }

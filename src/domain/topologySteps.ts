@@ -63,6 +63,12 @@ export function buildSteps(specs: readonly StepSpec[]): Step[] {
   }));
 }
 
+/**
+ * The last step of every operation that moves slots, and a cleanup step (it runs also after a
+ * failure or a cancel): the desired topology's shard slots become what the masters serve now.
+ */
+export const RECORD_SLOTS_STEP: StepSpec = ['record_slots', 'Record the slots each master serves in the desired topology', {}];
+
 /** The closing `wait_topology` step. */
 export function waitTopologyStep(title: string, params: WaitTopologyParams): StepSpec {
   return ['wait_topology', title, params];

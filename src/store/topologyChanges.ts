@@ -1,4 +1,4 @@
-import { desiredNodesOf, withNodeRemoved } from '../domain/desiredTopology.ts';
+import { desiredNodesOf, withNodeRemoved, withServedSlots, type ServedSlots } from '../domain/desiredTopology.ts';
 import { DomainError } from '../domain/errors.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import { toClusterRecord } from './clusters.ts';
@@ -77,15 +77,36 @@ export async function insertTopologyChange(db: Database, change: TopologyChange)
  * the address was not part of it.
  */
 export async function dropNodeFromDesired(db: Database, clusterId: string, address: string): Promise<boolean> {
+  return editDesired(db, clusterId, `take ${address} out of the desired topology`, async (spec) => {
+    if (spec.nodes.includes(address)) return withNodeRemoved(spec, address);
+    await db.prisma.node.deleteMany({ where: { clusterId, address } });
+    return null;
+  });
+}
+
+/**
+ * Records in the desired topology of cluster `clusterId` the slots its nodes serve now (see
+ * `withServedSlots`), after slots moved. Retries when another change wins the race. Returns false
+ * when nothing changed.
+ */
+export async function recordServedSlots(db: Database, clusterId: string, served: readonly ServedSlots[]): Promise<boolean> {
+  return editDesired(db, clusterId, 'record the served slots in the desired topology', async (spec) => {
+    const next = withServedSlots(spec, served);
+    return JSON.stringify(next) === JSON.stringify(spec) ? null : next;
+  });
+}
+
+/**
+ * Applies `edit` to the cluster's spec (and its node rows) unless the spec changed meanwhile, in
+ * which case it reads it again and retries. `edit` returns null for "nothing to change".
+ */
+async function editDesired(db: Database, clusterId: string, what: string, edit: (spec: ClusterSpec) => Promise<ClusterSpec | null>): Promise<boolean> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const row = await db.prisma.cluster.findUnique({ where: { id: clusterId } });
     if (!row) return false;
     const cluster = toClusterRecord(row);
-    if (!cluster.spec.nodes.includes(address)) {
-      await db.prisma.node.deleteMany({ where: { clusterId, address } });
-      return false;
-    }
-    const spec = withNodeRemoved(cluster.spec, address);
+    const spec = await edit(cluster.spec);
+    if (spec === null) return false;
     const done = await db.prisma.$transaction(async (tx) => {
       const { count } = await tx.cluster.updateMany({
         where: { id: clusterId, spec: { equals: toJson(cluster.spec) } },
@@ -97,7 +118,7 @@ export async function dropNodeFromDesired(db: Database, clusterId: string, addre
     });
     if (done) return true;
   }
-  throw new DomainError('aborted', 'concurrent_change', `could not take ${address} out of the desired topology: it keeps changing`);
+  throw new DomainError('aborted', 'concurrent_change', `could not ${what}: it keeps changing`);
 }
 
 /** The name of the cluster a node address belongs to, or null. */

@@ -3,19 +3,20 @@ import type { Logger } from '../logger.ts';
 import type { Database } from '../store/database.ts';
 import type { ClusterPhase } from '../store/records.ts';
 import { claimNextOperation } from '../store/operations.ts';
-import { dropNodeFromDesired } from '../store/topologyChanges.ts';
+import { dropNodeFromDesired, recordServedSlots } from '../store/topologyChanges.ts';
 import { CLEANUP_STEPS, createClusterExecutors } from './createClusterSteps.ts';
 import { failoverExecutors } from './failoverSteps.ts';
 import { closeOpenSlots } from './fixSteps.ts';
 import { moveSlotsExecutors } from './moveSlotsSteps.ts';
 import { nodeExecutors } from './nodeSteps.ts';
+import { recordServedSlotsExecutor } from './recordServedSlots.ts';
 import { releaseNewNodeExecutor } from './releaseNewNode.ts';
 import { replicaMigrationExecutors } from './replicaMigrationSteps.ts';
 import { runOperation } from './runOperation.ts';
 import type { StepExecutor } from './stepContext.ts';
 import { waitTopologyExecutors } from './waitTopology.ts';
 
-/** Every step kind's executor; the one step that edits the desired topology gets the database. */
+/** Every step kind's executor; the steps that edit the desired topology get the database. */
 function executorsFor(db: Database): Readonly<Partial<Record<StepKind, StepExecutor>>> {
   return {
     ...createClusterExecutors,
@@ -26,11 +27,12 @@ function executorsFor(db: Database): Readonly<Partial<Record<StepKind, StepExecu
     ...waitTopologyExecutors,
     ...replicaMigrationExecutors,
     release_new_node: releaseNewNodeExecutor((clusterId, address) => dropNodeFromDesired(db, clusterId, address)),
+    record_slots: recordServedSlotsExecutor((clusterId, served) => recordServedSlots(db, clusterId, served)),
   };
 }
 
 /** Steps that run even after an earlier step failed or the operation was cancelled. */
-const ALL_CLEANUP_STEPS: readonly StepKind[] = [...CLEANUP_STEPS, 'restore_replica_migration', 'release_new_node'];
+const ALL_CLEANUP_STEPS: readonly StepKind[] = [...CLEANUP_STEPS, 'restore_replica_migration', 'release_new_node', 'record_slots'];
 
 /** A create decides the cluster's phase; later kinds of operation leave it as it is. */
 function phaseAfter(kind: string, status: 'succeeded' | 'failed' | 'cancelled'): ClusterPhase | null {

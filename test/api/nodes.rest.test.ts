@@ -221,7 +221,7 @@ describe('topology changes over REST', () => {
     assert.ok(dry.body.keysTotal > 0);
     assert.ok(dry.body.moves.every((m: { from: { id: string } }) => m.from.id === target.id));
     assert.deepEqual(dry.body.steps.map((s: { kind: string }) => s.kind), [
-      'check_cluster', 'hold_replica_migration', 'move_slots', 'tune_nodes', 'replicate_nodes', 'forget_node', 'wait_topology', 'restore_config', 'restore_replica_migration',
+      'check_cluster', 'hold_replica_migration', 'move_slots', 'tune_nodes', 'replicate_nodes', 'forget_node', 'wait_topology', 'restore_config', 'record_slots', 'restore_replica_migration',
     ]);
     assert.equal(dry.body.replicas.length, replicaOf.length);
 

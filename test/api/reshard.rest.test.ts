@@ -40,7 +40,7 @@ describe('reshard and rebalance over REST', () => {
     assert.equal(res.body.slotsTotal, 1000);
     assert.deepEqual(res.body.moves.map((m: { from: { id: string }; to: { id: string }; slots: number[][] }) => [m.from.id, m.to.id, m.slots]), [[a!.id, b!.id, [[0, 999]]]]);
     assert.ok(res.body.keysTotal > 0 && res.body.keysTotal < KEYS);
-    assert.deepEqual(res.body.steps.map((s: { kind: string }) => s.kind), ['check_cluster', 'move_slots', 'wait_converged']);
+    assert.deepEqual(res.body.steps.map((s: { kind: string }) => s.kind), ['check_cluster', 'move_slots', 'wait_converged', 'record_slots']);
     assert.equal(await operationCount(), before);
     assert.equal(slotCount((await observedMasters(service, 'rs'))[0]!.slots), slotCount(a!.slots));
   });
@@ -67,6 +67,10 @@ describe('reshard and rebalance over REST', () => {
     await verifyClusterFromNodes(set.nodes, 3, 1);
     const check = await request(service.restApp).get('/v1/clusters/rs/check').set('authorization', AUTH);
     assert.equal(check.body.ok, true, JSON.stringify(check.body));
+    // The desired topology follows: each shard's slots are what its master serves now.
+    const cluster = (await request(service.restApp).get('/v1/clusters/rs').set('authorization', AUTH)).body;
+    const specSlots = new Map(cluster.spec.shards.map((s: { master: string; slots: number[][] }) => [s.master, s.slots]));
+    for (const m of after) assert.deepEqual(specSlots.get(m.address), m.slots, `spec of ${m.address}`);
   });
 
   test('explicit moves by range, and a repeat is a no-op', async () => {

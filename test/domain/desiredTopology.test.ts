@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { desiredNodesOf, withFailover, withNodeAdded, withNodeRemoved, withReplicaMoved, type DesiredTopology } from '../../src/domain/desiredTopology.ts';
+import fc from 'fast-check';
+import { desiredNodesOf, withFailover, withNodeAdded, withNodeRemoved, withReplicaMoved, withServedSlots, type DesiredTopology } from '../../src/domain/desiredTopology.ts';
+import { SLOT_COUNT } from '../../src/domain/slotRange.ts';
+import { rangesToSlots } from '../../src/domain/slotSet.ts';
+import { clusterArb } from './slotPlanChecks.ts';
 
 const spec: DesiredTopology = {
   nodes: ['a:1', 'b:1', 'c:1', 'a:2', 'b:2', 'c:2'],
@@ -37,5 +41,31 @@ describe('desired topology edits', () => {
     const failed = withFailover(spec, 'b:2', 'a:1');
     assert.deepEqual(failed.shards[0], { index: 0, master: 'b:2', replicas: ['a:1'], slots: [[0, 5460]] });
     assert.deepEqual(desiredNodesOf(failed).filter((n) => n.shardIndex === 0).map((n) => `${n.address} ${n.role}`), ['b:2 master', 'a:1 replica']);
+  });
+
+  test('served slots replace each shard\'s slots; a shard nobody reported on keeps its own', () => {
+    const served = withServedSlots(spec, [
+      { address: 'a:1', slots: [[0, 99], [200, 5460]] },
+      { address: 'c:2', slots: [[100, 199], [5461, 10922]] }, // a replica that took over its shard
+      { address: 'b:2', slots: [] }, // a replica serves nothing; its master a:1 reported
+    ]);
+    assert.deepEqual(served.shards.map((s) => s.slots), [[[0, 99], [200, 5460]], [[100, 199], [5461, 10922]], [[10923, 16383]]]);
+    assert.deepEqual(served.shards.map((s) => [s.master, s.replicas]), spec.shards.map((s) => [s.master, s.replicas]), 'roles are untouched');
+    assert.deepEqual(withServedSlots(spec, []), spec);
+  });
+
+  test('property: after any complete layout is served, every slot belongs to exactly one shard', () => {
+    fc.assert(fc.property(clusterArb, (masters) => {
+      const layout: DesiredTopology = {
+        nodes: masters.map((m) => m.address),
+        replicasPerShard: 0,
+        shards: masters.map((m, index) => ({ index, master: m.address, replicas: [], slots: index === 0 ? [[0, SLOT_COUNT - 1]] : [] })),
+      };
+      const result = withServedSlots(layout, masters);
+      const slots = result.shards.flatMap((s) => rangesToSlots(s.slots));
+      assert.equal(slots.length, SLOT_COUNT);
+      assert.equal(new Set(slots).size, SLOT_COUNT);
+      result.shards.forEach((s, i) => assert.deepEqual(rangesToSlots(s.slots), rangesToSlots(masters[i]!.slots)));
+    }));
   });
 });

@@ -36,6 +36,6 @@ test('every open slot is resolved exactly once, never toward an unknown node', (
 
 test('the fix plan closes slots, then waits for agreement', () => {
   const steps = planFixSteps(resolveOpenSlots([120], history, () => A).resolutions, [A, B, C], 60);
-  assert.deepEqual(steps.map((s) => s.kind), ['close_open_slots', 'wait_converged']);
+  assert.deepEqual(steps.map((s) => s.kind), ['close_open_slots', 'wait_converged', 'record_slots']);
   assert.ok(steps.every((s) => s.status === 'pending'));
 });

@@ -25,7 +25,7 @@ describe('topology plans', () => {
     assert.deepEqual(kinds(planRemoveNode({ ...base, node: { ...members[1]!, role: 'replica' }, drain: [], replicas: [] })), ['forget_node', 'wait_topology']);
     const drain = [{ from: members[1]!, to: members[0]!, slots: [[0, 99]] as [number, number][], slotCount: 100 }];
     const steps = planRemoveNode({ ...base, node: { ...members[1]!, role: 'master' }, drain, replicas: [{ replica: 'h3:7000', master: members[0]! }] });
-    assert.deepEqual(kinds(steps), ['check_cluster', 'hold_replica_migration', 'move_slots', 'tune_nodes', 'replicate_nodes', 'forget_node', 'wait_topology', 'restore_config', 'restore_replica_migration']);
+    assert.deepEqual(kinds(steps), ['check_cluster', 'hold_replica_migration', 'move_slots', 'tune_nodes', 'replicate_nodes', 'forget_node', 'wait_topology', 'restore_config', 'record_slots', 'restore_replica_migration']);
     assert.deepEqual(steps[1]!.params, { nodes: ['h2:7000', 'h3:7000'] });
     assert.deepEqual(wait(steps).absent, [members[1]]);
   });
