@@ -1,5 +1,5 @@
 import type { FieldError } from './errors.ts';
-import { MAX_SLOT } from './slotRange.ts';
+import { MAX_SLOT, SLOT_COUNT } from './slotRange.ts';
 import type { SlotRange } from './slotRange.ts';
 
 /**
@@ -48,6 +48,21 @@ export function normaliseRanges(ranges: readonly SlotRange[]): SlotRange[] {
     else merged.push([start, end]);
   }
   return merged;
+}
+
+/** The ranges of slots `s` for which `test(s)` holds, in order. */
+export function slotRangesWhere(test: (slot: number) => boolean): SlotRange[] {
+  const ranges: SlotRange[] = [];
+  let start = -1;
+  for (let slot = 0; slot <= SLOT_COUNT; slot++) {
+    const inside = slot < SLOT_COUNT && test(slot);
+    if (inside && start < 0) start = slot;
+    if (!inside && start >= 0) {
+      ranges.push([start, slot - 1]);
+      start = -1;
+    }
+  }
+  return ranges;
 }
 
 /**

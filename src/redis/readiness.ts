@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { ObservedNode } from '../domain/observedTopology.ts';
 import { formatRanges, SLOT_COUNT } from '../domain/slotRange.ts';
-import { mergeSlotRanges, slotRangesWhere } from './mergeSlotRanges.ts';
+import { normaliseRanges, slotRangesWhere } from '../domain/slotSet.ts';
 import { parseInfo } from './parseInfo.ts';
 import { clusterViewFromText, type ClusterView } from './readClusterView.ts';
 import { sleep } from './sleep.ts';
@@ -107,7 +107,7 @@ async function readNodeState(address: string, client: Redis): Promise<NodeState>
 function slotMapKey(view: ClusterView): string {
   return view.nodes
     .filter((n) => n.role === 'master' && n.slots.length > 0)
-    .map((n) => `${n.id}=${formatRanges(mergeSlotRanges(n.slots))}`)
+    .map((n) => `${n.id}=${formatRanges(normaliseRanges(n.slots))}`)
     .sort()
     .join(' ');
 }

@@ -6,6 +6,7 @@ import {
   findOverlaps,
   normaliseRanges,
   rangesToSlots,
+  slotRangesWhere,
   slotsToRanges,
   takeFirstSlots,
   validateRanges,
@@ -40,6 +41,18 @@ describe('slot sets', () => {
     );
     assert.deepEqual(slotsToRanges([3, 1, 2, 7, 2]), [[1, 3], [7, 7]]);
     assert.deepEqual(slotsToRanges([]), []);
+  });
+
+  test('slotRangesWhere returns exactly the slots for which the test holds, merged', () => {
+    fc.assert(
+      fc.property(fc.array(rangeArb, { maxLength: 8 }), (ranges) => {
+        const set = new Set(rangesToSlots(normaliseRanges(ranges)));
+        assert.deepEqual(slotRangesWhere((s) => set.has(s)), normaliseRanges(ranges));
+      }),
+      { numRuns: 50 },
+    );
+    assert.deepEqual(slotRangesWhere(() => true), [[0, 16383]]);
+    assert.deepEqual(slotRangesWhere(() => false), []);
   });
 
   test('takeFirstSlots takes the lowest-numbered slots and leaves the rest', () => {
