@@ -1,47 +1,34 @@
+import type { ClusterCheck } from './checkCluster.ts';
 import type { ObservedNode } from './observedTopology.ts';
-import { SLOT_COUNT } from './slotRange.ts';
+import { countSlots, formatRanges } from './slotRange.ts';
 
 /**
- * Problems a human should know about, judged from what the nodes report: unreachable or failing
- * nodes, broken links, uncovered or doubly claimed slots, open slots, masters without the planned
- * number of replicas. An empty list means the cluster looks healthy.
+ * The problems a human should know about, as short sentences: everything `checkCluster` finds
+ * (unreachable, failed or disconnected nodes, open or uncovered slots, nodes that disagree), plus
+ * what falls short of the desired topology (planned nodes that are not part of the cluster,
+ * masters with fewer replicas than planned). An empty list means the cluster looks healthy.
  */
 export function assessHealth(
+  check: ClusterCheck,
   observed: readonly ObservedNode[],
-  unreachable: readonly { address: string; reason: string }[],
   expected: { nodeCount: number; replicasPerShard: number },
 ): string[] {
-  const problems: string[] = [];
-  for (const u of unreachable) problems.push(`${u.address} is unreachable: ${u.reason}`);
-  for (const n of observed) {
-    const bad = n.flags.filter((f) => f === 'fail' || f === 'fail?' || f === 'pfail' || f === 'handshake' || f === 'noaddr');
-    if (bad.length > 0) problems.push(`${n.address} is flagged ${bad.join(',')}`);
-    if (!n.myself && n.linkState === 'disconnected' && bad.length === 0) problems.push(`${n.address} has a disconnected link`);
-    for (const m of n.migrating) problems.push(`slot ${m.slot} is migrating on ${n.address}`);
-    for (const i of n.importing) problems.push(`slot ${i.slot} is importing on ${n.address}`);
-  }
-  const owners = new Uint8Array(SLOT_COUNT);
-  for (const n of observed) {
-    if (n.role !== 'master') continue;
-    for (const [s, e] of n.slots) for (let slot = s; slot <= e; slot++) owners[slot] = (owners[slot] ?? 0) + 1;
-  }
-  let uncovered = 0;
-  let doubled = 0;
-  for (const count of owners) {
-    if (count === 0) uncovered++;
-    else if (count > 1) doubled++;
-  }
-  if (uncovered > 0) problems.push(`${uncovered} slots are not served by any master`);
-  if (doubled > 0) problems.push(`${doubled} slots are claimed by more than one master`);
-  if (observed.length + unreachable.length < expected.nodeCount) {
-    problems.push(`${expected.nodeCount - observed.length - unreachable.length} planned nodes are not part of the cluster`);
-  }
+  const problems: string[] = [
+    ...check.unreachable.map((u) => `${u.address} is unreachable: ${u.reason}`),
+    ...check.failedNodes.map((f) => `${f.address} is flagged ${f.flags.join(',')} by ${f.reportedBy.length} ${f.reportedBy.length === 1 ? 'node' : 'nodes'}`),
+    ...check.disconnectedLinks.map((l) => `${l.from} has a disconnected link to ${l.to}`),
+    ...check.openSlots.map((o) => `slot ${o.slot} is ${o.state} on ${o.address}`),
+    ...(check.uncoveredSlots.length > 0
+      ? [`${countSlots(check.uncoveredSlots)} slots are not served by any master (${formatRanges(check.uncoveredSlots.slice(0, 10))}${check.uncoveredSlots.length > 10 ? ',...' : ''})`]
+      : []),
+    ...check.disagreeingNodes.map((d) => `${d.address} ${d.reason}`),
+  ];
+  const missing = expected.nodeCount - observed.length - check.unreachable.length;
+  if (missing > 0) problems.push(`${missing} planned nodes are not part of the cluster`);
   for (const m of observed) {
     if (m.role !== 'master' || m.slots.length === 0) continue;
     const replicas = observed.filter((r) => r.masterId === m.id).length;
-    if (replicas < expected.replicasPerShard) {
-      problems.push(`master ${m.address} has ${replicas} of ${expected.replicasPerShard} replicas`);
-    }
+    if (replicas < expected.replicasPerShard) problems.push(`master ${m.address} has ${replicas} of ${expected.replicasPerShard} replicas`);
   }
   return problems;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { assessHealth } from '../domain/assessHealth.ts';
+import { checkCluster } from '../domain/checkCluster.ts';
 import { DomainError, invalidInput } from '../domain/errors.ts';
 import { planCreateCluster } from '../domain/planCreateCluster.ts';
 import { planShards } from '../domain/planShards.ts';
@@ -92,7 +93,8 @@ export async function getCluster(deps: ServiceDeps, caller: Caller, name: unknow
   const observation = await deps.observe(cluster.spec.nodes, cluster.auth);
   const observed = toObservedView(observedAt, observation.nodes, observation.unreachable);
   if (cluster.phase !== 'ready') return toClusterView(cluster, { phase: cluster.phase, problems: [] }, observed);
-  const problems = assessHealth(observation.nodes, observation.unreachable, {
+  const check = checkCluster(observation.nodes, observation.views, observation.unreachable);
+  const problems = assessHealth(check, observation.nodes, {
     nodeCount: cluster.spec.nodes.length,
     replicasPerShard: cluster.spec.replicasPerShard,
   });

@@ -46,6 +46,9 @@ describe('check reports what is wrong, from the nodes', () => {
     const open = await request(service.restApp).get('/v1/clusters/chk/check').set('authorization', AUTH);
     assert.equal(open.body.ok, false);
     assert.deepEqual(open.body.openSlots, [{ slot: 100, address: owner.address, state: 'migrating', peerId: other.id }]);
+    const status = (await request(service.restApp).get('/v1/clusters/chk').set('authorization', AUTH)).body.status;
+    assert.equal(status.phase, 'degraded');
+    assert.deepEqual(status.problems, [`slot 100 is migrating on ${owner.address}`], 'the cluster view names the same trouble');
     await withNodeClient(ownerNode, (c) => c.cluster('SETSLOT', 100, 'STABLE'));
 
     const replica = cluster.observed.nodes.find((n: { role: string }) => n.role === 'replica');

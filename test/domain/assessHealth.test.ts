@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { assessHealth } from '../../src/domain/assessHealth.ts';
+import { checkCluster } from '../../src/domain/checkCluster.ts';
 import type { ObservedNode } from '../../src/domain/observedTopology.ts';
 
 const node = (id: string, over: Partial<ObservedNode> = {}): ObservedNode => ({
@@ -16,8 +17,14 @@ const healthy = (): ObservedNode[] => {
   return [a, b, c, node('d', { role: 'replica', masterId: a.id }), node('e', { role: 'replica', masterId: b.id }), node('f', { role: 'replica', masterId: c.id })];
 };
 
+/** Health as the service judges it: each node reports the same list, with itself as `myself`. */
+function healthOf(nodes: ObservedNode[], unreachable: { address: string; reason: string }[], expected: { nodeCount: number; replicasPerShard: number }): string[] {
+  const views = nodes.map((n) => ({ address: n.address, nodes: nodes.map((m) => ({ ...m, myself: m.id === n.id })) }));
+  return assessHealth(checkCluster(nodes, views, unreachable), nodes, expected);
+}
+
 test('a healthy 3x1 cluster has no problems', () => {
-  assert.deepEqual(assessHealth(healthy(), [], { nodeCount: 6, replicasPerShard: 1 }), []);
+  assert.deepEqual(healthOf(healthy(), [], { nodeCount: 6, replicasPerShard: 1 }), []);
 });
 
 test('each kind of trouble is named', () => {
@@ -26,7 +33,7 @@ test('each kind of trouble is named', () => {
   nodes[1] = { ...nodes[1]!, migrating: [{ slot: 6000, nodeId: nodes[2]!.id }] };
   nodes[2] = { ...nodes[2]!, slots: [[10923, 16000]] };
   nodes.pop();
-  const problems = assessHealth(nodes, [{ address: '10.0.0.9:7000', reason: 'connection refused' }], { nodeCount: 7, replicasPerShard: 1 });
+  const problems = healthOf(nodes, [{ address: '10.0.0.9:7000', reason: 'connection refused' }], { nodeCount: 7, replicasPerShard: 1 });
   assert.ok(problems.some((p) => /flagged fail/.test(p)));
   assert.ok(problems.some((p) => /slot 6000 is migrating/.test(p)));
   assert.ok(problems.some((p) => /383 slots are not served/.test(p)));
