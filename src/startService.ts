@@ -10,10 +10,14 @@ import { countKeysInSlots } from './redis/countKeysInSlots.ts';
 import { observeCluster } from './redis/observeCluster.ts';
 import { createAuthenticator } from './service/auth.ts';
 import type { ServiceDeps } from './service/deps.ts';
+import { IDEMPOTENCY_KEEP_MS } from './service/idempotency.ts';
 import { OperationChanges } from './service/operationChanges.ts';
 import { openDatabase, type Database } from './store/database.ts';
+import { deleteIdempotencyKeysBefore } from './store/idempotencyKeys.ts';
 import { migrate } from './store/migrate.ts';
 import { startWorker, type RunningWorker } from './worker/worker.ts';
+
+const KEY_SWEEP_INTERVAL_MS = 60 * 60 * 1000;
 
 export interface RunningService {
   readonly db: Database;
@@ -90,10 +94,17 @@ export async function startService({ config, log, announceToken, db: given }: St
     log.info('gRPC API listening', { host: config.host, port: grpcPort });
   }
   if (worker) log.info('worker started', { workerId: config.workerId, leaseSeconds: config.leaseSeconds });
+  // Idempotency keys are remembered for a day; an API process sweeps older ones once an hour.
+  const sweep = config.roles.has('rest') || config.roles.has('grpc')
+    ? setInterval(() => {
+      deleteIdempotencyKeysBefore(db, new Date(Date.now() - IDEMPOTENCY_KEEP_MS)).catch((err: unknown) => log.warn('idempotency key sweep failed', { error: String(err) }));
+    }, KEY_SWEEP_INTERVAL_MS).unref()
+    : null;
 
   return {
     db, restApp, restPort, grpcPort, worker,
     async stop() {
+      if (sweep) clearInterval(sweep);
       await Promise.all([
         http && new Promise<void>((resolve) => { http.close(() => resolve()); http.closeAllConnections(); }),
         grpcServer && new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve())),

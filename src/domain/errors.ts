@@ -11,6 +11,7 @@ export type ErrorKind =
   | 'conflict'         // 409, ALREADY_EXISTS
   | 'precondition'     // 409, FAILED_PRECONDITION
   | 'aborted'          // 409, ABORTED
+  | 'unprocessable'    // 422, INVALID_ARGUMENT
   | 'unauthenticated'  // 401, UNAUTHENTICATED
   | 'forbidden'        // 403, PERMISSION_DENIED
   | 'unavailable'      // 503, UNAVAILABLE

@@ -60,6 +60,9 @@ function parseSchema(source: string): Expected {
       if (/@unique\b/.test(attrs)) expected.indexes.set(`${table}_${column}_key`, `unique(${column})`);
     }
     const cols = (list: string) => list.split(',').map((f) => columnOf.get(f.trim()) ?? f.trim());
+    for (const [, list = ''] of model.lines.join('\n').matchAll(/@@id\(\[([^\]]+)\]/g)) {
+      expected.indexes.set(`${table}_pkey`, `unique(${cols(list).join(', ')})`);
+    }
     for (const [, kind, list = ''] of model.lines.join('\n').matchAll(/@@(index|unique)\(\[([^\]]+)\]/g)) {
       const c = cols(list);
       expected.indexes.set(`${table}_${c.join('_')}_${kind === 'unique' ? 'key' : 'idx'}`,
@@ -80,7 +83,8 @@ const schema = parseSchema(readFileSync(new URL('../../prisma/schema.prisma', im
 
 test('the schema parser finds the models it should (guards the test below against parsing nothing)', () => {
   const tables = new Set(schema.columns.map((c) => c.table));
-  assert.deepEqual([...tables].sort(), ['api_tokens', 'clusters', 'nodes', 'operation_events', 'operations']);
+  assert.deepEqual([...tables].sort(), ['api_tokens', 'clusters', 'idempotency_keys', 'nodes', 'operation_events', 'operations']);
+  assert.equal(schema.indexes.get('idempotency_keys_pkey'), 'unique(token_id, key)');
   assert.ok(schema.columns.some((c) => c.table === 'operations' && c.column === 'lease_expires_at' && c.nullable));
   assert.equal(schema.foreignKeys.size, 3);
 });

@@ -13,6 +13,7 @@ import { addNode, removeNode } from '../../service/nodes.ts';
 import { moveReplica } from '../../service/replicas.ts';
 import { createCluster, getCluster, listClusters } from '../../service/clusters.ts';
 import type { Caller, ServiceDeps } from '../../service/deps.ts';
+import { idempotently } from '../../service/idempotency.ts';
 import { cancelOperation, getOperation, listOperations, watchOperation } from '../../service/operations.ts';
 import { changeMessage, checkMessage, clusterMessage, operationMessage, reshardInputOf } from './messages.ts';
 import { toGrpcError } from './status.ts';
@@ -60,28 +61,34 @@ export function buildGrpcServer({ deps, auth, log }: GrpcOptions): { server: grp
         .then((caller) => fn(call.request, caller, cancelled.signal))
         .then((res) => callback(null, res), (err: unknown) => callback(fail(err)));
     };
+  /**
+   * A call that changes something: runs at most once per `idempotency-key` metadata value (see
+   * service/idempotency.ts); `toMessage` maps the service's result, stored or fresh, to the reply.
+   */
+  const changeCall = <T>(method: string, change: (req: Req, caller: Caller) => Promise<T>, toMessage: (result: T) => unknown): grpc.handleUnaryCall<Req, unknown> =>
+    (call, callback) => {
+      const key = call.metadata.get('idempotency-key')[0];
+      callerOf(auth, call.metadata)
+        .then((caller) => idempotently(deps, caller, {
+          key: key === undefined ? undefined : String(key),
+          fingerprint: { rpc: method, request: call.request },
+        }, () => change(call.request, caller)))
+        .then((result) => callback(null, toMessage(result)), (err: unknown) => callback(fail(err)));
+    };
+  const createMessage = (result: Awaited<ReturnType<typeof createCluster>>) => ('dryRun' in result ? changeMessage(result).plan : operationMessage(result));
 
   server.addService(proto.slotsmith.v1.ClusterService.service, {
-    createCluster: unary(async (req, caller) => {
-      const result = await createCluster(deps, caller, req);
-      return 'dryRun' in result ? changeMessage(result).plan : operationMessage(result);
-    }),
-    planCluster: unary(async (req, caller) => {
-      const result = await createCluster(deps, caller, { ...req, dryRun: true });
-      return 'dryRun' in result ? changeMessage(result).plan : operationMessage(result);
-    }),
+    createCluster: changeCall('CreateCluster', (req, caller) => createCluster(deps, caller, req), createMessage),
+    planCluster: unary(async (req, caller) => createMessage(await createCluster(deps, caller, { ...req, dryRun: true }))),
     getCluster: unary(async (req, caller) => clusterMessage(await getCluster(deps, caller, req.name))),
-    reshard: unary(async (req, caller) => changeMessage(await reshard(deps, caller, req.cluster, reshardInputOf(req)))),
-    rebalance: unary(async (req, caller) => {
-      const { cluster, ...rest } = req;
-      return changeMessage(await rebalance(deps, caller, cluster, rest));
-    }),
-    fixCluster: unary(async (req, caller) => changeMessage(await fixCluster(deps, caller, req.cluster, { ...(req.dryRun ? { dryRun: true } : {}) }))),
+    reshard: changeCall('Reshard', (req, caller) => reshard(deps, caller, req.cluster, reshardInputOf(req)), changeMessage),
+    rebalance: changeCall('Rebalance', ({ cluster, ...rest }, caller) => rebalance(deps, caller, cluster, rest), changeMessage),
+    fixCluster: changeCall('FixCluster', (req, caller) => fixCluster(deps, caller, req.cluster, { ...(req.dryRun ? { dryRun: true } : {}) }), changeMessage),
     checkCluster: unary(async (req, caller) => checkMessage(await checkCluster(deps, caller, req.name))),
-    addNode: unary(async ({ cluster, ...rest }, caller) => changeMessage(await addNode(deps, caller, cluster, rest))),
-    removeNode: unary(async ({ cluster, node, ...rest }, caller) => changeMessage(await removeNode(deps, caller, cluster, node, rest))),
-    moveReplica: unary(async ({ cluster, ...rest }, caller) => changeMessage(await moveReplica(deps, caller, cluster, rest))),
-    failover: unary(async ({ cluster, ...rest }, caller) => changeMessage(await failover(deps, caller, cluster, rest))),
+    addNode: changeCall('AddNode', ({ cluster, ...rest }, caller) => addNode(deps, caller, cluster, rest), changeMessage),
+    removeNode: changeCall('RemoveNode', ({ cluster, node, ...rest }, caller) => removeNode(deps, caller, cluster, node, rest), changeMessage),
+    moveReplica: changeCall('MoveReplica', ({ cluster, ...rest }, caller) => moveReplica(deps, caller, cluster, rest), changeMessage),
+    failover: changeCall('Failover', ({ cluster, ...rest }, caller) => failover(deps, caller, cluster, rest), changeMessage),
     listClusters: unary(async (req, caller) => {
       const page = await listClusters(deps, caller, req);
       return { clusters: page.clusters.map(clusterMessage), nextPageToken: page.nextPageToken ?? '' };
@@ -91,7 +98,7 @@ export function buildGrpcServer({ deps, auth, log }: GrpcOptions): { server: grp
   server.addService(proto.slotsmith.v1.OperationService.service, {
     getOperation: unary(async ({ id, waitSeconds }, caller, cancelled) =>
       operationMessage(await getOperation(deps, caller, id, waitSeconds === undefined ? {} : { waitSeconds }, cancelled))),
-    cancelOperation: unary(async (req, caller) => operationMessage(await cancelOperation(deps, caller, req.id))),
+    cancelOperation: changeCall('CancelOperation', (req, caller) => cancelOperation(deps, caller, req.id), operationMessage),
     listOperations: unary(async (req, caller) => {
       const page = await listOperations(deps, caller, req);
       return { operations: page.operations.map(operationMessage), nextPageToken: page.nextPageToken ?? '' };

@@ -7,6 +7,7 @@ const CODE: Record<ErrorKind, grpc.status> = {
   conflict: grpc.status.ALREADY_EXISTS,
   precondition: grpc.status.FAILED_PRECONDITION,
   aborted: grpc.status.ABORTED,
+  unprocessable: grpc.status.INVALID_ARGUMENT,
   unauthenticated: grpc.status.UNAUTHENTICATED,
   forbidden: grpc.status.PERMISSION_DENIED,
   unavailable: grpc.status.UNAVAILABLE,

@@ -5,6 +5,7 @@ import type { Authenticator } from '../../service/auth.ts';
 import { checkCluster } from '../../service/checkCluster.ts';
 import { createCluster, getCluster, listClusters } from '../../service/clusters.ts';
 import type { Caller, ServiceDeps } from '../../service/deps.ts';
+import { idempotently } from '../../service/idempotency.ts';
 import { failover } from '../../service/failover.ts';
 import { fixCluster } from '../../service/fixCluster.ts';
 import { rebalance, reshard } from '../../service/moveSlots.ts';
@@ -57,37 +58,30 @@ export function buildRestApp({ deps, auth, log, isReady }: RestOptions): express
     if ('dryRun' in result && result.dryRun) res.status(200).json(result);
     else sendOperation(res, 202, result as { id: string });
   };
-  v1.post('/clusters', route(async (req, res, caller) => {
-    sendChange(res, await createCluster(deps, caller, bodyOf(req)));
-  }));
+  /** Runs a mutating call at most once per `Idempotency-Key` (see service/idempotency.ts). */
+  const once = <T>(req: Request, caller: Caller, change: () => Promise<T>): Promise<T> =>
+    idempotently(deps, caller, {
+      key: req.get('idempotency-key'),
+      fingerprint: { method: req.method, path: `${req.baseUrl}${req.path}`, query: req.query, body: req.body ?? null },
+    }, change);
+  /** A route that changes something: answered 200 with a dry run's plan, else 202 with the operation. */
+  const changeRoute = (change: (req: Request, caller: Caller) => Promise<{ dryRun?: boolean; id?: string }>) =>
+    route(async (req, res, caller) => sendChange(res, await once(req, caller, () => change(req, caller))));
+  v1.post('/clusters', changeRoute((req, caller) => createCluster(deps, caller, bodyOf(req))));
   v1.get('/clusters', route(async (req, res, caller) => {
     res.json(await listClusters(deps, caller, req.query));
   }));
   v1.get('/clusters/:name', route(async (req, res, caller) => {
     res.json(await getCluster(deps, caller, req.params.name));
   }));
-  v1.post('/clusters/:name/reshard', route(async (req, res, caller) => {
-    sendChange(res, await reshard(deps, caller, req.params.name, bodyOf(req)));
-  }));
-  v1.post('/clusters/:name/rebalance', route(async (req, res, caller) => {
-    sendChange(res, await rebalance(deps, caller, req.params.name, bodyOf(req)));
-  }));
-  v1.post('/clusters/:name/nodes', route(async (req, res, caller) => {
-    sendChange(res, await addNode(deps, caller, req.params.name, bodyOf(req)));
-  }));
+  v1.post('/clusters/:name/reshard', changeRoute((req, caller) => reshard(deps, caller, req.params.name, bodyOf(req))));
+  v1.post('/clusters/:name/rebalance', changeRoute((req, caller) => rebalance(deps, caller, req.params.name, bodyOf(req))));
+  v1.post('/clusters/:name/nodes', changeRoute((req, caller) => addNode(deps, caller, req.params.name, bodyOf(req))));
   // The node is an id or a url-encoded host:port; a dry run is `?dryRun=true`.
-  v1.delete('/clusters/:name/nodes/:node', route(async (req, res, caller) => {
-    sendChange(res, await removeNode(deps, caller, req.params.name, req.params.node, req.query));
-  }));
-  v1.post('/clusters/:name/replicas', route(async (req, res, caller) => {
-    sendChange(res, await moveReplica(deps, caller, req.params.name, bodyOf(req)));
-  }));
-  v1.post('/clusters/:name/failover', route(async (req, res, caller) => {
-    sendChange(res, await failover(deps, caller, req.params.name, bodyOf(req)));
-  }));
-  v1.post('/clusters/:name/fix', route(async (req, res, caller) => {
-    sendChange(res, await fixCluster(deps, caller, req.params.name, bodyOf(req)));
-  }));
+  v1.delete('/clusters/:name/nodes/:node', changeRoute((req, caller) => removeNode(deps, caller, req.params.name, req.params.node, req.query)));
+  v1.post('/clusters/:name/replicas', changeRoute((req, caller) => moveReplica(deps, caller, req.params.name, bodyOf(req))));
+  v1.post('/clusters/:name/failover', changeRoute((req, caller) => failover(deps, caller, req.params.name, bodyOf(req))));
+  v1.post('/clusters/:name/fix', changeRoute((req, caller) => fixCluster(deps, caller, req.params.name, bodyOf(req))));
   v1.get('/clusters/:name/check', route(async (req, res, caller) => {
     res.json(await checkCluster(deps, caller, req.params.name));
   }));
@@ -101,7 +95,7 @@ export function buildRestApp({ deps, auth, log, isReady }: RestOptions): express
     res.json(await getOperation(deps, caller, req.params.id, req.query, gone.signal));
   }));
   v1.post('/operations/:id/cancel', route(async (req, res, caller) => {
-    const op = await cancelOperation(deps, caller, req.params.id);
+    const op = await once(req, caller, () => cancelOperation(deps, caller, req.params.id));
     sendOperation(res, op.status === 'cancelling' ? 202 : 200, op);
   }));
   v1.get('/operations/:id/events', route(async (req, res, caller) => {

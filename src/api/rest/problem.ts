@@ -10,13 +10,14 @@ const STATUS: Record<ErrorKind, number> = {
   conflict: 409,
   precondition: 409,
   aborted: 409,
+  unprocessable: 422,
   unavailable: 503,
   internal: 500,
 };
 
 const TITLE: Record<number, string> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
-  409: 'Conflict', 413: 'Content Too Large', 415: 'Unsupported Media Type', 500: 'Internal Server Error', 503: 'Service Unavailable',
+  409: 'Conflict', 413: 'Content Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Content', 500: 'Internal Server Error', 503: 'Service Unavailable',
 };
 
 /** A problem+json body: the same shape as an operation's stored error, without the node list. */
