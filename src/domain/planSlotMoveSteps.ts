@@ -16,6 +16,8 @@ export interface SlotMovePlanInput {
   readonly masters: readonly MasterLoad[];
   /** Overwrite keys that already exist on the target with different values (BUSYKEY). */
   readonly replace: boolean;
+  /** Throttle of the key migration, all sources together; absent: as fast as the nodes go. */
+  readonly maxKeysPerSecond?: number;
   readonly convergeTimeoutSeconds: number;
 }
 
@@ -38,13 +40,14 @@ export function toPlannedMoves(moves: readonly SlotMove[], masters: readonly Mas
  * until every node agrees on the new owners, then record the slots each master serves in the
  * desired topology (a cleanup step: it also runs after a failure or a cancel).
  */
-export function planSlotMoveSteps({ moves, masters, replace, convergeTimeoutSeconds }: SlotMovePlanInput): Step[] {
+export function planSlotMoveSteps({ moves, masters, replace, maxKeysPerSecond, convergeTimeoutSeconds }: SlotMovePlanInput): Step[] {
   const planned = toPlannedMoves(moves, masters);
   const total = planned.reduce((n, m) => n + m.slotCount, 0);
   const sources = new Set(planned.map((m) => m.from.id)).size;
   return buildSteps([
     ['check_cluster', 'Check that every master is reachable and no slot is open', { masters: masters.map((m) => ({ id: m.id, address: m.address })) }],
-    ['move_slots', `Move ${total} slots from ${sources} ${sources === 1 ? 'master' : 'masters'} with their keys`, { moves: planned, replace }],
+    ['move_slots', `Move ${total} slots from ${sources} ${sources === 1 ? 'master' : 'masters'} with their keys${maxKeysPerSecond === undefined ? '' : ` (at most ${maxKeysPerSecond} keys/s)`}`,
+      { moves: planned, replace, ...(maxKeysPerSecond === undefined ? {} : { maxKeysPerSecond }) }],
     ['wait_converged', 'Wait until every node agrees on the new slot owners', { timeoutSeconds: convergeTimeoutSeconds }],
     RECORD_SLOTS_STEP,
   ]);

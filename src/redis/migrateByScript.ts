@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { KeyPacer } from './keyPacer.ts';
 import type { MigrateTarget } from './migrateCommand.ts';
 import { mayRunScripts, nodeScript, noteScriptRefusal, runNodeScript } from './nodeScripts.ts';
 
@@ -69,6 +70,10 @@ export interface MigrateByScriptOptions {
   readonly replace: boolean;
   readonly signal?: AbortSignal | undefined;
   readonly onKeysMoved?: ((keys: number, slot: number) => void) | undefined;
+  /** Awaited after each call with the keys it moved (see `keyPacer`). */
+  readonly pace?: KeyPacer | undefined;
+  /** At most this many keys per call; at most `SCRIPT_CALL_LIMITS.keys`. */
+  readonly keysPerCall?: number | undefined;
 }
 
 /** What the fast path did, and the slots it left to the pipeline path (in order, from the first unfinished one). */
@@ -108,7 +113,7 @@ export async function migrateByScript(
   const fixed = [
     target.ip, target.port, Math.min(opts.timeoutMs, SCRIPT_MIGRATE_TIMEOUT_MS), opts.replace ? 1 : 0,
     opts.batchKeys, Number.isFinite(opts.batchBytes) ? opts.batchBytes : Number.MAX_SAFE_INTEGER,
-    SCRIPT_CALL_LIMITS.keys, SCRIPT_CALL_LIMITS.bytes,
+    Math.max(1, Math.min(SCRIPT_CALL_LIMITS.keys, opts.keysPerCall ?? SCRIPT_CALL_LIMITS.keys)), SCRIPT_CALL_LIMITS.bytes,
   ];
   while (rest.length > 0 && !opts.signal?.aborted) {
     let reply: unknown;
@@ -123,6 +128,7 @@ export async function migrateByScript(
     if (moved > 0) opts.onKeysMoved?.(moved, rest[0] as number);
     rest = rest.slice(emptied);
     if (error) break;
+    if (moved > 0) await opts.pace?.(moved, opts.signal);
   }
   return { keysMoved, unfinished: rest };
 }

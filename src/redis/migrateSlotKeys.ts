@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { DomainError } from '../domain/errors.ts';
+import type { KeyPacer } from './keyPacer.ts';
 import { migrateBusyKeys } from './migrateBusyKeys.ts';
 import { canMigrateByScript, migrateByScript } from './migrateByScript.ts';
 import { classifyMigrateReply, describeKey, migrateArgs, type MigrateTarget } from './migrateCommand.ts';
@@ -32,6 +33,10 @@ export interface MigrateKeysOptions {
   readonly signal?: AbortSignal;
   /** Called after each pipeline of MIGRATEs with the keys it moved and the slot of its first batch. */
   readonly onKeysMoved?: (keys: number, slot: number) => void;
+  /** Paces the migration: awaited after each round (script call or pipeline) with the keys it moved. */
+  readonly pace?: KeyPacer;
+  /** At most this many keys per script call (to keep pacing smooth); at most `SCRIPT_CALL_LIMITS.keys`. */
+  readonly keysPerRound?: number;
   /**
    * The source does not serve these slots but is importing them (rolling a migration back from
    * its target): its keyed reads (`MEMORY USAGE`, `DUMP`) then need `ASKING`.
@@ -95,7 +100,9 @@ export async function migrateSlotsKeys(
   let pending = [...new Set(slots)];
   let keysMoved = 0;
   if (canMigrateByScript(source, { hasPassword: settings.auth?.password !== undefined, sourceImporting: settings.sourceImporting })) {
-    const fast = await migrateByScript(source, target, pending, { batchKeys, batchBytes, ...settings, signal: opts.signal, onKeysMoved: opts.onKeysMoved });
+    const fast = await migrateByScript(source, target, pending, {
+      batchKeys, batchBytes, ...settings, signal: opts.signal, onKeysMoved: opts.onKeysMoved, pace: opts.pace, keysPerCall: opts.keysPerRound,
+    });
     keysMoved = fast.keysMoved;
     pending = [...fast.unfinished];
     if (pending.length === 0) return { keysMoved };
@@ -154,6 +161,7 @@ export async function migrateSlotsKeys(
         keysMoved += moved;
         progressed = true;
         opts.onKeysMoved?.(moved, round[0]?.slot ?? -1);
+        await opts.pace?.(moved);
       }
       if (next) listed = await next.read(replies.slice(round.length));
     }

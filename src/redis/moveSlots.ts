@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { DomainError } from '../domain/errors.ts';
 import { MAX_SLOT } from '../domain/slotRange.ts';
+import { keyPacer } from './keyPacer.ts';
 import { migrateSlotsKeys, type MigrateKeysOptions } from './migrateSlotKeys.ts';
 import type { MigrateTarget } from './migrateCommand.ts';
 import { parseAddress } from './nodeAddress.ts';
@@ -49,6 +50,8 @@ export interface MoveSlotsOptions extends Omit<MigrateKeysOptions, 'onKeysMoved'
   readonly signal?: AbortSignal;
   /** Called after every pipeline of MIGRATEs and after every window. */
   readonly onProgress?: (progress: MoveSlotsProgress) => void;
+  /** At most this many keys per second on average, all sources together (unset: as fast as the nodes go). */
+  readonly maxKeysPerSecond?: number;
 }
 
 /** What a run did: slots moved now, slots found already moved, keys moved. */
@@ -109,6 +112,7 @@ export async function moveSlots(
     migrateOptions: {
       ...opts,
       signal: undefined,
+      ...pacing(opts),
       onKeysMoved: (keys, slot) => {
         totals.keysMoved += keys;
         report(slot);
@@ -160,6 +164,20 @@ export async function moveSlots(
   if (failure) throw failure.reason;
   if (cancelled) throw opts.signal?.reason;
   return totals;
+}
+
+/**
+ * The pace of a run with `maxKeysPerSecond`: one pacer for all sources, rounds of a tenth of a
+ * second's worth of keys so the pace is smooth. A cancel ends the waits, so the windows in flight
+ * finish at full speed and the cancel takes effect at once.
+ */
+function pacing(opts: MoveSlotsOptions): Pick<MigrateKeysOptions, 'pace' | 'keysPerRound'> {
+  if (opts.maxKeysPerSecond === undefined) return {};
+  const pacer = keyPacer(opts.maxKeysPerSecond);
+  return {
+    pace: (keys) => pacer(keys, opts.signal).catch(() => undefined),
+    keysPerRound: Math.ceil(opts.maxKeysPerSecond / 10),
+  };
 }
 
 function settledSignal(): { promise: Promise<void>; resolve: () => void } {

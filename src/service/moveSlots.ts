@@ -22,6 +22,8 @@ const CONVERGE_TIMEOUT_SECONDS = 60;
 const DEFAULT_THRESHOLD_PERCENT = 2;
 
 const nodeRef = z.string().min(1).max(300);
+/** Throttle: keys moved per second at most, all sources together; unset moves as fast as the nodes go. */
+const maxKeysPerSecond = z.number().int('must be an integer').min(1, 'must be at least 1').max(10_000_000, 'must be at most 10000000').optional();
 const reshardInput = z.strictObject({
   to: nodeRef.optional(),
   from: z.array(nodeRef).min(1).max(1000).optional(),
@@ -31,6 +33,7 @@ const reshardInput = z.strictObject({
     to: nodeRef,
   })).min(1, 'must list at least one move').max(1000).optional(),
   replace: z.boolean().optional(),
+  maxKeysPerSecond,
   dryRun: z.boolean().optional(),
 });
 
@@ -39,6 +42,7 @@ const rebalanceInput = z.strictObject({
   threshold: z.number().optional(),
   useEmptyMasters: z.boolean().optional(),
   replace: z.boolean().optional(),
+  maxKeysPerSecond,
   dryRun: z.boolean().optional(),
 });
 
@@ -82,7 +86,7 @@ export async function reshard(deps: ServiceDeps, caller: Caller, name: unknown, 
     ], observation);
     moves = planMoveBySlotCount(masters, { to: to!, ...(req.from ? { from } : {}), slots: req.slots! });
   }
-  return submit(deps, caller, cluster, 'reshard', moves, masters, req.replace ?? false, req.dryRun ?? false);
+  return submit(deps, caller, cluster, 'reshard', moves, masters, req);
 }
 
 /** Evens out slots by weight (default 1 each) as redis-cli does, moving keys with them. */
@@ -100,7 +104,7 @@ export async function rebalance(deps: ServiceDeps, caller: Caller, name: unknown
     thresholdPercent: threshold,
     useEmptyMasters: req.useEmptyMasters ?? false,
   });
-  return submit(deps, caller, cluster, 'rebalance', moves, masters, req.replace ?? false, req.dryRun ?? false);
+  return submit(deps, caller, cluster, 'rebalance', moves, masters, req);
 }
 
 /** The cluster, its nodes' report (after the checks of observeForChange) and its masters in address order. */
@@ -119,9 +123,12 @@ function resolveOrThrow(refs: { pointer: string; ref: string }[], observation: O
 
 async function submit(
   deps: ServiceDeps, caller: Caller, cluster: ClusterRecord, kind: OperationKind,
-  moves: readonly SlotMove[], masters: readonly MasterLoad[], replace: boolean, dryRun: boolean,
+  moves: readonly SlotMove[], masters: readonly MasterLoad[],
+  { replace = false, maxKeysPerSecond, dryRun = false }: { replace?: boolean | undefined; maxKeysPerSecond?: number | undefined; dryRun?: boolean | undefined },
 ): Promise<OperationView | PlanView> {
-  const steps = planSlotMoveSteps({ moves, masters, replace, convergeTimeoutSeconds: CONVERGE_TIMEOUT_SECONDS });
+  const steps = planSlotMoveSteps({
+    moves, masters, replace, convergeTimeoutSeconds: CONVERGE_TIMEOUT_SECONDS, ...(maxKeysPerSecond === undefined ? {} : { maxKeysPerSecond }),
+  });
   const planned = (steps[1]!.params.moves as PlannedMove[]);
   const slotsTotal = planned.reduce((n, m) => n + m.slotCount, 0);
   if (dryRun) return planView(deps, cluster, kind, steps, planned, slotsTotal);

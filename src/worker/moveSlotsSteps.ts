@@ -32,6 +32,7 @@ const checkCluster: StepExecutor = async (ctx) => {
 const moveSlotsStep: StepExecutor = async (ctx) => {
   const planned = (ctx.step.params.moves ?? []) as PlannedMove[];
   const replace = ctx.step.params.replace === true;
+  const maxKeysPerSecond = typeof ctx.step.params.maxKeysPerSecond === 'number' ? ctx.step.params.maxKeysPerSecond : undefined;
   const slotsTotal = planned.reduce((n, m) => n + m.slotCount, 0);
   const masters = ((ctx.steps.find((s) => s.kind === 'check_cluster')?.params.masters ?? []) as { id: string; address: string }[]);
   // A resumed run continues the count of the run before it (up to its last stored progress).
@@ -40,6 +41,7 @@ const moveSlotsStep: StepExecutor = async (ctx) => {
   const result = await moveSlots(ctx.connections, planned.map((m) => ({ from: m.from, to: m.to, slots: rangesToSlots(m.slots) })), masters, {
     concurrency: SOURCE_CONCURRENCY,
     replace,
+    ...(maxKeysPerSecond === undefined ? {} : { maxKeysPerSecond }),
     ...(ctx.cluster.auth ? { auth: ctx.cluster.auth } : {}),
     signal: ctx.signal,
     onProgress: (p) => ctx.reportProgress({ slotsMoved: p.slotsMoved, slotsTotal, keysMoved: keysBefore + p.keysMoved }),

@@ -41,8 +41,9 @@ describe('reshard and rebalance over gRPC', () => {
 
   test('dry run, then explicit moves, watched to the end', async () => {
     const [a, , c] = await observedMasters(service, 'g');
-    const dry = await call(clients.clusters, 'reshard', { cluster: 'g', moves: [{ slots: [{ start: 0, end: 499 }], to: c!.address }], dryRun: true });
+    const dry = await call(clients.clusters, 'reshard', { cluster: 'g', moves: [{ slots: [{ start: 0, end: 499 }], to: c!.address }], maxKeysPerSecond: 50_000, dryRun: true });
     assert.ok(dry.plan, JSON.stringify(dry));
+    assert.match(dry.plan.steps[1].title, /at most 50000 keys\/s/, 'the throttle is part of the plan');
     assert.equal(dry.operation, undefined);
     assert.equal(dry.plan.slotsTotal, 500);
     assert.equal(dry.plan.moves[0].from.id, a!.id);

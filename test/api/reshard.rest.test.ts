@@ -115,6 +115,8 @@ describe('reshard and rebalance over REST', () => {
       ['target among the sources', { to: masters[0]!.id, from: [masters[0]!.id], slots: 5 }, 400, 'invalid_argument', '/from/0'],
       ['more slots than the sources hold', { to: masters[0]!.id, from: [masters[1]!.id], slots: 16000 }, 400, 'invalid_argument', '/slots'],
       ['unknown field', { to: masters[0]!.id, slots: 5, force: true }, 400, 'invalid_argument', '/force'],
+      ['a throttle of zero', { to: masters[0]!.id, slots: 5, maxKeysPerSecond: 0 }, 400, 'invalid_argument', '/maxKeysPerSecond'],
+      ['a fractional throttle', { to: masters[0]!.id, slots: 5, maxKeysPerSecond: 1.5 }, 400, 'invalid_argument', '/maxKeysPerSecond'],
     ];
     for (const [label, body, status, code, pointer] of cases) {
       const res = await post('/v1/clusters/rs/reshard', body);
@@ -126,6 +128,7 @@ describe('reshard and rebalance over REST', () => {
       [{ weights: { [masters[0]!.id]: -1 } }, `/weights/${masters[0]!.id}`],
       [{ weights: { 'nope:1': 1 } }, '/weights/nope:1'],
       [{ threshold: 101 }, '/threshold'],
+      [{ maxKeysPerSecond: 20_000_000 }, '/maxKeysPerSecond'],
     ];
     for (const [body, pointer] of rebalanceCases) {
       const res = await post('/v1/clusters/rs/rebalance', body);
