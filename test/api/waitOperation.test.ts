@@ -1,38 +1,27 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import request from 'supertest';
-import type { RunningService } from '../../src/startService.ts';
 import { call, grpcClients } from '../helpers/grpcClient.ts';
-import { startRedisNodes, type RedisNodeSet } from '../helpers/redisNodes.ts';
-import { AUTH, startTestService } from '../helpers/testService.ts';
+import { AUTH, useServiceWithNodes } from '../helpers/testService.ts';
 
 describe('GET an operation with waitSeconds: a long poll until it ends', () => {
-  let service: RunningService;
-  let set: RedisNodeSet;
-  before(async () => {
-    service = await startTestService();
-    set = await startRedisNodes(6);
-  });
-  after(async () => {
-    await service.stop();
-    await set.stop();
-  });
+  const suite = useServiceWithNodes(6);
 
   test('REST answers once the operation has ended, not before', async () => {
-    const created = await request(service.restApp).post('/v1/clusters').set('authorization', AUTH)
-      .send({ name: 'lp1', nodes: set.nodes.slice(0, 3).map((n) => n.address), replicasPerShard: 0 });
+    const created = await request(suite.service.restApp).post('/v1/clusters').set('authorization', AUTH)
+      .send({ name: 'lp1', nodes: suite.set.nodes.slice(0, 3).map((n) => n.address), replicasPerShard: 0 });
     assert.equal(created.status, 202);
     assert.equal(created.body.status, 'queued');
-    const res = await request(service.restApp).get(`/v1/operations/${created.body.id}?waitSeconds=60`).set('authorization', AUTH);
+    const res = await request(suite.service.restApp).get(`/v1/operations/${created.body.id}?waitSeconds=60`).set('authorization', AUTH);
     assert.equal(res.status, 200);
     assert.equal(res.body.status, 'succeeded', JSON.stringify(res.body.error));
     assert.equal(res.body.progress.percent, 100);
   });
 
   test('gRPC GetOperation with wait_seconds answers once the operation has ended', async () => {
-    const clients = grpcClients(service.grpcPort!);
+    const clients = grpcClients(suite.service.grpcPort!);
     try {
-      const op = await call(clients.clusters, 'createCluster', { name: 'lp2', nodes: set.nodes.slice(3).map((n) => n.address), replicasPerShard: 0 });
+      const op = await call(clients.clusters, 'createCluster', { name: 'lp2', nodes: suite.set.nodes.slice(3).map((n) => n.address), replicasPerShard: 0 });
       assert.equal(op.status, 'queued');
       const done = await call(clients.operations, 'getOperation', { id: op.id, waitSeconds: 60 });
       assert.equal(done.status, 'succeeded');
@@ -42,10 +31,10 @@ describe('GET an operation with waitSeconds: a long poll until it ends', () => {
   });
 
   test('bad waitSeconds values are refused, naming the field', async () => {
-    const list = await request(service.restApp).get('/v1/operations').set('authorization', AUTH);
+    const list = await request(suite.service.restApp).get('/v1/operations').set('authorization', AUTH);
     const id = list.body.operations[0].id as string;
     for (const [query, reason] of [['waitSeconds=61', /at most 60/], ['waitSeconds=-1', /.+/], ['waitSeconds=abc', /.+/], ['waitSeconds=1.5', /.+/], ['wait=1', /unknown field/]] as const) {
-      const res = await request(service.restApp).get(`/v1/operations/${id}?${query}`).set('authorization', AUTH);
+      const res = await request(suite.service.restApp).get(`/v1/operations/${id}?${query}`).set('authorization', AUTH);
       assert.equal(res.status, 400, query);
       assert.equal(res.type, 'application/problem+json');
       const pointer = `/${query.split('=')[0]}`;
@@ -56,21 +45,12 @@ describe('GET an operation with waitSeconds: a long poll until it ends', () => {
 });
 
 describe('waitSeconds when no worker in this process runs the operation', () => {
-  let service: RunningService;
-  let set: RedisNodeSet;
-  before(async () => {
-    service = await startTestService({ roles: new Set(['rest', 'grpc']) });
-    set = await startRedisNodes(3);
-  });
-  after(async () => {
-    await service.stop();
-    await set.stop();
-  });
+  const suite = useServiceWithNodes(3, { roles: new Set(['rest', 'grpc']) });
 
   test('answers with the operation as it is once the wait is over', async () => {
-    const created = await request(service.restApp).post('/v1/clusters').set('authorization', AUTH)
-      .send({ name: 'lp3', nodes: set.nodes.map((n) => n.address), replicasPerShard: 0 });
-    const res = await request(service.restApp).get(`/v1/operations/${created.body.id}?waitSeconds=1`).set('authorization', AUTH);
+    const created = await request(suite.service.restApp).post('/v1/clusters').set('authorization', AUTH)
+      .send({ name: 'lp3', nodes: suite.set.nodes.map((n) => n.address), replicasPerShard: 0 });
+    const res = await request(suite.service.restApp).get(`/v1/operations/${created.body.id}?waitSeconds=1`).set('authorization', AUTH);
     assert.equal(res.status, 200);
     assert.equal(res.body.status, 'queued');
   });

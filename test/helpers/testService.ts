@@ -1,8 +1,10 @@
+import { after, before } from 'node:test';
 import type { Config } from '../../src/config.ts';
 import { readConfig } from '../../src/config.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { startService, type RunningService } from '../../src/startService.ts';
 import { openDatabase } from '../../src/store/database.ts';
+import { startRedisNodes, type RedisNodeSet } from './redisNodes.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const AUTH = `Bearer ${ADMIN_TOKEN}`;
@@ -23,6 +25,40 @@ export async function startTestService(overrides: Partial<Config> = {}): Promise
     async stop() {
       await service.stop();
       await db.close();
+    },
+  };
+}
+
+/** The service and fresh nodes of one suite, set up by {@link useServiceWithNodes}. */
+export interface ServiceWithNodes {
+  readonly service: RunningService;
+  readonly set: RedisNodeSet;
+}
+
+/**
+ * Registers `before`/`after` hooks in the calling suite that start the service (see
+ * {@link startTestService}) and `nodeCount` fresh nodes, and stop both; read them from the
+ * returned object inside tests.
+ */
+export function useServiceWithNodes(nodeCount: number, overrides: Partial<Config> = {}): ServiceWithNodes {
+  let started: { service: RunningService; set: RedisNodeSet } | undefined;
+  before(async () => {
+    started = { service: await startTestService(overrides), set: await startRedisNodes(nodeCount) };
+  });
+  after(async () => {
+    await started?.service.stop();
+    await started?.set.stop();
+  });
+  const get = () => {
+    if (!started) throw new Error('used outside the suite that set it up');
+    return started;
+  };
+  return {
+    get service() {
+      return get().service;
+    },
+    get set() {
+      return get().set;
     },
   };
 }

@@ -8,28 +8,24 @@ import { migrateSlotsKeys } from '../../src/redis/migrateSlotKeys.ts';
 import { NodeConnections } from '../../src/redis/nodeConnections.ts';
 import { mayRunScripts } from '../../src/redis/nodeScripts.ts';
 import { setSlotImporting, setSlotMigrating, setSlotNode } from '../../src/redis/setSlot.ts';
-import { buildCluster, type BuiltNode } from '../helpers/buildCluster.ts';
-import { startRedisNodes, type RedisNodeSet } from '../helpers/redisNodes.ts';
+import type { BuiltNode } from '../helpers/buildCluster.ts';
+import { startMasterPair, type MasterPair } from '../helpers/masterPair.ts';
 
 const OPTIONS = { batchKeys: 1000, batchBytes: 8 * 1024 * 1024, timeoutMs: 5000, replace: false } as const;
 
 describe('migrateByScript: MIGRATE run by a script on the source', () => {
-  let set: RedisNodeSet;
+  let pair: MasterPair;
   let a: BuiltNode, b: BuiltNode;
   let source: Redis, dest: Redis;
   let target: MigrateTarget;
-  const connections = new NodeConnections();
   let nextTag = 0;
 
   before(async () => {
-    set = await startRedisNodes(2);
-    [a, b] = (await buildCluster(set.nodes, { masters: 2, replicasPerShard: 0 })).masters as [BuiltNode, BuiltNode];
-    [source, dest] = [await connections.get(a.address), await connections.get(b.address)];
-    target = { ip: '127.0.0.1', port: set.nodes[1]!.port, client: dest };
+    pair = await startMasterPair();
+    ({ a, b, source, dest, target } = pair);
   });
   after(async () => {
-    await connections.closeAll();
-    await set?.stop();
+    await pair?.stop();
   });
 
   /** Writes `counts[i]` keys into each of `counts.length` fresh slots of `a`, then opens them toward `b`. */

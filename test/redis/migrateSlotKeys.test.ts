@@ -6,30 +6,26 @@ import type { MigrateTarget } from '../../src/redis/migrateCommand.ts';
 import { migrateSlotKeys } from '../../src/redis/migrateSlotKeys.ts';
 import { NodeConnections } from '../../src/redis/nodeConnections.ts';
 import { setSlotImporting, setSlotMigrating, setSlotNode } from '../../src/redis/setSlot.ts';
-import { buildCluster, type BuiltNode } from '../helpers/buildCluster.ts';
+import type { BuiltNode } from '../helpers/buildCluster.ts';
+import { startMasterPair, type MasterPair } from '../helpers/masterPair.ts';
 import { assertClusterSettled } from '../helpers/clusterCheck.ts';
-import { startRedisNodes, type RedisNodeSet } from '../helpers/redisNodes.ts';
 
 const hasCode = (code: string, text?: RegExp) => (err: unknown) =>
   err instanceof DomainError && err.code === code && (text === undefined || text.test(err.message));
 
 describe('migrateSlotKeys between two masters (slot opened by hand, as moveSlots does)', () => {
-  let set: RedisNodeSet;
+  let pair: MasterPair;
   let a: BuiltNode, b: BuiltNode;
   let source: Redis, dest: Redis;
   let target: MigrateTarget;
-  const connections = new NodeConnections(undefined, { commandTimeoutMs: 30_000 });
   const usedTags = new Set<string>();
 
   before(async () => {
-    set = await startRedisNodes(2);
-    [a, b] = (await buildCluster(set.nodes, { masters: 2, replicasPerShard: 0 })).masters as [BuiltNode, BuiltNode];
-    [source, dest] = [await connections.get(a.address), await connections.get(b.address)];
-    target = { ip: '127.0.0.1', port: set.nodes[1]!.port, client: dest };
+    pair = await startMasterPair(new NodeConnections(undefined, { commandTimeoutMs: 30_000 }));
+    ({ a, b, source, dest, target } = pair);
   });
   after(async () => {
-    await connections.closeAll();
-    await set?.stop();
+    await pair?.stop();
   });
 
   /**
@@ -128,6 +124,6 @@ describe('migrateSlotKeys between two masters (slot opened by hand, as moveSlots
     await closeSlot(slot);
     assert.equal(await dest.strlen(key), 16 * 1024 * 1024);
     assert.equal(await dest.get(`{${tag}}:small`), 'small');
-    await assertClusterSettled(set.nodes.map((n) => n.address));
+    await assertClusterSettled([a.address, b.address]);
   });
 });
