@@ -71,6 +71,7 @@ export async function startService({ config, log, announceToken, db: given }: St
     notifyCancel: (id) => worker?.cancel(id),
     nextChange: (id, maxWaitMs, signal) => changes.next(id, maxWaitMs, signal),
     createReadyTimeoutSeconds: config.createReadyTimeoutSeconds,
+    adminTokenFromEnv: config.adminToken !== null,
     now: () => new Date(),
   };
   const auth = await createAuthenticator(db, config.adminToken, announceToken);

@@ -29,6 +29,8 @@ export interface ServiceDeps {
    */
   readonly nextChange: (operationId: string, maxWaitMs: number, signal?: AbortSignal) => Promise<void>;
   readonly createReadyTimeoutSeconds: number;
+  /** `SLOTSMITH_ADMIN_TOKEN` is set: an admin exists outside the database, so its last admin token may go. */
+  readonly adminTokenFromEnv: boolean;
   readonly now: () => Date;
 }
 

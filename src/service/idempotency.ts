@@ -69,3 +69,14 @@ function sortKeys(value: unknown): unknown {
   }
   return value;
 }
+
+/**
+ * For a change whose answer carries a secret (a new token): a key is refused rather than ignored,
+ * since replaying would mean storing the secret, and a caller must not believe a retry is safe.
+ */
+export function refuseIdempotencyKey(key: string | undefined): void {
+  if (key === undefined) return;
+  throw new DomainError('invalid', 'idempotency_key_not_accepted', 'Idempotency-Key is not accepted here: the answer carries a secret, which is never stored', [
+    { pointer: '/Idempotency-Key', reason: 'not accepted on this call' },
+  ]);
+}

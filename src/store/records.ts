@@ -67,6 +67,7 @@ export interface TokenRecord {
   readonly name: string;
   readonly role: 'admin' | 'operator' | 'viewer';
   readonly createdAt: Date;
+  readonly lastUsedAt: Date | null;
 }
 
 /** A page of results; `nextPageToken` is null on the last page. */

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
-import { countTokens, findTokenByHash, insertToken, touchToken } from '../../src/store/tokens.ts';
+import { DomainError } from '../../src/domain/errors.ts';
+import { countTokens, deleteToken, findTokenByHash, insertToken, listTokens, touchToken } from '../../src/store/tokens.ts';
 import { isUniqueViolation } from '../../src/store/values.ts';
 import { describeEachBackend } from './backends.ts';
 
@@ -31,5 +32,36 @@ describeEachBackend('tokens', (ctx) => {
   test('a hash is stored once', async () => {
     await insertToken(ctx.db, { name: 'a', hash: sha256('s'), role: 'viewer' });
     await assert.rejects(insertToken(ctx.db, { name: 'b', hash: sha256('s'), role: 'viewer' }), (err) => isUniqueViolation(err));
+  });
+
+  test('lists tokens oldest first, a page at a time', async () => {
+    const made: { id: string }[] = [];
+    for (let i = 0; i < 5; i++) made.push(await insertToken(ctx.db, { name: `t${i}`, hash: sha256(`list-${i}`), role: 'viewer' }));
+    const seen: string[] = [];
+    let pageToken: string | null = null;
+    do {
+      const page = await listTokens(ctx.db, { pageSize: 2, pageToken });
+      assert.ok(page.items.length <= 2);
+      seen.push(...page.items.map((t) => t.id));
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    assert.deepEqual(seen.filter((id) => made.some((m) => m.id === id)), made.map((m) => m.id));
+  });
+
+  test('deletes a token; the last admin token stays when it must', async () => {
+    const all = (await listTokens(ctx.db, { pageSize: 500 })).items;
+    for (const t of all) await deleteToken(ctx.db, t.id, false);
+    const admin = await insertToken(ctx.db, { name: 'only-admin', hash: sha256('only-admin'), role: 'admin' });
+    const viewer = await insertToken(ctx.db, { name: 'v', hash: sha256('v'), role: 'viewer' });
+    assert.equal(await deleteToken(ctx.db, viewer.id, true), true);
+    assert.equal(await deleteToken(ctx.db, viewer.id, true), false, 'gone already');
+    await assert.rejects(deleteToken(ctx.db, admin.id, true), (err) => err instanceof DomainError && err.code === 'last_admin_token');
+    assert.ok(await findTokenByHash(ctx.db, sha256('only-admin')), 'nothing changed');
+    const second = await insertToken(ctx.db, { name: 'second-admin', hash: sha256('second-admin'), role: 'admin' });
+    // Two admins revoking each other at once: exactly one of them goes.
+    const results = await Promise.allSettled([deleteToken(ctx.db, admin.id, true), deleteToken(ctx.db, second.id, true)]);
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+    assert.equal(await countTokens(ctx.db), 1);
+    assert.equal(await deleteToken(ctx.db, (await listTokens(ctx.db, { pageSize: 5 })).items[0]!.id, false), true, 'allowed when an admin exists elsewhere');
   });
 });

@@ -3,6 +3,7 @@ import type { CreatePlanView } from '../../service/clusters.ts';
 import type { FixPlanView } from '../../service/fixCluster.ts';
 import type { PlanView } from '../../service/moveSlots.ts';
 import type { TopologyPlanView } from '../../service/submitTopologyChange.ts';
+import type { TokenView } from '../../service/tokens.ts';
 import type { ClusterView, OperationView } from '../../service/views.ts';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -69,4 +70,9 @@ export function reshardInputOf(req: Record<string, unknown>): unknown {
       slots: (m.slots ?? []).map((r) => [r.start ?? 0, r.end ?? 0]),
     })),
   };
+}
+
+/** A token for gRPC: times as RFC 3339 strings, an empty string for "never used". */
+export function tokenMessage(token: TokenView): Record<string, unknown> {
+  return { ...token, lastUsedAt: token.lastUsedAt ?? '' };
 }

@@ -13,9 +13,10 @@ import { addNode, removeNode } from '../../service/nodes.ts';
 import { moveReplica } from '../../service/replicas.ts';
 import { createCluster, getCluster, listClusters } from '../../service/clusters.ts';
 import type { Caller, ServiceDeps } from '../../service/deps.ts';
-import { idempotently } from '../../service/idempotency.ts';
+import { idempotently, refuseIdempotencyKey } from '../../service/idempotency.ts';
+import { createToken, listTokens, revokeToken } from '../../service/tokens.ts';
 import { cancelOperation, getOperation, listOperations, watchOperation } from '../../service/operations.ts';
-import { changeMessage, checkMessage, clusterMessage, operationMessage, reshardInputOf } from './messages.ts';
+import { changeMessage, checkMessage, clusterMessage, operationMessage, reshardInputOf, tokenMessage } from './messages.ts';
 import { toGrpcError } from './status.ts';
 
 export const PROTO_FILE = fileURLToPath(new URL('../../../proto/slotsmith/v1/slotsmith.proto', import.meta.url));
@@ -44,7 +45,7 @@ function callerOf(auth: Authenticator, metadata: grpc.Metadata): Promise<Caller>
 /** A grpc-js server with ClusterService, OperationService, health checking and reflection. */
 export function buildGrpcServer({ deps, auth, log }: GrpcOptions): { server: grpc.Server; health: HealthImplementation } {
   const proto = grpc.loadPackageDefinition(packageDefinition) as unknown as {
-    slotsmith: { v1: { ClusterService: grpc.ServiceClientConstructor; OperationService: grpc.ServiceClientConstructor } };
+    slotsmith: { v1: { ClusterService: grpc.ServiceClientConstructor; OperationService: grpc.ServiceClientConstructor; TokenService: grpc.ServiceClientConstructor } };
   };
   const server = new grpc.Server();
   const fail = (err: unknown) => {
@@ -119,10 +120,32 @@ export function buildGrpcServer({ deps, auth, log }: GrpcOptions): { server: grp
     },
   });
 
+  server.addService(proto.slotsmith.v1.TokenService.service, {
+    createToken: (call: grpc.ServerUnaryCall<Req, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      const key = call.metadata.get('idempotency-key')[0];
+      callerOf(auth, call.metadata)
+        .then(async (caller) => {
+          refuseIdempotencyKey(key === undefined ? undefined : String(key));
+          const { token, ...view } = await createToken(deps, caller, call.request);
+          return { token: tokenMessage(view), secret: token };
+        })
+        .then((res) => callback(null, res), (err: unknown) => callback(fail(err)));
+    },
+    listTokens: unary(async (req, caller) => {
+      const page = await listTokens(deps, caller, req);
+      return { tokens: page.tokens.map(tokenMessage), nextPageToken: page.nextPageToken ?? '' };
+    }),
+    revokeToken: unary(async (req, caller) => {
+      await revokeToken(deps, caller, req.id);
+      return {};
+    }),
+  });
+
   const health = new HealthImplementation({
     '': 'SERVING',
     'slotsmith.v1.ClusterService': 'SERVING',
     'slotsmith.v1.OperationService': 'SERVING',
+    'slotsmith.v1.TokenService': 'SERVING',
   });
   health.addToServer(server);
   new ReflectionService(packageDefinition).addToServer(server);

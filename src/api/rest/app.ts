@@ -5,7 +5,8 @@ import type { Authenticator } from '../../service/auth.ts';
 import { checkCluster } from '../../service/checkCluster.ts';
 import { createCluster, getCluster, listClusters } from '../../service/clusters.ts';
 import type { Caller, ServiceDeps } from '../../service/deps.ts';
-import { idempotently } from '../../service/idempotency.ts';
+import { idempotently, refuseIdempotencyKey } from '../../service/idempotency.ts';
+import { createToken, listTokens, revokeToken } from '../../service/tokens.ts';
 import { failover } from '../../service/failover.ts';
 import { fixCluster } from '../../service/fixCluster.ts';
 import { rebalance, reshard } from '../../service/moveSlots.ts';
@@ -101,6 +102,18 @@ export function buildRestApp({ deps, auth, log, isReady }: RestOptions): express
   v1.get('/operations/:id/events', route(async (req, res, caller) => {
     res.json(await listOperationEvents(deps, caller, req.params.id, req.query));
   }));
+  v1.post('/tokens', route(async (req, res, caller) => {
+    refuseIdempotencyKey(req.get('idempotency-key'));
+    const created = await createToken(deps, caller, bodyOf(req));
+    res.status(201).location(`/v1/tokens/${created.id}`).json(created);
+  }));
+  v1.get('/tokens', route(async (req, res, caller) => {
+    res.json(await listTokens(deps, caller, req.query));
+  }));
+  v1.delete('/tokens/:id', route(async (req, res, caller) => {
+    await revokeToken(deps, caller, req.params.id);
+    res.status(204).end();
+  }));
   app.use('/v1', v1);
 
   app.use((req, res) => {
@@ -116,7 +129,7 @@ export function buildRestApp({ deps, auth, log, isReady }: RestOptions): express
   return app;
 }
 
-const KNOWN_PATHS = [/^\/v1\/clusters\/?$/, /^\/v1\/clusters\/[^/]+(\/check|\/fix|\/reshard|\/rebalance|\/nodes|\/nodes\/[^/]+|\/replicas|\/failover)?\/?$/, /^\/v1\/operations\/?$/, /^\/v1\/operations\/[^/]+(\/events|\/cancel)?\/?$/];
+const KNOWN_PATHS = [/^\/v1\/clusters\/?$/, /^\/v1\/clusters\/[^/]+(\/check|\/fix|\/reshard|\/rebalance|\/nodes|\/nodes\/[^/]+|\/replicas|\/failover)?\/?$/, /^\/v1\/operations\/?$/, /^\/v1\/operations\/[^/]+(\/events|\/cancel)?\/?$/, /^\/v1\/tokens(\/[^/]+)?\/?$/];
 
 function bodyOf(req: Request): unknown {
   if (!req.is('application/json') && !req.is('application/*+json')) {
