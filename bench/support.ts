@@ -1,5 +1,6 @@
 /** Shared pieces of the benchmarks: the service in-process, fresh nodes, readiness, data loading. */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { readConfig } from '../src/config.ts';
@@ -84,16 +85,56 @@ export async function getCluster(service: BenchService, name: string): Promise<{
   return (await res.json()) as never;
 }
 
-/** Runs a command to completion; rejects with its stderr when it fails. */
-export function runCommand(command: string, args: readonly string[]): Promise<void> {
+const GNU_TIME = '/usr/bin/time';
+
+/**
+ * Runs a command to completion; rejects with its stderr when it fails. Resolves with its peak
+ * resident memory in KiB, measured by GNU time when the machine has it (null otherwise).
+ */
+export function runCommand(command: string, args: readonly string[]): Promise<{ peakRssKb: number | null }> {
+  const timed = existsSync(GNU_TIME);
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = timed
+      ? spawn(GNU_TIME, ['-f', '%M', command, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
+      : spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} exited ${code}: ${stderr}`))));
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`${command} exited ${code}: ${stderr}`));
+      const peak = timed ? Number(stderr.trim().split('\n').at(-1)) : NaN;
+      resolve({ peakRssKb: Number.isFinite(peak) ? peak : null });
+    });
   });
 }
 
-export function printResult(label: string, slotsmith: number, redisCli: number, tool: string): void {
+/** Runs `fn` while sampling this process's resident memory; resolves with its peak and its growth over the start. */
+export async function trackRss<T>(fn: () => Promise<T>): Promise<{ value: T; peakRssKb: number; growthKb: number }> {
+  const start = process.memoryUsage.rss();
+  let peak = start;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 20);
+  try {
+    const value = await fn();
+    peak = Math.max(peak, process.memoryUsage.rss());
+    return { value, peakRssKb: Math.round(peak / 1024), growthKb: Math.round((peak - start) / 1024) };
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+export interface MemoryResult {
+  /** Peak RSS of the benchmark process, which runs slotsmith (service, worker, embedded database). */
+  readonly slotsmithPeakKb: number;
+  /** How much of it the timed run added. */
+  readonly slotsmithGrowthKb: number;
+  readonly cliPeakKb: number | null;
+}
+
+export function printResult(label: string, slotsmith: number, redisCli: number, tool: string, memory?: MemoryResult): void {
   console.log(`${label}: slotsmith ${slotsmith.toFixed(2)} s, ${tool} ${redisCli.toFixed(2)} s, ratio ${(slotsmith / redisCli).toFixed(3)}`);
+  if (!memory) return;
+  const mb = (kb: number): string => `${(kb / 1024).toFixed(0)} MB`;
+  console.log(`  memory: slotsmith +${mb(memory.slotsmithGrowthKb)} RSS during the run (the bench process, which also loads the keys, peaked at `
+    + `${mb(memory.slotsmithPeakKb)}); redis-cli peak RSS ${memory.cliPeakKb === null ? 'not measured (no GNU time)' : mb(memory.cliPeakKb)}`);
 }
