@@ -4,6 +4,7 @@ import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.ts';
+import { initPgliteDataDir } from './initPgliteDataDir.ts';
 
 /** Raw SQL on one connection: the whole database, or one transaction of it. */
 export interface SqlSession {
@@ -86,9 +87,18 @@ async function openPostgres(connectionString: string): Promise<Database> {
   };
 }
 
+/**
+ * PGlite's own start parameters plus smaller shared buffers: slotsmith's tables are small, and
+ * PostgreSQL's 128 MB default stays resident in PGlite's memory (16 MB saves ~120 MB of RSS).
+ */
+const PGLITE_START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
+
 async function openPGlite(dataDir: string | undefined): Promise<Database> {
-  if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true });
-  const pglite = dataDir === undefined ? new PGlite() : new PGlite(dataDir);
+  if (dataDir !== undefined) {
+    mkdirSync(dataDir, { recursive: true });
+    await initPgliteDataDir(dataDir);
+  }
+  const pglite = dataDir === undefined ? new PGlite({ startParams: PGLITE_START_PARAMS }) : new PGlite(dataDir, { startParams: PGLITE_START_PARAMS });
   await pglite.waitReady;
   const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
   // PGlite is one connection; its own mutex serialises Prisma, raw SQL and transactions.

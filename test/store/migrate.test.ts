@@ -82,7 +82,7 @@ describe('migrate [postgres, several processes]', () => {
 });
 
 describe('migrate [pglite in a data directory]', () => {
-  test('the database persists across close and reopen', async (t) => {
+  test('the database is created (in a child process), persists across close and reopen', async (t) => {
     const dataDir = mkdtempSync(join(tmpdir(), 'slotsmith-pglite-'));
     t.after(() => rmSync(dataDir, { recursive: true, force: true }));
 
@@ -100,6 +100,7 @@ describe('migrate [pglite in a data directory]', () => {
       assert.deepEqual(await migrate(second), { applied: [] });
       const tokens = await second.prisma.apiToken.findMany();
       assert.deepEqual(tokens.map((x) => x.name), ['kept']);
+      assert.deepEqual(await second.query("SELECT current_setting('shared_buffers') AS v"), [{ v: '16MB' }], 'small shared buffers');
     } finally {
       await second.close();
     }
