@@ -3,7 +3,7 @@
  * using empty masters: slotsmith vs `redis-cli --cluster rebalance --cluster-use-empty-masters`,
  * each on its own identical fresh cluster, in one run, timed until every node agrees.
  */
-import { countKeys, freshNodes, getCluster, loadKeys, printResult, runCommand, trackRss, runOperation, startBenchService, untilReady, type BenchService } from './support.ts';
+import { freshNodes, getCluster, loadKeys, reportKeyedRun, runOperation, startBenchService, timeRedisCli, timeSlotsmith, type BenchService } from './support.ts';
 
 const KEYS = Number(process.env.BENCH_KEYS ?? 300_000);
 
@@ -20,30 +20,10 @@ async function prepared(service: BenchService, name: string) {
 const service = await startBenchService();
 try {
   const cli = await prepared(service, 'bench-cli');
-  let started = performance.now();
-  const cliRun = await runCommand('redis-cli', ['--cluster', 'rebalance', cli.seed, '--cluster-use-empty-masters']);
-  await untilReady(cli.addresses);
-  const redisCli = (performance.now() - started) / 1000;
-  const cliKeys = await countKeys(cli.addresses);
-  await cli.nodes.stop();
-
+  const cliRun = await timeRedisCli(cli, ['--cluster', 'rebalance', cli.seed, '--cluster-use-empty-masters']);
   const ours = await prepared(service, 'bench-ours');
-  started = performance.now();
-  const tracked = await trackRss(() => runOperation(service, '/v1/clusters/bench-ours/rebalance', { useEmptyMasters: true }));
-  const op = tracked.value;
-  await untilReady(ours.addresses);
-  const slotsmith = (performance.now() - started) / 1000;
-  const ourKeys = await countKeys(ours.addresses);
-  await ours.nodes.stop();
-
-  console.log(`keys after the rebalance: slotsmith ${ourKeys}, redis-cli ${cliKeys} (of ${KEYS}); slotsmith moved ${String(op.progress.keysMoved)} keys`);
-  printResult(`rebalance 3 -> 4 masters, ${KEYS} keys`, slotsmith, redisCli, 'redis-cli --cluster rebalance', {
-    slotsmithPeakKb: tracked.peakRssKb, slotsmithGrowthKb: tracked.growthKb, cliPeakKb: cliRun.peakRssKb,
-  });
-  if (ourKeys !== KEYS || cliKeys !== KEYS) {
-    console.error('keys were lost');
-    process.exitCode = 1;
-  }
+  const ourRun = await timeSlotsmith(service, ours, '/v1/clusters/bench-ours/rebalance', { useEmptyMasters: true });
+  reportKeyedRun(`rebalance 3 -> 4 masters, ${KEYS} keys`, 'redis-cli --cluster rebalance', KEYS, ourRun, cliRun);
 } finally {
   await service.stop();
 }

@@ -4,7 +4,7 @@
  * Each clock runs from the request until every node agrees (design.md's readiness); afterwards
  * all 300,000 keys must still be there.
  */
-import { countKeys, freshNodes, getCluster, loadKeys, printResult, runCommand, trackRss, runOperation, startBenchService, untilReady, type BenchService } from './support.ts';
+import { freshNodes, getCluster, loadKeys, reportKeyedRun, runOperation, startBenchService, timeRedisCli, timeSlotsmith, type BenchService } from './support.ts';
 
 const KEYS = Number(process.env.BENCH_KEYS ?? 300_000);
 const SLOTS = 2730;
@@ -21,31 +21,11 @@ const service = await startBenchService();
 try {
   const cli = await prepared(service, 'bench-cli');
   const [a, b] = [cli.masters[0]!, cli.masters[1]!];
-  let started = performance.now();
-  const cliRun = await runCommand('redis-cli', ['--cluster', 'reshard', a.address, '--cluster-from', a.id, '--cluster-to', b.id, '--cluster-slots', String(SLOTS), '--cluster-yes']);
-  await untilReady(cli.addresses);
-  const redisCli = (performance.now() - started) / 1000;
-  const cliKeys = await countKeys(cli.addresses);
-  await cli.nodes.stop();
-
+  const cliRun = await timeRedisCli(cli, ['--cluster', 'reshard', a.address, '--cluster-from', a.id, '--cluster-to', b.id, '--cluster-slots', String(SLOTS), '--cluster-yes']);
   const ours = await prepared(service, 'bench-ours');
   const [oa, ob] = [ours.masters[0]!, ours.masters[1]!];
-  started = performance.now();
-  const tracked = await trackRss(() => runOperation(service, '/v1/clusters/bench-ours/reshard', { to: ob.id, from: [oa.id], slots: SLOTS }));
-  const op = tracked.value;
-  await untilReady(ours.addresses);
-  const slotsmith = (performance.now() - started) / 1000;
-  const ourKeys = await countKeys(ours.addresses);
-  await ours.nodes.stop();
-
-  console.log(`keys after the reshard: slotsmith ${ourKeys}, redis-cli ${cliKeys} (of ${KEYS}); slotsmith moved ${String(op.progress.keysMoved)} keys`);
-  printResult(`reshard ${SLOTS} slots, ${KEYS} keys`, slotsmith, redisCli, 'redis-cli --cluster reshard', {
-    slotsmithPeakKb: tracked.peakRssKb, slotsmithGrowthKb: tracked.growthKb, cliPeakKb: cliRun.peakRssKb,
-  });
-  if (ourKeys !== KEYS || cliKeys !== KEYS) {
-    console.error('keys were lost');
-    process.exitCode = 1;
-  }
+  const ourRun = await timeSlotsmith(service, ours, '/v1/clusters/bench-ours/reshard', { to: ob.id, from: [oa.id], slots: SLOTS });
+  reportKeyedRun(`reshard ${SLOTS} slots, ${KEYS} keys`, 'redis-cli --cluster reshard', KEYS, ourRun, cliRun);
 } finally {
   await service.stop();
 }

@@ -11,7 +11,9 @@ import { startService, type RunningService } from '../src/startService.ts';
 import { openDatabase } from '../src/store/database.ts';
 import { startRedisNodes, type RedisNodeSet } from '../test/helpers/redisNodes.ts';
 
-export { countKeys, loadKeys } from '../test/helpers/keys.ts';
+import { countKeys } from '../test/helpers/keys.ts';
+
+export { loadKeys } from '../test/helpers/keys.ts';
 
 export const TOKEN = 'bench-token';
 const HEADERS = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
@@ -137,4 +139,53 @@ export function printResult(label: string, slotsmith: number, redisCli: number, 
   const mb = (kb: number): string => `${(kb / 1024).toFixed(0)} MB`;
   console.log(`  memory: slotsmith +${mb(memory.slotsmithGrowthKb)} RSS during the run (the bench process, which also loads the keys, peaked at `
     + `${mb(memory.slotsmithPeakKb)}); redis-cli peak RSS ${memory.cliPeakKb === null ? 'not measured (no GNU time)' : mb(memory.cliPeakKb)}`);
+}
+
+/** A cluster set up for a keyed benchmark: its nodes (stopped once timed) and their addresses. */
+export interface BenchCluster {
+  readonly nodes: RedisNodeSet;
+  readonly addresses: readonly string[];
+}
+
+/** One tool's side of a keyed benchmark: seconds until every node agrees, and the keys found afterwards. */
+export interface TimedRun {
+  readonly seconds: number;
+  readonly keys: number;
+}
+
+/** redis-cli's side: runs it, waits for readiness, counts the keys, stops the nodes. */
+export async function timeRedisCli(cluster: BenchCluster, args: readonly string[]): Promise<TimedRun & { peakRssKb: number | null }> {
+  const started = performance.now();
+  const { peakRssKb } = await runCommand('redis-cli', args);
+  await untilReady(cluster.addresses);
+  const seconds = (performance.now() - started) / 1000;
+  const keys = await countKeys(cluster.addresses);
+  await cluster.nodes.stop();
+  return { seconds, keys, peakRssKb };
+}
+
+/** slotsmith's side: the operation through the API, then the same as redis-cli's; also the memory the run added. */
+export async function timeSlotsmith(
+  service: BenchService, cluster: BenchCluster, path: string, body: unknown,
+): Promise<TimedRun & { keysMoved: unknown; peakRssKb: number; growthKb: number }> {
+  const started = performance.now();
+  const { value: op, peakRssKb, growthKb } = await trackRss(() => runOperation(service, path, body));
+  await untilReady(cluster.addresses);
+  const seconds = (performance.now() - started) / 1000;
+  const keys = await countKeys(cluster.addresses);
+  await cluster.nodes.stop();
+  return { seconds, keys, keysMoved: op.progress.keysMoved, peakRssKb, growthKb };
+}
+
+/** Prints both sides with the ratio and the memory, and fails the run when either tool lost keys. */
+export function reportKeyedRun(
+  label: string, tool: string, expectedKeys: number,
+  ours: Awaited<ReturnType<typeof timeSlotsmith>>, cli: Awaited<ReturnType<typeof timeRedisCli>>,
+): void {
+  console.log(`keys afterwards: slotsmith ${ours.keys}, redis-cli ${cli.keys} (of ${expectedKeys}); slotsmith moved ${String(ours.keysMoved)} keys`);
+  printResult(label, ours.seconds, cli.seconds, tool, { slotsmithPeakKb: ours.peakRssKb, slotsmithGrowthKb: ours.growthKb, cliPeakKb: cli.peakRssKb });
+  if (ours.keys !== expectedKeys || cli.keys !== expectedKeys) {
+    console.error('keys were lost');
+    process.exitCode = 1;
+  }
 }

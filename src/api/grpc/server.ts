@@ -31,6 +31,13 @@ export const packageDefinition = protoLoader.loadSync([PROTO_FILE, healthProtoPa
 
 type Req = Record<string, unknown>;
 
+/** What a unary handler learns of its call besides the request. */
+interface UnaryContext {
+  readonly cancelled: AbortSignal;
+  /** The `idempotency-key` metadata value, if sent. */
+  readonly idempotencyKey: string | undefined;
+}
+
 export interface GrpcOptions {
   readonly deps: ServiceDeps;
   readonly auth: Authenticator;
@@ -53,13 +60,14 @@ export function buildGrpcServer({ deps, auth, log }: GrpcOptions): { server: grp
     if (status.code === grpc.status.INTERNAL) log.error('grpc call failed', { error: String(err) });
     return status;
   };
-  /** `cancelled` aborts when the client cancels the call or its deadline passes. */
-  const unary = (fn: (req: Req, caller: Caller, cancelled: AbortSignal) => Promise<unknown>): grpc.handleUnaryCall<Req, unknown> =>
+  /** `call.cancelled` aborts when the client cancels the call or its deadline passes. */
+  const unary = (fn: (req: Req, caller: Caller, call: UnaryContext) => Promise<unknown>): grpc.handleUnaryCall<Req, unknown> =>
     (call, callback) => {
       const cancelled = new AbortController();
       call.on('cancelled', () => cancelled.abort());
+      const key = call.metadata.get('idempotency-key')[0];
       callerOf(auth, call.metadata)
-        .then((caller) => fn(call.request, caller, cancelled.signal))
+        .then((caller) => fn(call.request, caller, { cancelled: cancelled.signal, idempotencyKey: key === undefined ? undefined : String(key) }))
         .then((res) => callback(null, res), (err: unknown) => callback(fail(err)));
     };
   /**
@@ -67,15 +75,8 @@ export function buildGrpcServer({ deps, auth, log }: GrpcOptions): { server: grp
    * service/idempotency.ts); `toMessage` maps the service's result, stored or fresh, to the reply.
    */
   const changeCall = <T>(method: string, change: (req: Req, caller: Caller) => Promise<T>, toMessage: (result: T) => unknown): grpc.handleUnaryCall<Req, unknown> =>
-    (call, callback) => {
-      const key = call.metadata.get('idempotency-key')[0];
-      callerOf(auth, call.metadata)
-        .then((caller) => idempotently(deps, caller, {
-          key: key === undefined ? undefined : String(key),
-          fingerprint: { rpc: method, request: call.request },
-        }, () => change(call.request, caller)))
-        .then((result) => callback(null, toMessage(result)), (err: unknown) => callback(fail(err)));
-    };
+    unary(async (req, caller, { idempotencyKey }) =>
+      toMessage(await idempotently(deps, caller, { key: idempotencyKey, fingerprint: { rpc: method, request: req } }, () => change(req, caller))));
   const createMessage = (result: Awaited<ReturnType<typeof createCluster>>) => ('dryRun' in result ? changeMessage(result).plan : operationMessage(result));
 
   server.addService(proto.slotsmith.v1.ClusterService.service, {
@@ -97,7 +98,7 @@ export function buildGrpcServer({ deps, auth, log }: GrpcOptions): { server: grp
   });
 
   server.addService(proto.slotsmith.v1.OperationService.service, {
-    getOperation: unary(async ({ id, waitSeconds }, caller, cancelled) =>
+    getOperation: unary(async ({ id, waitSeconds }, caller, { cancelled }) =>
       operationMessage(await getOperation(deps, caller, id, waitSeconds === undefined ? {} : { waitSeconds }, cancelled))),
     cancelOperation: changeCall('CancelOperation', (req, caller) => cancelOperation(deps, caller, req.id), operationMessage),
     listOperations: unary(async (req, caller) => {
@@ -121,16 +122,11 @@ export function buildGrpcServer({ deps, auth, log }: GrpcOptions): { server: grp
   });
 
   server.addService(proto.slotsmith.v1.TokenService.service, {
-    createToken: (call: grpc.ServerUnaryCall<Req, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-      const key = call.metadata.get('idempotency-key')[0];
-      callerOf(auth, call.metadata)
-        .then(async (caller) => {
-          refuseIdempotencyKey(key === undefined ? undefined : String(key));
-          const { token, ...view } = await createToken(deps, caller, call.request);
-          return { token: tokenMessage(view), secret: token };
-        })
-        .then((res) => callback(null, res), (err: unknown) => callback(fail(err)));
-    },
+    createToken: unary(async (req, caller, { idempotencyKey }) => {
+      refuseIdempotencyKey(idempotencyKey);
+      const { token, ...view } = await createToken(deps, caller, req);
+      return { token: tokenMessage(view), secret: token };
+    }),
     listTokens: unary(async (req, caller) => {
       const page = await listTokens(deps, caller, req);
       return { tokens: page.tokens.map(tokenMessage), nextPageToken: page.nextPageToken ?? '' };
