@@ -1,3 +1,4 @@
+import { DomainError } from './errors.ts';
 import { normaliseIPv6, parseIPv4 } from './ipAddress.ts';
 
 /** Highest port a cluster node may use: its cluster bus listens on port + 10000, at most 65535. */
@@ -13,25 +14,49 @@ const PORT_REASON =
 const DNS_LABEL = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
 
 /**
- * Parses `host:port`, where host is an IPv4 literal, a DNS name (RFC 1123) or a bracketed IPv6
- * literal. `address` is the normalised form (lowercase host, canonical IPv6, no leading zeros in
- * the port), so two spellings of one node compare equal.
+ * Which addresses a parse accepts:
+ * - `node` (the default): a node a user names to join a cluster, whose bus port (port + 10000)
+ *   must fit, so the port is at most {@link MAX_NODE_PORT}; IPv6 only in brackets.
+ * - `announced`: any address slotsmith connects to, including what a node announces in
+ *   `CLUSTER NODES` (`::1:7000`, IPv6 without brackets, the last colon before the port) and ports
+ *   up to 65535 (a node may set its bus port apart with `cluster-port`).
+ */
+export type AddressForm = 'node' | 'announced';
+
+/**
+ * Parses `host:port`, where host is an IPv4 literal, a DNS name (RFC 1123) or an IPv6 literal
+ * (bracketed; bare too in the `announced` form). `address` is the normalised form (lowercase
+ * host, canonical bracketed IPv6, no leading zeros in the port), so two spellings of one node
+ * compare equal. The one `host:port` parser of slotsmith.
  *
  * @example
  *   parseNodeAddress('Redis-1.Example.com:07000') // { ok: true, host: 'redis-1.example.com', port: 7000, address: 'redis-1.example.com:7000' }
  *   parseNodeAddress('[0::1]:7000')               // { ok: true, host: '::1', port: 7000, address: '[::1]:7000' }
+ *   parseNodeAddress('::1:7000', 'announced')     // { ok: true, host: '::1', port: 7000, address: '[::1]:7000' }
  *   parseNodeAddress('10.0.0.1')                  // { ok: false, reason: 'missing :port' }
  */
-export function parseNodeAddress(text: string): ParsedNodeAddress {
+export function parseNodeAddress(text: string, form: AddressForm = 'node'): ParsedNodeAddress {
   if (text === '') return fail('address is empty');
   if (/\s/.test(text)) return fail('address must not contain spaces');
-  const split = splitHostAndPort(text);
+  const split = splitHostAndPort(text, form);
   if (typeof split === 'string') return fail(split);
-  const host = split.bracketed ? parseIPv6Host(split.host) : parseNameOrIPv4Host(split.host);
+  const host = split.bracketed || split.host.includes(':') ? parseIPv6Host(split.host) : parseNameOrIPv4Host(split.host);
   if (!host.ok) return host;
-  const port = parsePort(split.port);
-  if (port === null) return fail(split.port === '' ? "missing port after ':'" : PORT_REASON);
+  const port = parsePort(split.port, form === 'node' ? MAX_NODE_PORT : 65535);
+  if (port === null) return fail(split.port === '' ? "missing port after ':'" : form === 'node' ? PORT_REASON : 'port must be a number between 1 and 65535');
   return { ok: true, host: host.host, port, address: formatNodeAddress(host.host, port) };
+}
+
+/**
+ * Like {@link parseNodeAddress} in the `announced` form, for addresses slotsmith is about to
+ * connect to; throws a DomainError (`invalid`, `invalid_address`) naming the address and the reason.
+ *
+ * @example requireNodeAddress('10.0.0.5:7000') // { ok: true, host: '10.0.0.5', port: 7000, address: '10.0.0.5:7000' }
+ */
+export function requireNodeAddress(text: string): Extract<ParsedNodeAddress, { ok: true }> {
+  const parsed = parseNodeAddress(text, 'announced');
+  if (!parsed.ok) throw new DomainError('invalid', 'invalid_address', `invalid node address "${text}": ${parsed.reason}`);
+  return parsed;
 }
 
 /**
@@ -45,7 +70,7 @@ export function formatNodeAddress(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-function splitHostAndPort(text: string): { host: string; port: string; bracketed: boolean } | string {
+function splitHostAndPort(text: string, form: AddressForm): { host: string; port: string; bracketed: boolean } | string {
   if (text.startsWith('[')) {
     const close = text.indexOf(']');
     if (close < 0) return "missing ']' after the IPv6 address";
@@ -56,7 +81,7 @@ function splitHostAndPort(text: string): { host: string; port: string; bracketed
   }
   const colon = text.lastIndexOf(':');
   if (colon < 0) return 'missing :port';
-  if (text.indexOf(':') !== colon) return 'IPv6 addresses need brackets, like [::1]:7000';
+  if (text.indexOf(':') !== colon && form === 'node') return 'IPv6 addresses need brackets, like [::1]:7000';
   if (colon === 0) return 'missing host';
   return { host: text.slice(0, colon), port: text.slice(colon + 1), bracketed: false };
 }
@@ -86,10 +111,10 @@ function parseNameOrIPv4Host(text: string): { ok: true; host: string } | { ok: f
   return { ok: true, host };
 }
 
-function parsePort(text: string): number | null {
+function parsePort(text: string, max: number): number | null {
   if (!/^[0-9]{1,10}$/.test(text)) return null;
   const port = Number(text);
-  return port >= 1 && port <= MAX_NODE_PORT ? port : null;
+  return port >= 1 && port <= max ? port : null;
 }
 
 /** Quotes user text for a reason, cut short so a huge input cannot make a huge error. */

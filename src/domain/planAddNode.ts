@@ -1,46 +1,60 @@
-import type { Step } from './operation.ts';
-import { buildSteps, ROLE_CHANGE_TUNING, waitTopologyStep, type NodeRef, type StepSpec } from './topologySteps.ts';
+import type { NodeRef } from './nodeRef.ts';
+import { plan, type Plan } from './plan.ts';
+import { buildSteps, step, type StepSpec } from './steps.ts';
+import { ROLE_CHANGE_TUNING, waitTopologyStep } from './topologySteps.ts';
 
 export interface AddNodePlanInput {
   /** The new node's normalised `host:port`. */
   readonly address: string;
+  /** The new node's id, when its probe told it (shown in the plan's replica change). */
+  readonly nodeId?: string | undefined;
   readonly role: 'master' | 'replica';
   /** For a replica: the master it follows. */
-  readonly master?: NodeRef;
+  readonly master?: NodeRef | undefined;
+  /** For a replica: whether slotsmith chose the master (none was asked for). */
+  readonly masterChosen?: boolean;
   /** The cluster's nodes now. */
   readonly members: readonly NodeRef[];
   readonly timeoutSeconds: number;
 }
 
 /**
- * The frozen steps that add a node: check it (reachable, cluster mode, empty, alone, Redis >= 7),
+ * The plan that adds a node: check it (reachable, cluster mode, empty, alone, Redis >= 7),
  * lower its node timeout, have every member MEET it, wait until every node knows it,
  * for a replica replicate its master, then wait until every node sees its role and the cluster is
  * ready. Cleanup: restore the tuned timeout, and take the node out of the desired topology again
- * if it never joined (a failed or cancelled add leaves no trace there).
+ * if it never joined (a failed or cancelled add leaves no trace there). Throws a RangeError for a
+ * replica without a master.
+ *
+ * @example planAddNode({ address: '10.0.0.7:7000', role: 'master', members, timeoutSeconds: 60 }).summary
+ *   // 'add 10.0.0.7:7000 as a master without slots'
  */
-export function planAddNode({ address, role, master, members, timeoutSeconds }: AddNodePlanInput): Step[] {
+export function planAddNode({ address, nodeId, role, master, masterChosen = false, members, timeoutSeconds }: AddNodePlanInput): Plan {
   if (role === 'replica' && master === undefined) throw new RangeError('a replica needs a master');
   const memberAddresses = members.map((m) => m.address);
   const specs: StepSpec[] = [
-    ['check_new_node', `Check that ${address} is reachable, empty, alone and in cluster mode`, { address, memberIds: members.map((m) => m.id) }],
+    step('check_new_node', `Check that ${address} is reachable, empty, alone and in cluster mode`, { address, memberIds: members.map((m) => m.id) }),
+    step('tune_nodes', `Lower the node timeout of ${address} so every node sees it join within ~0.5 s`, { nodes: [address], settings: ROLE_CHANGE_TUNING }),
+    step('meet_new_node', `Introduce ${address} to the ${members.length} nodes of the cluster`, { address, members: memberAddresses }),
+    step('wait_known', `Wait until every node knows ${address}`, { address, members: memberAddresses, timeoutSeconds }),
   ];
-  specs.push(['tune_nodes', `Lower the node timeout of ${address} so every node sees it join within ~0.5 s`, { nodes: [address], settings: ROLE_CHANGE_TUNING }]);
-  specs.push(
-    ['meet_new_node', `Introduce ${address} to the ${members.length} nodes of the cluster`, { address, members: memberAddresses }],
-    ['wait_known', `Wait until every node knows ${address}`, { address, members: memberAddresses, timeoutSeconds }],
-  );
-  if (role === 'replica') {
-    specs.push(['replicate_nodes', `Make ${address} a replica of ${master!.address}`, { pairs: [{ replica: address, master }] }]);
+  if (master !== undefined) {
+    specs.push(step('replicate_nodes', `Make ${address} a replica of ${master.address}`, { pairs: [{ replica: address, master }] }));
   }
-  specs.push(waitTopologyStep(`Wait until every node sees ${address} as ${role === 'master' ? 'a master' : `a replica of ${master!.address}`} and the cluster is ready`, {
-    nodes: [...memberAddresses, address],
-    expect: [role === 'master' ? { address, role } : { address, role, master: master!.address }],
-    absent: [],
-    ready: true,
-    timeoutSeconds,
-  }));
-  specs.push(['restore_config', `Restore the node timeout of ${address}`, { nodes: [address] }]);
-  specs.push(['release_new_node', `Keep ${address} in the desired topology only if it joined`, { address, members: memberAddresses }]);
-  return buildSteps(specs);
+  specs.push(
+    waitTopologyStep(`Wait until every node sees ${address} as ${master === undefined ? 'a master' : `a replica of ${master.address}`} and the cluster is ready`, {
+      nodes: [...memberAddresses, address],
+      expect: [master === undefined ? { address, role: 'master' } : { address, role: 'replica', master: master.address }],
+      absent: [],
+      ready: true,
+      timeoutSeconds,
+    }),
+    step('restore_config', `Restore the node timeout of ${address}`, { nodes: [address] }),
+    step('release_new_node', `Keep ${address} in the desired topology only if it joined`, { address, members: memberAddresses }),
+  );
+  if (master === undefined) return plan('add_node', `add ${address} as a master without slots`, buildSteps(specs));
+  const chosen = masterChosen ? ' (the master with the fewest replicas, on another host where possible)' : '';
+  return plan('add_node', `add ${address} as a replica of ${master.address}${chosen}`, buildSteps(specs), {
+    replicas: [{ replica: { id: nodeId ?? '', address }, master }],
+  });
 }

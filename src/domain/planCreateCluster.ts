@@ -1,4 +1,7 @@
-import type { ShardPlan, Step, StepKind } from './operation.ts';
+import type { ShardPlan } from './operation.ts';
+import { plan, type Plan } from './plan.ts';
+import type { Tunables } from './stepParams.ts';
+import { buildSteps, step } from './steps.ts';
 
 /**
  * Settings lowered on every node while a cluster is created, and restored afterwards (also when the
@@ -7,7 +10,7 @@ import type { ShardPlan, Step, StepKind } from './operation.ts';
  * ~5 s (Redis's rejoin delay is min(max(node timeout, 500 ms), 5 s)). Measured on Redis 7.0 with six
  * nodes: readiness went from ~5.3 s to ~0.4 s.
  */
-export const CREATE_TUNING: Readonly<Record<string, string>> = {
+export const CREATE_TUNING: Tunables = {
   'repl-diskless-sync-delay': '0',
   'cluster-node-timeout': '500',
 };
@@ -17,8 +20,13 @@ export interface CreatePlanInput {
   readonly readyTimeoutSeconds: number;
 }
 
-/** The frozen, ordered steps that turn fresh nodes into the planned cluster. Every step is idempotent. */
-export function planCreateCluster({ shards, readyTimeoutSeconds }: CreatePlanInput): Step[] {
+/**
+ * The frozen, ordered steps that turn fresh nodes into the planned shards. Every step is
+ * idempotent. The summary counts masters and replicas.
+ *
+ * @example planCreateCluster({ shards, readyTimeoutSeconds: 60 }).summary // '3 masters, 1 replicas each'
+ */
+export function planCreateCluster({ shards, readyTimeoutSeconds }: CreatePlanInput): Plan {
   const masters = shards.map((s) => s.master);
   const nodes = shards.flatMap((s) => [s.master, ...s.replicas]);
   // Distinct config epochs avoid the collision-resolution dance when nodes first meet; masters get
@@ -30,27 +38,18 @@ export function planCreateCluster({ shards, readyTimeoutSeconds }: CreatePlanInp
   let next = nodes.length - shards.length;
   for (const s of shards) for (const r of s.replicas) epochs[r] = next--;
 
-  const specs: [StepKind, string, Record<string, unknown>][] = [
-    ['check_nodes', `Check that ${nodes.length} nodes are reachable, empty and in cluster mode`, { nodes }],
-    ['tune_nodes', 'Lower replication delay and node timeout for a fast start', { nodes, settings: CREATE_TUNING }],
-    ['set_config_epochs', 'Give every node its own config epoch', { epochs }],
-    ['assign_slots', `Assign 16384 slots to ${masters.length} masters`, { assignments: shards.map((s) => ({ node: s.master, slots: s.slots })) }],
-    ['meet_nodes', `Introduce ${nodes.length} nodes to each other`, { nodes }],
-    ['assign_replicas', `Attach ${nodes.length - masters.length} replicas to their masters`, {
+  const replicasPerShard = shards[0]?.replicas.length ?? 0;
+  const steps = buildSteps([
+    step('check_nodes', `Check that ${nodes.length} nodes are reachable, empty and in cluster mode`, { nodes }),
+    step('tune_nodes', 'Lower replication delay and node timeout for a fast start', { nodes, settings: CREATE_TUNING }),
+    step('set_config_epochs', 'Give every node its own config epoch', { epochs }),
+    step('assign_slots', `Assign 16384 slots to ${masters.length} masters`, { assignments: shards.map((s) => ({ node: s.master, slots: s.slots })) }),
+    step('meet_nodes', `Introduce ${nodes.length} nodes to each other`, { nodes }),
+    step('assign_replicas', `Attach ${nodes.length - masters.length} replicas to their masters`, {
       replicas: shards.flatMap((s) => s.replicas.map((r) => ({ replica: r, master: s.master }))),
-    }],
-    ['wait_ready', 'Wait until every node agrees and every replica is in sync', { timeoutSeconds: readyTimeoutSeconds }],
-    ['restore_config', 'Restore the nodes\' own replication delay and node timeout', { nodes }],
-  ];
-  return specs.map(([kind, title, params], i) => ({
-    id: `${i + 1}-${kind}`,
-    kind,
-    title,
-    params,
-    status: 'pending',
-    startedAt: null,
-    finishedAt: null,
-    detail: null,
-    outputs: null,
-  }));
+    }),
+    step('wait_ready', 'Wait until every node agrees and every replica is in sync', { timeoutSeconds: readyTimeoutSeconds }),
+    step('restore_config', 'Restore the nodes\' own replication delay and node timeout', { nodes }),
+  ]);
+  return plan('create_cluster', `${shards.length} masters, ${replicasPerShard} replicas each`, steps, { shards });
 }

@@ -1,5 +1,5 @@
 import { countSlots } from './slotRange.ts';
-import type { MasterLoad, SlotMove } from './slotMove.ts';
+import { slotMove, type MasterLoad, type SlotMove } from './slotMove.ts';
 import { takeFirstSlots } from './slotSet.ts';
 
 /**
@@ -26,7 +26,7 @@ export function planDrain(masters: readonly MasterLoad[], drainId: string): Slot
   if (total === 0) return [];
   const serving = others.filter((m) => countSlots(m.slots) > 0);
   const receivers = (serving.length > 0 ? serving : others)
-    .map((m, index) => ({ id: m.id, held: countSlots(m.slots), index }))
+    .map((m, index) => ({ master: m, held: countSlots(m.slots), index }))
     .sort((a, b) => a.held - b.held || a.index - b.index);
 
   const gifts = waterFill(receivers.map((r) => r.held), total);
@@ -38,7 +38,7 @@ export function planDrain(masters: readonly MasterLoad[], drainId: string): Slot
     if (r.gift === 0) continue;
     const { taken, rest: left } = takeFirstSlots(rest, r.gift);
     rest = left;
-    moves.push({ from: drainId, to: r.id, slots: taken });
+    moves.push(slotMove(source, r.master, taken));
   }
   return moves;
 }

@@ -1,5 +1,8 @@
-import type { Step } from './operation.ts';
-import { buildSteps, ROLE_CHANGE_TUNING, waitTopologyStep, type NodeRef, type RoleExpectation, type StepSpec } from './topologySteps.ts';
+import type { NodeRef } from './nodeRef.ts';
+import { plan, type Plan } from './plan.ts';
+import type { RoleExpectation } from './stepParams.ts';
+import { buildSteps, step, type StepSpec } from './steps.ts';
+import { ROLE_CHANGE_TUNING, waitTopologyStep } from './topologySteps.ts';
 
 /** `CLUSTER FAILOVER` variants: default (coordinated with the master), FORCE (without it), TAKEOVER (without a vote). */
 export type FailoverMode = 'default' | 'force' | 'takeover';
@@ -18,12 +21,12 @@ export interface FailoverPlanInput {
 }
 
 /**
- * The frozen steps of a failover: `CLUSTER FAILOVER [FORCE|TAKEOVER]` on the replica, whose OK
+ * The plan of a failover: `CLUSTER FAILOVER [FORCE|TAKEOVER]` on the replica, whose OK
  * only means "scheduled", then wait until every node sees the replica as master and the old
  * master (when reachable) and the other replicas as its replicas. Those followers have their node
  * timeout lowered for the duration (see ROLE_CHANGE_TUNING), restored also on failure.
  */
-export function planFailover(input: FailoverPlanInput): Step[] {
+export function planFailover(input: FailoverPlanInput): Plan {
   const { replica, master, siblings, mode, nodes, ready, timeoutSeconds } = input;
   const expect: RoleExpectation[] = [
     { address: replica.address, role: 'master' },
@@ -35,14 +38,16 @@ export function planFailover(input: FailoverPlanInput): Step[] {
   const followers = expect.filter((e) => e.role === 'replica').map((e) => e.address);
   const specs: StepSpec[] = [];
   if (followers.length > 0) {
-    specs.push(['tune_nodes', `Lower the node timeout of ${followers.join(', ')} so every node sees their new master at once`, { nodes: followers, settings: ROLE_CHANGE_TUNING }]);
+    specs.push(step('tune_nodes', `Lower the node timeout of ${followers.join(', ')} so every node sees their new master at once`, { nodes: followers, settings: ROLE_CHANGE_TUNING }));
   }
   specs.push(
-    ['failover', `${command} on ${replica.address} (replica of ${master.address})`, { replica, master, mode }],
+    step('failover', `${command} on ${replica.address} (replica of ${master.address})`, { replica, master, mode }),
     waitTopologyStep(`Wait until every node sees ${replica.address} as the master${ready ? ' and the cluster is ready' : ''}`, {
       nodes, expect, absent: [], ready, timeoutSeconds,
     }),
   );
-  if (followers.length > 0) specs.push(['restore_config', `Restore the node timeout of ${followers.join(', ')}`, { nodes: followers }]);
-  return buildSteps(specs);
+  if (followers.length > 0) specs.push(step('restore_config', `Restore the node timeout of ${followers.join(', ')}`, { nodes: followers }));
+  return plan('failover', `${command} on ${replica.address}: it takes over from ${master.address}`, buildSteps(specs), {
+    replicas: [{ replica: master, master: replica }],
+  });
 }

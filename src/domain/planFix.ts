@@ -1,13 +1,15 @@
-import type { OperationKind, OperationStatus, Step } from './operation.ts';
-import { buildSteps, RECORD_SLOTS_STEP } from './topologySteps.ts';
-import type { SlotRange } from './slotRange.ts';
+import type { NodeRef } from './nodeRef.ts';
+import type { OperationKind, OperationStatus } from './operation.ts';
+import { plan, type Plan } from './plan.ts';
+import type { SlotMove } from './slotMove.ts';
+import { buildSteps, RECORD_SLOTS_STEP, step } from './steps.ts';
 
 /** A past operation as the fix planner needs it: what it meant to move, newest first. */
 export interface MoveHistory {
   readonly operationId: string;
   readonly kind: OperationKind;
   readonly status: OperationStatus;
-  readonly moves: readonly { readonly from: { id: string; address: string }; readonly to: { id: string; address: string }; readonly slots: readonly SlotRange[] }[];
+  readonly moves: readonly Pick<SlotMove, 'from' | 'to' | 'slots'>[];
 }
 
 /** How one open slot will be closed, and why. */
@@ -33,7 +35,7 @@ export interface SlotResolution {
 export function resolveOpenSlots(
   openSlots: readonly number[],
   history: readonly MoveHistory[],
-  currentOwner: (slot: number) => { id: string; address: string } | null,
+  currentOwner: (slot: number) => NodeRef | null,
 ): { resolutions: SlotResolution[]; unresolved: { slot: number; reason: string }[] } {
   const resolutions: SlotResolution[] = [];
   const unresolved: { slot: number; reason: string }[] = [];
@@ -69,13 +71,16 @@ function findPlannedMove(slot: number, history: readonly MoveHistory[]) {
 }
 
 /**
- * The steps of a fix: close every open slot as resolved, wait until every node agrees, then record
+ * The plan of a fix: close every open slot as resolved, wait until every node agrees, then record
  * the slots each master serves in the desired topology (a cleanup step, see `RECORD_SLOTS_STEP`).
+ *
+ * @example planFix(resolutions, masters, 60).summary // 'close 2 open slots'
  */
-export function planFixSteps(resolutions: readonly SlotResolution[], masters: readonly { id: string; address: string }[], convergeTimeoutSeconds: number): Step[] {
-  return buildSteps([
-    ['close_open_slots', `Close ${resolutions.length} open ${resolutions.length === 1 ? 'slot' : 'slots'}`, { resolutions, masters }],
-    ['wait_converged', 'Wait until every node agrees on the slot owners', { timeoutSeconds: convergeTimeoutSeconds }],
+export function planFix(resolutions: readonly SlotResolution[], masters: readonly NodeRef[], convergeTimeoutSeconds: number): Plan {
+  const steps = buildSteps([
+    step('close_open_slots', `Close ${resolutions.length} open ${resolutions.length === 1 ? 'slot' : 'slots'}`, { resolutions, masters }),
+    step('wait_converged', 'Wait until every node agrees on the slot owners', { timeoutSeconds: convergeTimeoutSeconds }),
     RECORD_SLOTS_STEP,
   ]);
+  return plan('fix', `close ${resolutions.length} open slots`, steps, { resolutions });
 }

@@ -1,19 +1,37 @@
-import type { Step } from './operation.ts';
-import { buildSteps, ROLE_CHANGE_TUNING, waitTopologyStep, type NodeRef } from './topologySteps.ts';
+import type { NodeRef } from './nodeRef.ts';
+import { plan, type Plan } from './plan.ts';
+import { buildSteps, step } from './steps.ts';
+import { ROLE_CHANGE_TUNING, waitTopologyStep } from './topologySteps.ts';
+
+export interface MoveReplicaPlanInput {
+  readonly replica: NodeRef;
+  readonly master: NodeRef;
+  /** The master it follows now, when the nodes know it. */
+  readonly current?: NodeRef | undefined;
+  /** Every node of the cluster: they all must see the new master. */
+  readonly nodes: readonly string[];
+  readonly timeoutSeconds: number;
+}
 
 /**
- * The frozen steps that make `replica` follow `master`: lower its node timeout (see
- * ROLE_CHANGE_TUNING), `CLUSTER REPLICATE` (skipped when it already does), wait until every node
- * sees the new master and the replica is in sync, then restore the timeout (also on failure).
+ * The plan that makes `replica` follow `master`: lower its node timeout (see ROLE_CHANGE_TUNING),
+ * `CLUSTER REPLICATE` (skipped when it already does), wait until every node sees the new master
+ * and the replica is in sync, then restore the timeout (also on failure).
+ *
+ * @example planMoveReplica({ replica, master, current, nodes, timeoutSeconds: 600 }).summary
+ *   // 'make 10.0.0.4:7000 a replica of 10.0.0.2:7000 instead of 10.0.0.1:7000'
  */
-export function planMoveReplica(input: { replica: NodeRef; master: NodeRef; nodes: readonly string[]; timeoutSeconds: number }): Step[] {
-  const { replica, master, nodes, timeoutSeconds } = input;
-  return buildSteps([
-    ['tune_nodes', `Lower the node timeout of ${replica.address} so every node sees its new master at once`, { nodes: [replica.address], settings: ROLE_CHANGE_TUNING }],
-    ['replicate_nodes', `Make ${replica.address} a replica of ${master.address}`, { pairs: [{ replica: replica.address, master }] }],
+export function planMoveReplica({ replica, master, current, nodes, timeoutSeconds }: MoveReplicaPlanInput): Plan {
+  const steps = buildSteps([
+    step('tune_nodes', `Lower the node timeout of ${replica.address} so every node sees its new master at once`, { nodes: [replica.address], settings: ROLE_CHANGE_TUNING }),
+    step('replicate_nodes', `Make ${replica.address} a replica of ${master.address}`, { pairs: [{ replica: replica.address, master }] }),
     waitTopologyStep(`Wait until every node sees ${replica.address} as a replica of ${master.address} and it is in sync`, {
       nodes, expect: [{ address: replica.address, role: 'replica', master: master.address }], absent: [], ready: true, timeoutSeconds,
     }),
-    ['restore_config', `Restore the node timeout of ${replica.address}`, { nodes: [replica.address] }],
+    step('restore_config', `Restore the node timeout of ${replica.address}`, { nodes: [replica.address] }),
   ]);
+  const summary = current?.id === master.id
+    ? `${replica.address} already replicates ${master.address}; nothing to change`
+    : `make ${replica.address} a replica of ${master.address} instead of ${current?.address ?? 'its current master'}`;
+  return plan('move_replica', summary, steps, { replicas: [{ replica, master }] });
 }

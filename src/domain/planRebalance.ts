@@ -1,10 +1,8 @@
 import { DomainError, invalidInput } from './errors.ts';
 import type { FieldError } from './errors.ts';
 import { countSlots, SLOT_COUNT } from './slotRange.ts';
-import type { MasterLoad, SlotMove } from './slotMove.ts';
+import { slotMove, type MasterLoad, type SlotMove } from './slotMove.ts';
 import { takeFirstSlots } from './slotSet.ts';
-
-export { applyMoves } from './slotMove.ts';
 
 /** A master with its rebalance weight (redis-cli's default is 1; 0 drains the master). */
 export interface WeightedMaster extends MasterLoad {
@@ -102,6 +100,7 @@ export function planRebalance(masters: readonly WeightedMaster[], opts: Rebalanc
   if (!overThreshold) return [];
 
   const slotsOf = new Map(masters.map((m) => [m.id, m.slots]));
+  const byId = new Map(masters.map((m) => [m.id, m]));
   const ordered = targets.map((t, index) => ({ ...t, index, balance: t.held - t.target }));
   // redis-cli sorts by balance and walks receivers from the front, givers from the back.
   const receivers = ordered.filter((t) => t.balance < 0).sort((a, b) => a.balance - b.balance || a.index - b.index);
@@ -115,7 +114,7 @@ export function planRebalance(masters: readonly WeightedMaster[], opts: Rebalanc
       const count = Math.min(need, giver.balance);
       const { taken, rest } = takeFirstSlots(slotsOf.get(giver.id)!, count);
       slotsOf.set(giver.id, rest);
-      moves.push({ from: giver.id, to: receiver.id, slots: taken });
+      moves.push(slotMove(byId.get(giver.id)!, byId.get(receiver.id)!, taken));
       giver.balance -= count;
       need -= count;
       if (giver.balance === 0) g++;

@@ -50,7 +50,8 @@ export function planMoveBySlotCount(masters: readonly MasterLoad[], req: SlotCou
   if (errors.length > 0) throw invalidInput(errors);
 
   const shares = proportionalShares(sources.map((s) => countSlots(s.slots)), req.slots);
-  return groupMoves(sources.map((s, i) => ({ from: s.id, to: req.to, slots: takeFirstSlots(s.slots, shares[i]!).taken })));
+  const target = byId.get(req.to)!;
+  return groupMoves(sources.map((s, i) => ({ from: s, to: target, slots: takeFirstSlots(s.slots, shares[i]!).taken })));
 }
 
 function listedSources(req: SlotCountRequest, byId: ReadonlyMap<string, MasterLoad>, errors: FieldError[]): MasterLoad[] {
@@ -105,7 +106,7 @@ function proportionalShares(sizes: readonly number[], total: number): number[] {
  *   // [{ from: a, to: c, slots: [[0, 99], [500, 500]] }] when a serves 0-5460
  */
 export function planExplicitMoves(masters: readonly MasterLoad[], moves: readonly ExplicitMove[]): SlotMove[] {
-  const byId = new Set(masters.map((m) => m.id));
+  const byId = new Map(masters.map((m) => [m.id, m]));
   const errors: FieldError[] = [];
   if (moves.length === 0) errors.push({ pointer: '/moves', reason: 'must list at least one move' });
   const pointed: PointedRange[] = [];
@@ -130,12 +131,13 @@ export function planExplicitMoves(masters: readonly MasterLoad[], moves: readonl
   }
   if (errors.length > 0) throw invalidInput(errors);
 
-  const assignments: { from: string; to: string; slots: SlotRange[] }[] = [];
+  const assignments: { from: MasterLoad; to: MasterLoad; slots: SlotRange[] }[] = [];
   for (const move of moves) {
+    const to = byId.get(move.to)!;
     for (const [start, end] of move.slots) {
       for (let s = start; s <= end; s++) {
         const from = owner[s]!;
-        if (from !== move.to) assignments.push({ from, to: move.to, slots: [[s, s]] });
+        if (from.id !== to.id) assignments.push({ from, to, slots: [[s, s]] });
       }
     }
   }
@@ -143,9 +145,9 @@ export function planExplicitMoves(masters: readonly MasterLoad[], moves: readonl
 }
 
 /** Which master serves each slot (undefined: none). */
-function ownerBySlot(masters: readonly MasterLoad[]): (string | undefined)[] {
-  const owner = new Array<string | undefined>(SLOT_COUNT).fill(undefined);
-  for (const m of masters) for (const [start, end] of m.slots) for (let s = start; s <= end; s++) owner[s] = m.id;
+function ownerBySlot(masters: readonly MasterLoad[]): (MasterLoad | undefined)[] {
+  const owner = new Array<MasterLoad | undefined>(SLOT_COUNT).fill(undefined);
+  for (const m of masters) for (const [start, end] of m.slots) for (let s = start; s <= end; s++) owner[s] = m;
   return owner;
 }
 

@@ -24,7 +24,7 @@ export function resolveNodeRef(ref: string, nodes: readonly ObservedNode[]): Res
     const node = nodes.find((n) => n.id === id);
     return node === undefined ? { ok: false, reason: `no node ${id} in this cluster` } : { ok: true, node };
   }
-  const parsed = parseNodeAddress(ref);
+  const parsed = parseNodeAddress(ref, 'announced');
   if (!parsed.ok) {
     return { ok: false, reason: `${quote(ref)} is neither a 40-character node id nor host:port (${parsed.reason})` };
   }
@@ -43,17 +43,12 @@ export function resolveNodeRef(ref: string, nodes: readonly ObservedNode[]): Res
 
 /** The normalised addresses a node answers to: its announced ip:port and hostname:port. */
 function addressesOf(node: ObservedNode): string[] {
-  const colon = node.address.lastIndexOf(':');
-  // A node that never met anyone announces ":port"; it can only be found by id.
-  if (colon <= 0) return [];
-  let host = node.address.slice(0, colon);
-  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
-  const port = node.address.slice(colon + 1);
-  const found: string[] = [];
-  const ip = parseNodeAddress(host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
-  if (ip.ok) found.push(ip.address);
+  // A node that never met anyone announces ":port", which does not parse; it can only be found by id.
+  const ip = parseNodeAddress(node.address, 'announced');
+  if (!ip.ok) return [];
+  const found = [ip.address];
   if (node.hostname !== null && node.hostname !== '') {
-    const named = parseNodeAddress(`${node.hostname}:${port}`);
+    const named = parseNodeAddress(`${node.hostname}:${ip.port}`, 'announced');
     if (named.ok) found.push(named.address);
   }
   return found;

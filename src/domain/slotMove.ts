@@ -1,20 +1,38 @@
+import { nodeRefOf, type NodeRef } from './nodeRef.ts';
 import type { ObservedNode } from './observedTopology.ts';
-import type { SlotRange } from './slotRange.ts';
+import { countSlots, type SlotRange } from './slotRange.ts';
 import { normaliseRanges, rangesToSlots, slotsToRanges } from './slotSet.ts';
 
-/** Slots to move from one master to another, by node id; `slots` are sorted, merged ranges. */
+/**
+ * Slots to move from one master to another: both ends by id and address (so the worker needs no
+ * lookup), sorted merged ranges, and their count. The one slot-move shape: planners produce it,
+ * steps store it, dry runs show it, the migration engine takes it.
+ */
 export interface SlotMove {
-  readonly from: string;
-  readonly to: string;
+  readonly from: NodeRef;
+  readonly to: NodeRef;
   readonly slots: readonly SlotRange[];
+  readonly slotCount: number;
 }
 
 /** A master and the slots it serves, as the planners see it. */
-export interface MasterLoad {
-  readonly id: string;
-  /** `ip:port`, for messages. */
-  readonly address: string;
+export interface MasterLoad extends NodeRef {
   readonly slots: readonly SlotRange[];
+}
+
+/**
+ * A move of `slots` (any ranges: they are sorted and merged) from `from` to `to`.
+ *
+ * @example slotMove(a, b, [[5, 9], [0, 4]]) // { from: {id, address}, to: {id, address}, slots: [[0, 9]], slotCount: 10 }
+ */
+export function slotMove(from: NodeRef, to: NodeRef, slots: readonly SlotRange[]): SlotMove {
+  const merged = normaliseRanges(slots);
+  return { from: nodeRefOf(from), to: nodeRefOf(to), slots: merged, slotCount: countSlots(merged) };
+}
+
+/** The slots a list of moves carries, in all. */
+export function slotsMovedBy(moves: readonly SlotMove[]): number {
+  return moves.reduce((n, m) => n + m.slotCount, 0);
 }
 
 /**
@@ -35,18 +53,18 @@ export function mastersOf(nodes: readonly ObservedNode[]): MasterLoad[] {
  *
  * @example
  *   applyMoves([{ id: 'a', address: 'x:1', slots: [[0, 9]] }, { id: 'b', address: 'x:2', slots: [] }],
- *              [{ from: 'a', to: 'b', slots: [[0, 4]] }])
+ *              [slotMove(a, b, [[0, 4]])])
  *   // [{ id: 'a', address: 'x:1', slots: [[5, 9]] }, { id: 'b', address: 'x:2', slots: [[0, 4]] }]
  */
 export function applyMoves(masters: readonly MasterLoad[], moves: readonly SlotMove[]): MasterLoad[] {
   const owned = new Map(masters.map((m) => [m.id, new Set(rangesToSlots(m.slots))]));
   for (const move of moves) {
-    const from = owned.get(move.from);
-    const to = owned.get(move.to);
-    if (from === undefined) throw new RangeError(`move source ${move.from} is not a master`);
-    if (to === undefined) throw new RangeError(`move target ${move.to} is not a master`);
+    const from = owned.get(move.from.id);
+    const to = owned.get(move.to.id);
+    if (from === undefined) throw new RangeError(`move source ${move.from.id} is not a master`);
+    if (to === undefined) throw new RangeError(`move target ${move.to.id} is not a master`);
     for (const slot of rangesToSlots(move.slots)) {
-      if (!from.delete(slot)) throw new RangeError(`slot ${slot} is not served by ${move.from}`);
+      if (!from.delete(slot)) throw new RangeError(`slot ${slot} is not served by ${move.from.id}`);
       to.add(slot);
     }
   }
@@ -54,17 +72,17 @@ export function applyMoves(masters: readonly MasterLoad[], moves: readonly SlotM
 }
 
 /**
- * Builds SlotMove entries from (from, to, slot) assignments, one per source/target pair in order
- * of first appearance, with merged ranges.
+ * Builds moves from (from, to, slots) assignments, one per source/target pair in order of first
+ * appearance, with merged ranges; empty assignments are dropped.
  */
-export function groupMoves(assignments: Iterable<{ from: string; to: string; slots: readonly SlotRange[] }>): SlotMove[] {
-  const byPair = new Map<string, { from: string; to: string; slots: SlotRange[] }>();
+export function groupMoves(assignments: Iterable<{ from: NodeRef; to: NodeRef; slots: readonly SlotRange[] }>): SlotMove[] {
+  const byPair = new Map<string, { from: NodeRef; to: NodeRef; slots: SlotRange[] }>();
   for (const { from, to, slots } of assignments) {
     if (slots.length === 0) continue;
-    const key = `${from} ${to}`;
+    const key = `${from.id} ${to.id}`;
     const entry = byPair.get(key) ?? { from, to, slots: [] };
     entry.slots.push(...slots);
     byPair.set(key, entry);
   }
-  return [...byPair.values()].map(({ from, to, slots }) => ({ from, to, slots: normaliseRanges(slots) }));
+  return [...byPair.values()].map(({ from, to, slots }) => slotMove(from, to, slots));
 }

@@ -1,4 +1,5 @@
 import type { FieldError } from './errors.ts';
+import { escapePointer } from './jsonPointer.ts';
 import type { ObservedNode } from './observedTopology.ts';
 import { resolveNodeRef } from './resolveNodeRef.ts';
 
@@ -64,11 +65,6 @@ export function resolveMasterRefs(
     }
   }
   return errors.length === 0 ? { ok: true, ids } : { ok: false, errors };
-}
-
-/** Escapes a key for use as one JSON pointer segment (RFC 6901: `~` -> `~0`, `/` -> `~1`). */
-export function escapePointer(segment: string): string {
-  return segment.replaceAll('~', '~0').replaceAll('/', '~1');
 }
 
 function show(value: unknown): string {

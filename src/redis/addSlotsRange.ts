@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { DomainError } from '../domain/errors.ts';
 import { formatRanges, MAX_SLOT, SLOT_COUNT, type SlotRange } from '../domain/slotRange.ts';
 import { slotRangesWhere } from '../domain/slotSet.ts';
-import { addressOf } from './nodeAddress.ts';
+import { addressOf } from './clientAddress.ts';
 import { readClusterView } from './readClusterView.ts';
 
 /**

@@ -4,8 +4,8 @@ import type { ObservedNode } from '../domain/observedTopology.ts';
 import { countKeysInSlots } from './countKeysInSlots.ts';
 import type { MigrateTarget } from './migrateCommand.ts';
 import { migrateSlotKeys, type MigrateKeysOptions } from './migrateSlotKeys.ts';
-import type { MoveNode } from './moveSlots.ts';
-import { parseAddress } from './nodeAddress.ts';
+import type { NodeRef } from '../domain/nodeRef.ts';
+import { requireNodeAddress } from '../domain/nodeAddress.ts';
 import type { NodeConnections } from './nodeConnections.ts';
 import { readClusterView } from './readClusterView.ts';
 import { resolveHost } from './resolveHost.ts';
@@ -23,7 +23,7 @@ export interface CloseOpenSlotOptions extends Omit<MigrateKeysOptions, 'sourceIm
   /** The master that must serve the slot at the end (from the operation history, not guessed). */
   readonly intendedOwnerId: string;
   /** Every master of the cluster (id and address); all of them are asked and corrected. */
-  readonly masters: readonly MoveNode[];
+  readonly masters: readonly NodeRef[];
 }
 
 /**
@@ -38,7 +38,7 @@ export interface CloseOpenSlotResult {
 }
 
 interface MasterState {
-  readonly node: MoveNode;
+  readonly node: NodeRef;
   readonly client: Redis;
   readonly state: SlotStates;
   readonly keys: number;
@@ -81,7 +81,7 @@ export async function closeOpenSlot(connections: NodeConnections, slot: number, 
   if (orphans.length > 0) {
     throw unresolvable(`${orphans.map((m) => `${m.node.address} holds ${m.keys} key(s)`).join(', ')} without serving or importing the slot`);
   }
-  const { host, port } = parseAddress(owner.node.address);
+  const { host, port } = requireNodeAddress(owner.node.address);
   const target: MigrateTarget = { ip: await resolveHost(host), port, client: owner.client };
   const migrateOpts: MigrateKeysOptions = { ...opts };
   let keysMoved = 0;
@@ -124,7 +124,7 @@ export async function closeOpenSlot(connections: NodeConnections, slot: number, 
   return { action, keysMoved };
 }
 
-async function readMaster(connections: NodeConnections, node: MoveNode, slot: number): Promise<MasterState> {
+async function readMaster(connections: NodeConnections, node: NodeRef, slot: number): Promise<MasterState> {
   const client = await connections.get(node.address);
   const [view, keys] = await Promise.all([readClusterView(client), countKeysInSlots(client, [slot])]);
   const state = slotStatesOf(view);

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { DomainError } from '../domain/errors.ts';
 import type { NodeAuth } from './nodeAuth.ts';
-import { parseAddress } from './nodeAddress.ts';
+import { requireNodeAddress } from '../domain/nodeAddress.ts';
 
 /** How long connecting (TCP, AUTH and ready check together) may take unless the caller says otherwise. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 3_000;
@@ -72,7 +72,7 @@ function classify(message: string): ConnectFailure {
  *   const client = await connectNode('10.0.0.5:7000', { password: 's3cret' });
  */
 export async function connectNode(address: string, auth?: NodeAuth, opts: ConnectOptions = {}): Promise<Redis> {
-  const { host, port } = parseAddress(address);
+  const { host, port } = requireNodeAddress(address);
   const connectTimeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
   const client = new Redis({
     host,

@@ -4,13 +4,14 @@ import { sleep } from './sleep.ts';
 export type KeyPacer = (keys: number, signal?: AbortSignal) => Promise<void>;
 
 /**
- * Keeps a stream of moved keys at `keysPerSecond` on average since the pacer was made: after `n`
- * keys it waits until the total moved so far is due. A stream slower than the rate never waits.
+ * Keeps a stream of moved keys at `maxKeysPerSecond` (the throttle's limit; the rate measured in
+ * an operation's progress is `keysPerSecond`) on average since the pacer was made: after `n` keys
+ * it waits until the total moved so far is due. A stream slower than the limit never waits.
  *
  * @example const pace = keyPacer(5000); await migrate(batch); await pace(batch.length);
  */
 export function keyPacer(
-  keysPerSecond: number,
+  maxKeysPerSecond: number,
   now: () => number = () => performance.now(),
   wait: (ms: number, signal?: AbortSignal) => Promise<void> = sleep,
 ): KeyPacer {
@@ -18,7 +19,7 @@ export function keyPacer(
   let total = 0;
   return async (keys, signal) => {
     total += keys;
-    const dueAt = started + (total / keysPerSecond) * 1000;
+    const dueAt = started + (total / maxKeysPerSecond) * 1000;
     const ahead = dueAt - now();
     // Under a millisecond ahead is noise, not a reason to yield.
     if (ahead >= 1) await wait(ahead, signal);

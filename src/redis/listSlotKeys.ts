@@ -1,6 +1,6 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import { DomainError } from '../domain/errors.ts';
-import { addressOf } from './nodeAddress.ts';
+import { addressOf } from './clientAddress.ts';
 import { loadNodeScript, mayRunScripts, nodeScript, noteScriptRefusal } from './nodeScripts.ts';
 import { settlePipeline, type PipelineReply } from './settlePipeline.ts';
 

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { DomainError } from '../domain/errors.ts';
-import { parseAddress } from './nodeAddress.ts';
+import { requireNodeAddress } from '../domain/nodeAddress.ts';
 import { readClusterView, type ClusterView } from './readClusterView.ts';
 
 /**
@@ -28,7 +28,7 @@ export async function meetAll(clients: ReadonlyMap<string, Redis>, ips: Readonly
       throw new DomainError('invalid', 'missing_ip', `no IP given for ${address}: resolve it before meeting`);
     }
     const view = views[i] as ClusterView;
-    return { address, ip, port: parseAddress(address).port, busPort: view.myself.busPort };
+    return { address, ip, port: requireNodeAddress(address).port, busPort: view.myself.busPort };
   });
 
   const sent = await Promise.all(

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { DomainError } from '../domain/errors.ts';
 import { describeKey, migrateArgs, type MigrateTarget } from './migrateCommand.ts';
 import type { NodeAuth } from './nodeAuth.ts';
-import { addressOf } from './nodeAddress.ts';
+import { addressOf } from './clientAddress.ts';
 import { settlePipeline } from './settlePipeline.ts';
 
 /** How many conflicting keys a `busy_keys` error names. */

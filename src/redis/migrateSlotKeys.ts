@@ -6,7 +6,7 @@ import { canMigrateByScript, migrateByScript } from './migrateByScript.ts';
 import { classifyMigrateReply, describeKey, migrateArgs, type MigrateTarget } from './migrateCommand.ts';
 import type { NodeAuth } from './nodeAuth.ts';
 import { listSlotKeys, queueListSlotKeys } from './listSlotKeys.ts';
-import { addressOf } from './nodeAddress.ts';
+import { addressOf } from './clientAddress.ts';
 import { chunkByBudget, planMigrateBatches, type KeyBatch } from './planMigrateBatches.ts';
 import { settlePipeline } from './settlePipeline.ts';
 

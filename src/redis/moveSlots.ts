@@ -1,25 +1,22 @@
 import type { Redis } from 'ioredis';
 import { DomainError } from '../domain/errors.ts';
+import type { NodeRef } from '../domain/nodeRef.ts';
+import type { SlotMove } from '../domain/slotMove.ts';
 import { MAX_SLOT } from '../domain/slotRange.ts';
+import { rangesToSlots } from '../domain/slotSet.ts';
 import { keyPacer } from './keyPacer.ts';
 import { migrateSlotsKeys, type MigrateKeysOptions } from './migrateSlotKeys.ts';
 import type { MigrateTarget } from './migrateCommand.ts';
-import { parseAddress } from './nodeAddress.ts';
+import { requireNodeAddress } from '../domain/nodeAddress.ts';
 import type { NodeConnections } from './nodeConnections.ts';
 import { readClusterView } from './readClusterView.ts';
 import { resolveHost } from './resolveHost.ts';
 import { claimImportedSlots, setSlotImporting, setSlotMigrating, setSlotNode, slotStatesOf, type SlotStates } from './setSlot.ts';
 
-/** A master taking part in a move: its node id and its `host:port`. */
-export interface MoveNode {
-  readonly id: string;
-  readonly address: string;
-}
-
-/** Slots to move from one master to another. */
-export interface SlotsMove {
-  readonly from: MoveNode;
-  readonly to: MoveNode;
+/** One move as the engine works it: the slots one by one, sorted. */
+interface ExpandedMove {
+  readonly from: NodeRef;
+  readonly to: NodeRef;
   readonly slots: readonly number[];
 }
 
@@ -85,10 +82,11 @@ export interface MoveSlotsResult {
  */
 export async function moveSlots(
   connections: NodeConnections,
-  moves: readonly SlotsMove[],
-  masters: readonly MoveNode[],
+  planned: readonly SlotMove[],
+  masters: readonly NodeRef[],
   opts: MoveSlotsOptions = {},
 ): Promise<MoveSlotsResult> {
+  const moves: ExpandedMove[] = planned.map((m) => ({ from: m.from, to: m.to, slots: rangesToSlots(m.slots) }));
   validateMoves(moves);
   const totals = { slotsMoved: 0, slotsAlreadyDone: 0, keysMoved: 0 };
   const report = (currentSlot?: number): void =>
@@ -129,7 +127,7 @@ export async function moveSlots(
   // Moves of one source after another, grouped by source in the order given.
   const sources = [...new Set(moves.map((m) => m.from.id))];
   const pending = sources.flatMap((id) => moves.filter((m) => m.from.id === id));
-  const running = new Set<SlotsMove>();
+  const running = new Set<ExpandedMove>();
   // Resolved (and replaced) each time a move ends, for runners waiting until one may start.
   let finished = settledSignal();
   const runMoves = async (): Promise<void> => {
@@ -140,7 +138,7 @@ export async function moveSlots(
         await finished.promise;
         continue;
       }
-      const [move] = pending.splice(next, 1) as [SlotsMove];
+      const [move] = pending.splice(next, 1) as [ExpandedMove];
       running.add(move);
       try {
         await runMove(run, move);
@@ -194,7 +192,7 @@ function settledSignal(): { promise: Promise<void>; resolve: () => void } {
  * single epoch bump per window (`claimImportedSlots`) cannot be outrun by a bump of the slots'
  * source, which is never importing at the same time.
  */
-function mayStartBeside(move: SlotsMove, running: ReadonlySet<SlotsMove>): boolean {
+function mayStartBeside(move: ExpandedMove, running: ReadonlySet<ExpandedMove>): boolean {
   for (const r of running) {
     if (r.from.id === move.from.id || r.from.id === move.to.id || r.to.id === move.from.id) return false;
   }
@@ -204,7 +202,7 @@ function mayStartBeside(move: SlotsMove, running: ReadonlySet<SlotsMove>): boole
 /** What every move of one `moveSlots` run shares. */
 interface RunSettings {
   readonly connections: NodeConnections;
-  readonly masters: readonly MoveNode[];
+  readonly masters: readonly NodeRef[];
   readonly slotWindow: number;
   readonly windowsInFlight: number;
   readonly migrateOptions: MigrateKeysOptions;
@@ -219,7 +217,7 @@ interface RunSettings {
  * the previous one closes. Key migration itself is strictly one window after the other
  * (`migrating` chains it), so the source serves one MIGRATE stream.
  */
-async function runMove(run: RunSettings, move: SlotsMove): Promise<void> {
+async function runMove(run: RunSettings, move: ExpandedMove): Promise<void> {
   const ctx = await openMove(run.connections, move, run.masters);
   const slots = [...move.slots].sort((a, b) => a - b);
   let migrating: Promise<unknown> = Promise.resolve();
@@ -247,15 +245,15 @@ async function runMove(run: RunSettings, move: SlotsMove): Promise<void> {
 }
 
 interface MoveContext {
-  readonly move: SlotsMove;
+  readonly move: ExpandedMove;
   readonly source: Redis;
   readonly target: MigrateTarget;
-  readonly others: readonly MoveNode[];
+  readonly others: readonly NodeRef[];
   readonly connections: NodeConnections;
 }
 
-async function openMove(connections: NodeConnections, move: SlotsMove, masters: readonly MoveNode[]): Promise<MoveContext> {
-  const { host, port } = parseAddress(move.to.address);
+async function openMove(connections: NodeConnections, move: ExpandedMove, masters: readonly NodeRef[]): Promise<MoveContext> {
+  const { host, port } = requireNodeAddress(move.to.address);
   const [source, targetClient, ip] = await Promise.all([
     connections.get(move.from.address),
     connections.get(move.to.address),
@@ -325,7 +323,7 @@ async function setSlotNodeUnlessReplica(client: Redis, window: readonly number[]
   }
 }
 
-function validateMoves(moves: readonly SlotsMove[]): void {
+function validateMoves(moves: readonly ExpandedMove[]): void {
   const seen = new Set<number>();
   for (const [i, move] of moves.entries()) {
     if (move.from.id === move.to.id) {

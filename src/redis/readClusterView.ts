@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { DomainError } from '../domain/errors.ts';
 import type { ObservedNode } from '../domain/observedTopology.ts';
-import { addressOf } from './nodeAddress.ts';
+import { addressOf } from './clientAddress.ts';
 import { parseClusterNodes } from './parseClusterNodes.ts';
 
 /** One node's view of the cluster: every line of its `CLUSTER NODES`, and its own (`myself`) line. */

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { DomainError } from '../domain/errors.ts';
 import { SLOT_COUNT } from '../domain/slotRange.ts';
-import { addressOf } from './nodeAddress.ts';
+import { addressOf } from './clientAddress.ts';
 import { readClusterView, type ClusterView } from './readClusterView.ts';
 import { settlePipeline } from './settlePipeline.ts';
 

@@ -1,11 +1,10 @@
 import type { Redis } from 'ioredis';
+import type { Tunables } from '../domain/stepParams.ts';
 
 /** The settings a create lowers for its duration (see design.md: they decide how fast a new cluster is ready). */
 export const TUNABLE_NAMES = ['repl-diskless-sync-delay', 'cluster-node-timeout'] as const;
 /** One of {@link TUNABLE_NAMES}. */
 export type TunableName = (typeof TUNABLE_NAMES)[number];
-/** Values as CONFIG GET returns them (strings); a missing key is left alone. */
-export type Tunables = Partial<Record<TunableName, string>>;
 
 /** Reads the current tunables of the node behind `client` (one `CONFIG GET`). */
 export async function readTunables(client: Redis): Promise<Record<TunableName, string>> {
@@ -31,7 +30,7 @@ export async function readTunables(client: Redis): Promise<Record<TunableName, s
  */
 export async function applyTunables(client: Redis, wanted: Tunables): Promise<{ changed: boolean; previous: Tunables }> {
   const current = await readTunables(client);
-  const previous: Tunables = {};
+  const previous: Record<string, string> = {};
   const changes: string[] = [];
   for (const name of TUNABLE_NAMES) {
     const value = wanted[name];

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { DomainError } from '../domain/errors.ts';
-import { addressOf } from './nodeAddress.ts';
+import { addressOf } from './clientAddress.ts';
 import { sleep } from './sleep.ts';
 import { readClusterView } from './readClusterView.ts';
 

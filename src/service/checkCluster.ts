@@ -1,4 +1,5 @@
-import { checkCluster as judge, type ClusterCheck } from '../domain/checkCluster.ts';
+import type { ClusterCheckView } from '../contract/clusterView.ts';
+import { checkCluster as judge } from '../domain/checkCluster.ts';
 import { requireRole } from './authorize.ts';
 import { findCluster } from './clusters.ts';
 import type { Caller, ServiceDeps } from './deps.ts';
@@ -7,7 +8,7 @@ import type { Caller, ServiceDeps } from './deps.ts';
  * Asks every node for its view and reports open slots, uncovered slots, nodes that disagree,
  * failed or disconnected nodes, masters without replicas and unreachable nodes. Read-only.
  */
-export async function checkCluster(deps: ServiceDeps, caller: Caller, name: unknown): Promise<ClusterCheck & { cluster: string; checkedAt: string }> {
+export async function checkCluster(deps: ServiceDeps, caller: Caller, name: unknown): Promise<ClusterCheckView> {
   requireRole(caller, 'viewer');
   const cluster = await findCluster(deps, name);
   const checkedAt = deps.now().toISOString();

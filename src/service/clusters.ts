@@ -11,7 +11,12 @@ import type { Caller, ServiceDeps } from './deps.ts';
 import { DEFAULT_PAGE_SIZE, pageQuery } from './pagination.ts';
 import { parseInput } from './parseInput.ts';
 import { requireRole } from './authorize.ts';
-import { toClusterView, toObservedView, toOperationView, type ClusterView, type OperationView } from './views.ts';
+import type { ClusterView } from '../contract/clusterView.ts';
+import type { OperationView } from '../contract/operationView.ts';
+import type { PlanView } from '../contract/planView.ts';
+import type { PageView } from '../contract/pageView.ts';
+import { queuedOperation, toPlanView } from './plans.ts';
+import { toClusterView, toObservedView, toOperationView } from './toViews.ts';
 
 /** The largest cluster slotsmith creates in one call; Redis itself recommends at most ~1000 nodes. */
 export const MAX_NODES = 1000;
@@ -25,20 +30,11 @@ const createClusterInput = z.strictObject({
   dryRun: z.boolean().optional(),
 });
 
-/** What a create dry run answers: the shards and steps the real call would run; nothing is stored. */
-export interface CreatePlanView {
-  dryRun: true;
-  kind: 'create_cluster';
-  cluster: string;
-  steps: { id: string; kind: string; title: string }[];
-  shards: { index: number; master: string; replicas: string[]; slots: (readonly [number, number])[] }[];
-}
-
 /**
  * Validates a create request, plans the shards and the steps, and stores the cluster with its
  * queued operation in one transaction. Nothing touches a node here: the worker does that.
  */
-export async function createCluster(deps: ServiceDeps, caller: Caller, input: unknown): Promise<OperationView | CreatePlanView> {
+export async function createCluster(deps: ServiceDeps, caller: Caller, input: unknown): Promise<OperationView | PlanView> {
   requireRole(caller, 'operator');
   const req = parseInput(createClusterInput, input);
   const nameProblem = validateClusterName(req.name);
@@ -47,7 +43,7 @@ export async function createCluster(deps: ServiceDeps, caller: Caller, input: un
   if (fields.length > 0 || !topology.ok) throw invalidInput(fields);
 
   const shards = planShards(topology.addresses, req.replicasPerShard);
-  const steps = planCreateCluster({ shards, readyTimeoutSeconds: deps.createReadyTimeoutSeconds });
+  const plan = planCreateCluster({ shards, readyTimeoutSeconds: deps.createReadyTimeoutSeconds });
   const auth: NodeAuth | null = req.password !== undefined || req.username !== undefined
     ? { ...(req.username !== undefined ? { username: req.username } : {}), ...(req.password !== undefined ? { password: req.password } : {}) }
     : null;
@@ -57,32 +53,19 @@ export async function createCluster(deps: ServiceDeps, caller: Caller, input: un
   ]);
   if (req.dryRun) {
     await assertNoConflict(deps.db, { name: req.name, nodes });
-    return {
-      dryRun: true,
-      kind: 'create_cluster',
-      cluster: req.name,
-      steps: steps.map((s) => ({ id: s.id, kind: s.kind, title: s.title })),
-      shards: shards.map((s) => ({ index: s.index, master: s.master, replicas: [...s.replicas], slots: s.slots.map((r) => [r[0], r[1]] as const) })),
-    };
+    return toPlanView(deps, { name: req.name, auth }, plan);
   }
-  const { operation } = await insertClusterWithOperation(deps.db, {
+  const { event, ...operation } = queuedOperation(plan, caller, req.name);
+  const created = await insertClusterWithOperation(deps.db, {
     name: req.name,
     spec: { nodes: topology.addresses, replicasPerShard: req.replicasPerShard, shards },
     auth,
     nodes,
-    operation: {
-      kind: 'create_cluster',
-      steps,
-      progress: { percent: 0, stepsDone: 0, stepsTotal: steps.length, currentStep: null },
-      requestedBy: caller.name,
-    },
-    event: {
-      type: 'operation_queued',
-      message: `create cluster ${req.name}: ${shards.length} masters, ${req.replicasPerShard} replicas each`,
-    },
+    operation,
+    event,
   });
   deps.wakeWorker();
-  return toOperationView(operation);
+  return toOperationView(created.operation);
 }
 
 /** The desired spec, the status, and the topology as the nodes report it right now. */
@@ -104,7 +87,7 @@ export async function getCluster(deps: ServiceDeps, caller: Caller, name: unknow
 const listClustersInput = z.strictObject(pageQuery);
 
 /** Clusters by name, a page at a time; the nodes are not asked (`observed` is null). */
-export async function listClusters(deps: ServiceDeps, caller: Caller, query: unknown): Promise<{ clusters: ClusterView[]; nextPageToken: string | null }> {
+export async function listClusters(deps: ServiceDeps, caller: Caller, query: unknown): Promise<PageView<'clusters', ClusterView>> {
   requireRole(caller, 'viewer');
   const q = parseInput(listClustersInput, query);
   const page = await listClusterRecords(deps.db, { pageSize: q.pageSize ?? DEFAULT_PAGE_SIZE, pageToken: q.pageToken ?? null });

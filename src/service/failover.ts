@@ -5,12 +5,13 @@ import { planFailover } from '../domain/planFailover.ts';
 import { requireRole } from './authorize.ts';
 import { findCluster } from './clusters.ts';
 import type { Caller, ServiceDeps } from './deps.ts';
-import { TOPOLOGY_TIMEOUT_SECONDS } from './nodes.ts';
+import { TOPOLOGY_TIMEOUT_SECONDS } from '../domain/timeouts.ts';
+import type { OperationView } from '../contract/operationView.ts';
+import type { PlanView } from '../contract/planView.ts';
 import { observeMembers, refOf, replicasOf, requireMember, requireNodeRole } from './observeMembers.ts';
 import { unreachableError } from './observeForChange.ts';
 import { parseInput } from './parseInput.ts';
-import { submitTopologyChange, type TopologyPlanView } from './submitTopologyChange.ts';
-import type { OperationView } from './views.ts';
+import { submitTopologyChange } from './submitTopologyChange.ts';
 
 const failoverInput = z.strictObject({
   replica: z.string().min(1).max(300),
@@ -26,7 +27,7 @@ const failoverInput = z.strictObject({
  * the replica, and then wait only for the roles on the nodes that answer. A master as `replica`
  * is refused (`not_a_replica`).
  */
-export async function failover(deps: ServiceDeps, caller: Caller, name: unknown, input: unknown): Promise<OperationView | TopologyPlanView> {
+export async function failover(deps: ServiceDeps, caller: Caller, name: unknown, input: unknown): Promise<OperationView | PlanView> {
   requireRole(caller, 'operator');
   const req = parseInput(failoverInput, input);
   const mode = req.mode ?? 'default';
@@ -41,12 +42,9 @@ export async function failover(deps: ServiceDeps, caller: Caller, name: unknown,
   }
   const reachable = cm.members.filter((m) => m.reachable);
   const ready = reachable.length === cm.members.length && cm.observation.unreachable.length === 0;
-  const command = mode === 'default' ? 'CLUSTER FAILOVER' : `CLUSTER FAILOVER ${mode.toUpperCase()}`;
   return submitTopologyChange(deps, caller, {
     cluster,
-    kind: 'failover',
-    summary: `${command} on ${replica.address}: it takes over from ${master.address}`,
-    steps: planFailover({
+    plan: planFailover({
       replica: refOf(replica),
       master: refOf(master),
       siblings: replicasOf(master, cm.members).filter((r) => r.id !== replica.id).map(refOf),
@@ -57,6 +55,5 @@ export async function failover(deps: ServiceDeps, caller: Caller, name: unknown,
     }),
     spec: withFailover(cluster.spec, replica.address, master.address),
     refuseWhileBusy: false,
-    replicas: [{ replica: refOf(master), master: refOf(replica) }],
   }, req.dryRun ?? false);
 }

@@ -1,29 +1,24 @@
 import { z } from 'zod';
 import { DomainError } from '../domain/errors.ts';
 import { isTerminal } from '../domain/operation.ts';
-import { planFixSteps, resolveOpenSlots, type MoveHistory, type SlotResolution } from '../domain/planFix.ts';
-import type { PlannedMove } from '../domain/planSlotMoveSteps.ts';
+import { planFix, resolveOpenSlots, type MoveHistory } from '../domain/planFix.ts';
+import { isStepOf } from '../domain/steps.ts';
+import { CONVERGE_TIMEOUT_SECONDS } from '../domain/timeouts.ts';
+import type { OperationView } from '../contract/operationView.ts';
+import type { PlanView } from '../contract/planView.ts';
 import { listOperations, insertOperation } from '../store/operations.ts';
 import { requireRole } from './authorize.ts';
 import { findCluster } from './clusters.ts';
 import type { Caller, ServiceDeps } from './deps.ts';
 import { unreachableError } from './observeForChange.ts';
 import { parseInput } from './parseInput.ts';
-import { toOperationView, type OperationView } from './views.ts';
+import { queuedOperation, toPlanView } from './plans.ts';
+import { toOperationView } from './toViews.ts';
 
 /** How far back the fix looks for the operation that opened a slot. */
 const HISTORY_DEPTH = 100;
-const CONVERGE_TIMEOUT_SECONDS = 60;
 
 const fixInput = z.strictObject({ dryRun: z.boolean().optional() });
-
-export interface FixPlanView {
-  dryRun: true;
-  kind: 'fix';
-  cluster: string;
-  steps: { id: string; kind: string; title: string }[];
-  resolutions: SlotResolution[];
-}
 
 /**
  * Closes open (migrating/importing) slots. Unlike `redis-cli --cluster fix`, it does not guess: the
@@ -31,7 +26,7 @@ export interface FixPlanView {
  * finished; a slot no operation of ours opened is rolled back to the master serving it now.
  * Refused while an operation of the cluster is still queued or running (its slots are open on purpose).
  */
-export async function fixCluster(deps: ServiceDeps, caller: Caller, name: unknown, input: unknown): Promise<OperationView | FixPlanView> {
+export async function fixCluster(deps: ServiceDeps, caller: Caller, name: unknown, input: unknown): Promise<OperationView | PlanView> {
   requireRole(caller, 'operator');
   const req = parseInput(fixInput, input);
   const cluster = await findCluster(deps, name);
@@ -50,7 +45,7 @@ export async function fixCluster(deps: ServiceDeps, caller: Caller, name: unknow
     operationId: op.id,
     kind: op.kind,
     status: op.status,
-    moves: ((op.steps.find((s) => s.kind === 'move_slots')?.params.moves ?? []) as PlannedMove[]),
+    moves: op.steps.find(isStepOf('move_slots'))?.params.moves ?? [],
   }));
   const ownerOf = (slot: number) => {
     const owner = masters.find((m) => m.slots.some(([s, e]) => s <= slot && slot <= e));
@@ -60,19 +55,9 @@ export async function fixCluster(deps: ServiceDeps, caller: Caller, name: unknow
   if (unresolved.length > 0) {
     throw new DomainError('precondition', 'open_slot_unresolvable', `cannot decide where these slots belong: ${unresolved.map((u) => `${u.slot} (${u.reason})`).join(', ')}`);
   }
-  const steps = planFixSteps(resolutions, masters.map((m) => ({ id: m.id, address: m.address })), CONVERGE_TIMEOUT_SECONDS);
-  if (req.dryRun) {
-    return { dryRun: true, kind: 'fix', cluster: cluster.name, steps: steps.map((s) => ({ id: s.id, kind: s.kind, title: s.title })), resolutions };
-  }
-  const op = await insertOperation(deps.db, {
-    clusterId: cluster.id,
-    clusterName: cluster.name,
-    kind: 'fix',
-    steps,
-    progress: { percent: 0, stepsDone: 0, stepsTotal: steps.length, currentStep: null, slotsMoved: 0, slotsTotal: resolutions.length, keysMoved: 0 },
-    requestedBy: caller.name,
-    event: { type: 'operation_queued', message: `fix ${cluster.name}: close ${resolutions.length} open slots` },
-  });
+  const plan = planFix(resolutions, masters.map((m) => ({ id: m.id, address: m.address })), CONVERGE_TIMEOUT_SECONDS);
+  if (req.dryRun) return toPlanView(deps, cluster, plan);
+  const op = await insertOperation(deps.db, { clusterId: cluster.id, clusterName: cluster.name, ...queuedOperation(plan, caller, cluster.name) });
   deps.wakeWorker();
   return toOperationView(op);
 }

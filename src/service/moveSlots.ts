@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import { invalidInput, type FieldError } from '../domain/errors.ts';
-import type { OperationKind, Step } from '../domain/operation.ts';
+import { escapePointer } from '../domain/jsonPointer.ts';
 import { planRebalance } from '../domain/planRebalance.ts';
 import { planExplicitMoves, planMoveBySlotCount } from '../domain/planReshard.ts';
-import { planSlotMoveSteps, type PlannedMove } from '../domain/planSlotMoveSteps.ts';
-import { rangesToSlots } from '../domain/slotSet.ts';
+import { planSlotMoves } from '../domain/planSlotMoves.ts';
 import { mastersOf, type MasterLoad, type SlotMove } from '../domain/slotMove.ts';
-import { escapePointer, resolveMasterRefs, validateThreshold, validateWeights } from '../domain/validateMoveRequests.ts';
+import { CONVERGE_TIMEOUT_SECONDS } from '../domain/timeouts.ts';
+import { resolveMasterRefs, validateThreshold, validateWeights } from '../domain/validateMoveRequests.ts';
+import type { OperationView } from '../contract/operationView.ts';
+import type { PlanView } from '../contract/planView.ts';
 import { insertOperation } from '../store/operations.ts';
 import type { ClusterRecord } from '../store/records.ts';
 import { requireRole } from './authorize.ts';
@@ -14,10 +16,9 @@ import { findCluster } from './clusters.ts';
 import type { Caller, Observation, ServiceDeps } from './deps.ts';
 import { observeForChange } from './observeForChange.ts';
 import { parseInput } from './parseInput.ts';
-import { toOperationView, type OperationView } from './views.ts';
+import { queuedOperation, toPlanView } from './plans.ts';
+import { toOperationView } from './toViews.ts';
 
-/** How long a slot movement may wait for every node to agree on the new owners. */
-const CONVERGE_TIMEOUT_SECONDS = 60;
 /** redis-cli's default rebalance threshold, in percent. */
 const DEFAULT_THRESHOLD_PERCENT = 2;
 
@@ -45,17 +46,6 @@ const rebalanceInput = z.strictObject({
   maxKeysPerSecond,
   dryRun: z.boolean().optional(),
 });
-
-/** What a dry run answers: the exact plan, the moves with their current key counts, and nothing changed. */
-export interface PlanView {
-  dryRun: true;
-  kind: OperationKind;
-  cluster: string;
-  steps: { id: string; kind: string; title: string }[];
-  moves: (PlannedMove & { keys: number })[];
-  slotsTotal: number;
-  keysTotal: number;
-}
 
 /**
  * Moves slots with their keys: `{to, from?, slots}` (from all other masters proportionally when
@@ -122,41 +112,13 @@ function resolveOrThrow(refs: { pointer: string; ref: string }[], observation: O
 }
 
 async function submit(
-  deps: ServiceDeps, caller: Caller, cluster: ClusterRecord, kind: OperationKind,
+  deps: ServiceDeps, caller: Caller, cluster: ClusterRecord, kind: 'reshard' | 'rebalance',
   moves: readonly SlotMove[], masters: readonly MasterLoad[],
   { replace = false, maxKeysPerSecond, dryRun = false }: { replace?: boolean | undefined; maxKeysPerSecond?: number | undefined; dryRun?: boolean | undefined },
 ): Promise<OperationView | PlanView> {
-  const steps = planSlotMoveSteps({
-    moves, masters, replace, convergeTimeoutSeconds: CONVERGE_TIMEOUT_SECONDS, ...(maxKeysPerSecond === undefined ? {} : { maxKeysPerSecond }),
-  });
-  const planned = (steps[1]!.params.moves as PlannedMove[]);
-  const slotsTotal = planned.reduce((n, m) => n + m.slotCount, 0);
-  if (dryRun) return planView(deps, cluster, kind, steps, planned, slotsTotal);
-  const op = await insertOperation(deps.db, {
-    clusterId: cluster.id,
-    clusterName: cluster.name,
-    kind,
-    steps,
-    progress: { percent: 0, stepsDone: 0, stepsTotal: steps.length, currentStep: null, slotsMoved: 0, slotsTotal, keysMoved: 0 },
-    requestedBy: caller.name,
-    event: { type: 'operation_queued', message: `${kind} ${cluster.name}: move ${slotsTotal} slots in ${planned.length} moves` },
-  });
+  const plan = planSlotMoves({ kind, moves, masters, replace, maxKeysPerSecond, convergeTimeoutSeconds: CONVERGE_TIMEOUT_SECONDS });
+  if (dryRun) return toPlanView(deps, cluster, plan);
+  const op = await insertOperation(deps.db, { clusterId: cluster.id, clusterName: cluster.name, ...queuedOperation(plan, caller, cluster.name) });
   deps.wakeWorker();
   return toOperationView(op);
-}
-
-async function planView(deps: ServiceDeps, cluster: ClusterRecord, kind: OperationKind, steps: Step[], planned: PlannedMove[], slotsTotal: number): Promise<PlanView> {
-  const withKeys = await Promise.all(planned.map(async (m) => ({
-    ...m,
-    keys: await deps.countKeys(m.from.address, cluster.auth, rangesToSlots(m.slots)),
-  })));
-  return {
-    dryRun: true,
-    kind,
-    cluster: cluster.name,
-    steps: steps.map((s) => ({ id: s.id, kind: s.kind, title: s.title })),
-    moves: withKeys,
-    slotsTotal,
-    keysTotal: withKeys.reduce((n, m) => n + m.keys, 0),
-  };
 }

@@ -6,9 +6,10 @@ import { parseNodeAddress } from '../domain/nodeAddress.ts';
 import { planAddNode } from '../domain/planAddNode.ts';
 import { planDrain } from '../domain/planDrain.ts';
 import { planRemoveNode } from '../domain/planRemoveNode.ts';
-import { toPlannedMoves } from '../domain/planSlotMoveSteps.ts';
 import type { MasterLoad } from '../domain/slotMove.ts';
-import type { ReplicaPair } from '../domain/topologySteps.ts';
+import { REPLICA_SYNC_TIMEOUT_SECONDS, TOPOLOGY_TIMEOUT_SECONDS } from '../domain/timeouts.ts';
+import type { OperationView } from '../contract/operationView.ts';
+import type { PlanView } from '../contract/planView.ts';
 import { probeNode } from '../redis/probeNode.ts';
 import { resolveHost } from '../redis/resolveHost.ts';
 import { assertNoUnfinishedOperation, clusterOfNode } from '../store/topologyChanges.ts';
@@ -20,13 +21,7 @@ import {
 } from './observeMembers.ts';
 import { unreachableError } from './observeForChange.ts';
 import { parseInput } from './parseInput.ts';
-import { submitTopologyChange, type TopologyPlanView } from './submitTopologyChange.ts';
-import type { OperationView } from './views.ts';
-
-/** How long nodes may take to learn about an added node, or to agree that a removed one is gone. */
-export const TOPOLOGY_TIMEOUT_SECONDS = 60;
-/** How long a replica may take for its first full sync (the master's diskless sync delay is 5 s by default; big datasets take longer). */
-export const REPLICA_SYNC_TIMEOUT_SECONDS = 600;
+import { submitTopologyChange } from './submitTopologyChange.ts';
 
 const nodeRef = z.string().min(1).max(300);
 const dryRunFlag = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
@@ -48,7 +43,7 @@ const addNodeInput = z.strictObject({
  * operation; if the operation ends without the node having joined, its cleanup step takes it out
  * again. Refused while another operation of the cluster is pending (`cluster_busy`).
  */
-export async function addNode(deps: ServiceDeps, caller: Caller, name: unknown, input: unknown): Promise<OperationView | TopologyPlanView> {
+export async function addNode(deps: ServiceDeps, caller: Caller, name: unknown, input: unknown): Promise<OperationView | PlanView> {
   requireRole(caller, 'operator');
   const req = parseInput(addNodeInput, input);
   const parsed = parseNodeAddress(req.address);
@@ -67,7 +62,6 @@ export async function addNode(deps: ServiceDeps, caller: Caller, name: unknown, 
   if (resolveMember(address, cm).ok) throw nodeExists(address, cluster.name);
 
   let master: Member | undefined;
-  let chosen = '';
   if (req.role === 'replica') {
     if (req.master !== undefined) {
       master = requireMember(req.master, '/master', cm);
@@ -78,7 +72,6 @@ export async function addNode(deps: ServiceDeps, caller: Caller, name: unknown, 
       });
       const id = chooseReplicaMaster(candidatesOf(cm.members), host);
       master = cm.members.find((m) => m.id === id);
-      chosen = ' (the master with the fewest replicas, on another host where possible)';
     }
   }
 
@@ -86,25 +79,19 @@ export async function addNode(deps: ServiceDeps, caller: Caller, name: unknown, 
   if (!probe.ok) {
     throw new DomainError('precondition', 'node_not_fit', `${address} cannot join cluster "${cluster.name}": ${probe.problems.join('; ')}`);
   }
-  const steps = planAddNode({
+  const plan = planAddNode({
     address,
+    nodeId: probe.nodeId ?? undefined,
     role: req.role,
-    ...(master ? { master: refOf(master) } : {}),
+    master: master && refOf(master),
+    masterChosen: req.role === 'replica' && req.master === undefined,
     members: cm.members.map(refOf),
     timeoutSeconds: master ? REPLICA_SYNC_TIMEOUT_SECONDS : TOPOLOGY_TIMEOUT_SECONDS,
   });
   const spec = master
     ? withNodeAdded(cluster.spec, { address, role: 'replica', master: master.address })
     : withNodeAdded(cluster.spec, { address, role: 'master' });
-  return submitTopologyChange(deps, caller, {
-    cluster,
-    kind: 'add_node',
-    summary: master ? `add ${address} as a replica of ${master.address}${chosen}` : `add ${address} as a master without slots`,
-    steps,
-    spec,
-    refuseWhileBusy: true,
-    ...(master ? { replicas: [{ replica: { id: probe.nodeId ?? '', address }, master: refOf(master) }] } : {}),
-  }, req.dryRun ?? false);
+  return submitTopologyChange(deps, caller, { cluster, plan, spec, refuseWhileBusy: true }, req.dryRun ?? false);
 }
 
 const removeNodeInput = z.strictObject({ dryRun: dryRunFlag.optional() });
@@ -118,7 +105,7 @@ const removeNodeInput = z.strictObject({ dryRun: dryRunFlag.optional() });
  * forgotten. Removing the last master is refused (`last_master`, 409), as is any removal while
  * another operation of the cluster is pending (`cluster_busy`).
  */
-export async function removeNode(deps: ServiceDeps, caller: Caller, name: unknown, node: unknown, input: unknown): Promise<OperationView | TopologyPlanView> {
+export async function removeNode(deps: ServiceDeps, caller: Caller, name: unknown, node: unknown, input: unknown): Promise<OperationView | PlanView> {
   requireRole(caller, 'operator');
   const req = parseInput(removeNodeInput, input ?? {});
   if (typeof node !== 'string' || node.length === 0 || node.length > 300) {
@@ -137,11 +124,9 @@ export async function removeNode(deps: ServiceDeps, caller: Caller, name: unknow
     // knows it, so it only leaves the desired topology; the node itself is not touched.
     return submitTopologyChange(deps, caller, {
       cluster,
-      kind: 'remove_node',
-      summary: `take ${target.address}, which never joined, out of the desired topology (the node itself is not touched)`,
-      steps: planRemoveNode({
+      plan: planRemoveNode({
         node: { ...refOf(target), role: target.role }, drain: [], masters: [], replicas: [],
-        remaining: cm.members.map((m) => m.address), reset: false, timeoutSeconds: TOPOLOGY_TIMEOUT_SECONDS,
+        remaining: cm.members.map((m) => m.address), reset: false, neverJoined: true, timeoutSeconds: TOPOLOGY_TIMEOUT_SECONDS,
       }),
       spec: withNodeRemoved(cluster.spec, target.address),
       refuseWhileBusy: true,
@@ -158,16 +143,17 @@ export async function removeNode(deps: ServiceDeps, caller: Caller, name: unknow
   }
 
   const loads: MasterLoad[] = masters.map((m) => ({ id: m.id, address: m.address, slots: m.slots }));
-  const drain = target.role === 'master' ? toPlannedMoves(planDrain(loads, target.id), loads) : [];
+  const drain = target.role === 'master' ? planDrain(loads, target.id) : [];
   const receiving = new Set(drain.map((m) => m.to.id));
   const candidates = candidatesOf(cm.members.filter((m) => m.id !== target.id), receiving);
   const orphans = target.role === 'master' ? replicasOf(target, cm.members) : [];
-  const pairs: ReplicaPair[] = assignReplicaMasters(orphans.map((r) => ({ id: r.id, host: r.host })), candidates).map(({ replica, master }) => ({
+  const pairs = assignReplicaMasters(orphans.map((r) => ({ id: r.id, host: r.host })), candidates).map(({ replica, master }) => ({
     replica: cm.members.find((m) => m.id === replica)!.address,
+    replicaId: replica,
     master: refOf(cm.members.find((m) => m.id === master)!),
   }));
   const remaining = cm.members.filter((m) => m.id !== target.id).map((m) => m.address);
-  const steps = planRemoveNode({
+  const plan = planRemoveNode({
     node: { ...refOf(target), role: target.role },
     drain,
     masters: masters.map(refOf),
@@ -176,22 +162,11 @@ export async function removeNode(deps: ServiceDeps, caller: Caller, name: unknow
     reset: target.reachable,
     timeoutSeconds: pairs.length > 0 ? REPLICA_SYNC_TIMEOUT_SECONDS : TOPOLOGY_TIMEOUT_SECONDS,
   });
-  const slots = drain.reduce((n, m) => n + m.slotCount, 0);
-  const summary = [
-    `remove ${target.role} ${target.address}`,
-    ...(slots > 0 ? [`moving its ${slots} slots to ${receiving.size} other masters`] : []),
-    ...(pairs.length > 0 ? [`its replicas follow ${pairs.map((p) => p.master.address).join(', ')}`] : []),
-    ...(target.reachable ? [] : ['it is unreachable, so it is forgotten but not reset']),
-  ].join('; ');
   return submitTopologyChange(deps, caller, {
     cluster,
-    kind: 'remove_node',
-    summary,
-    steps,
+    plan,
     spec: withNodeRemoved(cluster.spec, target.address, pairs.map((p) => ({ replica: p.replica, master: p.master.address }))),
     refuseWhileBusy: true,
-    moves: drain,
-    replicas: pairs.map((p) => ({ replica: refOf(cm.members.find((m) => m.address === p.replica)!), master: p.master })),
   }, req.dryRun ?? false);
 }
 

@@ -3,7 +3,7 @@ import { parseNodeAddress } from '../domain/nodeAddress.ts';
 import type { ObservedNode } from '../domain/observedTopology.ts';
 import { resolveNodeRef } from '../domain/resolveNodeRef.ts';
 import { countSlots, type SlotRange } from '../domain/slotRange.ts';
-import type { NodeRef } from '../domain/topologySteps.ts';
+import type { NodeRef } from '../domain/nodeRef.ts';
 import type { ClusterRecord } from '../store/records.ts';
 import type { Observation, ServiceDeps } from './deps.ts';
 import { observeForChange } from './observeForChange.ts';
@@ -64,7 +64,7 @@ export async function observeMembers(deps: ServiceDeps, cluster: ClusterRecord, 
   const toMember = (n: ObservedNode): Member => ({
     id: n.id,
     address: specAddressOf.get(n.id) ?? n.address,
-    host: hostOf(n.address),
+    host: hostOf(n),
     role: n.role,
     masterId: n.masterId,
     slots: n.slots,
@@ -87,7 +87,7 @@ export async function observeMembers(deps: ServiceDeps, cluster: ClusterRecord, 
  * `hostname:port` a node announces. The reason when it names none.
  */
 export function resolveMember(ref: string, { members, observation }: Pick<ClusterMembers, 'members' | 'observation'>): { ok: true; member: Member } | { ok: false; reason: string } {
-  const parsed = parseNodeAddress(ref);
+  const parsed = parseNodeAddress(ref, 'announced');
   if (parsed.ok) {
     const bySpec = members.find((m) => m.address === parsed.address);
     if (bySpec) return { ok: true, member: bySpec };
@@ -133,8 +133,8 @@ export function replicasOf(master: Member, members: readonly Member[]): Member[]
   return members.filter((m) => m.role === 'replica' && m.masterId === master.id);
 }
 
-function hostOf(address: string): string {
-  const colon = address.lastIndexOf(':');
-  const host = colon > 0 ? address.slice(0, colon) : address;
-  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+/** The host a node announces (for host anti-affinity); a node that met no one announces none. */
+function hostOf(node: ObservedNode): string {
+  const parsed = parseNodeAddress(node.address, 'announced');
+  return parsed.ok ? parsed.host : node.address;
 }

@@ -8,7 +8,9 @@ import { requireRole } from './authorize.ts';
 import type { Caller, ServiceDeps } from './deps.ts';
 import { DEFAULT_PAGE_SIZE, pageQuery } from './pagination.ts';
 import { parseInput } from './parseInput.ts';
-import { toOperationView, type OperationView } from './views.ts';
+import type { EventView, OperationView } from '../contract/operationView.ts';
+import type { PageView } from '../contract/pageView.ts';
+import { toEventView, toOperationView } from './toViews.ts';
 
 /** The longest a caller may ask {@link getOperation} to wait for an operation to end. */
 export const MAX_WAIT_SECONDS = 60;
@@ -57,7 +59,7 @@ export async function cancelOperation(deps: ServiceDeps, caller: Caller, id: unk
 const listOperationsInput = z.strictObject({ cluster: z.string().min(1).max(63).optional(), ...pageQuery });
 
 /** Operations, newest first, optionally of one cluster. */
-export async function listOperations(deps: ServiceDeps, caller: Caller, query: unknown): Promise<{ operations: OperationView[]; nextPageToken: string | null }> {
+export async function listOperations(deps: ServiceDeps, caller: Caller, query: unknown): Promise<PageView<'operations', OperationView>> {
   requireRole(caller, 'viewer');
   const q = parseInput(listOperationsInput, query);
   const page = await listOperationRecords(deps.db, {
@@ -71,16 +73,13 @@ export async function listOperations(deps: ServiceDeps, caller: Caller, query: u
 const listEventsInput = z.strictObject(pageQuery);
 
 /** The timeline of an operation, oldest first: what happened, when, in words a human (or a bot) can relay. */
-export async function listOperationEvents(deps: ServiceDeps, caller: Caller, id: unknown, query: unknown): Promise<{
-  events: { id: string; at: string; type: string; message: string; data: Record<string, unknown> | null }[];
-  nextPageToken: string | null;
-}> {
+export async function listOperationEvents(deps: ServiceDeps, caller: Caller, id: unknown, query: unknown): Promise<PageView<'events', EventView>> {
   requireRole(caller, 'viewer');
   const q = parseInput(listEventsInput, query);
   const op = await findOperation(deps, id);
   const page = await listEvents(deps.db, op.id, { pageSize: q.pageSize ?? DEFAULT_PAGE_SIZE, pageToken: q.pageToken ?? null });
   return {
-    events: page.items.map((e) => ({ id: e.id, at: e.at.toISOString(), type: e.type, message: e.message, data: e.data ? { ...e.data } : null })),
+    events: page.items.map(toEventView),
     nextPageToken: page.nextPageToken,
   };
 }

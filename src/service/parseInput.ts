@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { invalidInput, type FieldError } from '../domain/errors.ts';
+import { escapePointer, pointerOf } from '../domain/jsonPointer.ts';
 
 /**
  * Parses untrusted input with a zod schema, or throws one `invalid` DomainError listing every field
@@ -14,18 +15,10 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
 function toFieldErrors(issue: z.core.$ZodIssue): FieldError[] {
   const base = pointerOf(issue.path);
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => ({ pointer: `${base}/${escape(key)}`, reason: 'unknown field' }));
+    return issue.keys.map((key) => ({ pointer: `${base}/${escapePointer(key)}`, reason: 'unknown field' }));
   }
   if (issue.code === 'invalid_type' && issue.input === undefined) {
     return [{ pointer: base, reason: 'is required' }];
   }
   return [{ pointer: base, reason: issue.message }];
-}
-
-function pointerOf(path: readonly PropertyKey[]): string {
-  return path.map((p) => `/${escape(String(p))}`).join('');
-}
-
-function escape(segment: string): string {
-  return segment.replace(/~/g, '~0').replace(/\//g, '~1');
 }

@@ -5,11 +5,12 @@ import { planMoveReplica } from '../domain/planMoveReplica.ts';
 import { requireRole } from './authorize.ts';
 import { findCluster } from './clusters.ts';
 import type { Caller, ServiceDeps } from './deps.ts';
-import { REPLICA_SYNC_TIMEOUT_SECONDS } from './nodes.ts';
+import { REPLICA_SYNC_TIMEOUT_SECONDS } from '../domain/timeouts.ts';
+import type { OperationView } from '../contract/operationView.ts';
+import type { PlanView } from '../contract/planView.ts';
 import { observeMembers, refOf, replicasOf, requireMember, requireNodeRole } from './observeMembers.ts';
 import { parseInput } from './parseInput.ts';
-import { submitTopologyChange, type TopologyPlanView } from './submitTopologyChange.ts';
-import type { OperationView } from './views.ts';
+import { submitTopologyChange } from './submitTopologyChange.ts';
 
 const nodeRef = z.string().min(1).max(300);
 const moveReplicaInput = z.strictObject({
@@ -25,7 +26,7 @@ const moveReplicaInput = z.strictObject({
  * leave a master serving slots without its only replica (`would_orphan_master`, 409) unless
  * `force`. A replica that already follows `master` gives an operation that changes nothing.
  */
-export async function moveReplica(deps: ServiceDeps, caller: Caller, name: unknown, input: unknown): Promise<OperationView | TopologyPlanView> {
+export async function moveReplica(deps: ServiceDeps, caller: Caller, name: unknown, input: unknown): Promise<OperationView | PlanView> {
   requireRole(caller, 'operator');
   const req = parseInput(moveReplicaInput, input);
   const cluster = await findCluster(deps, name);
@@ -40,16 +41,13 @@ export async function moveReplica(deps: ServiceDeps, caller: Caller, name: unkno
     throw new DomainError('precondition', 'would_orphan_master',
       `${replica.address} is the only replica of ${current.address}, which serves ${current.slotCount} slots; moving it leaves that master without a replica (send "force": true to move it anyway)`);
   }
-  const already = current?.id === master.id;
   return submitTopologyChange(deps, caller, {
     cluster,
-    kind: 'move_replica',
-    summary: already
-      ? `${replica.address} already replicates ${master.address}; nothing to change`
-      : `make ${replica.address} a replica of ${master.address} instead of ${current?.address ?? 'its current master'}`,
-    steps: planMoveReplica({ replica: refOf(replica), master: refOf(master), nodes: cm.members.map((m) => m.address), timeoutSeconds: REPLICA_SYNC_TIMEOUT_SECONDS }),
+    plan: planMoveReplica({
+      replica: refOf(replica), master: refOf(master), current: current && refOf(current),
+      nodes: cm.members.map((m) => m.address), timeoutSeconds: REPLICA_SYNC_TIMEOUT_SECONDS,
+    }),
     spec: withReplicaMoved(cluster.spec, replica.address, master.address),
     refuseWhileBusy: false,
-    replicas: [{ replica: refOf(replica), master: refOf(master) }],
   }, req.dryRun ?? false);
 }

@@ -1,22 +1,15 @@
 import { z } from 'zod';
 import { DomainError } from '../domain/errors.ts';
 import { insertToken, deleteToken, listTokens as listTokenRecords } from '../store/tokens.ts';
-import type { TokenRecord } from '../store/records.ts';
 import { isUuid } from '../store/values.ts';
 import { generateToken, hashToken } from './auth.ts';
 import { requireRole } from './authorize.ts';
 import type { Caller, ServiceDeps } from './deps.ts';
 import { DEFAULT_PAGE_SIZE, pageQuery } from './pagination.ts';
 import { parseInput } from './parseInput.ts';
-
-/** A token as callers see it: never its secret (shown once, at creation) nor its hash. */
-export interface TokenView {
-  id: string;
-  name: string;
-  role: TokenRecord['role'];
-  createdAt: string;
-  lastUsedAt: string | null;
-}
+import type { PageView } from '../contract/pageView.ts';
+import type { CreatedTokenView, TokenView } from '../contract/tokenView.ts';
+import { toTokenView } from './toViews.ts';
 
 const createTokenInput = z.strictObject({
   name: z.string().min(1, 'must not be empty').max(63, 'must be at most 63 characters')
@@ -29,7 +22,7 @@ const listTokensInput = z.strictObject(pageQuery);
  * A new API token with a role: `viewer` reads, `operator` also changes clusters, `admin` also
  * manages tokens. The answer carries the secret once; only its hash is stored.
  */
-export async function createToken(deps: ServiceDeps, caller: Caller, input: unknown): Promise<TokenView & { token: string }> {
+export async function createToken(deps: ServiceDeps, caller: Caller, input: unknown): Promise<CreatedTokenView> {
   requireRole(caller, 'admin');
   const req = parseInput(createTokenInput, input);
   const token = generateToken();
@@ -38,7 +31,7 @@ export async function createToken(deps: ServiceDeps, caller: Caller, input: unkn
 }
 
 /** The API tokens, oldest first, a page at a time. */
-export async function listTokens(deps: ServiceDeps, caller: Caller, query: unknown): Promise<{ tokens: TokenView[]; nextPageToken: string | null }> {
+export async function listTokens(deps: ServiceDeps, caller: Caller, query: unknown): Promise<PageView<'tokens', TokenView>> {
   requireRole(caller, 'admin');
   const q = parseInput(listTokensInput, query);
   const page = await listTokenRecords(deps.db, { pageSize: q.pageSize ?? DEFAULT_PAGE_SIZE, pageToken: q.pageToken ?? null });
@@ -54,14 +47,4 @@ export async function revokeToken(deps: ServiceDeps, caller: Caller, id: unknown
   const notFound = () => new DomainError('not_found', 'token_not_found', `token "${String(id)}" does not exist`);
   if (typeof id !== 'string' || !isUuid(id)) throw notFound();
   if (!(await deleteToken(deps.db, id, !deps.adminTokenFromEnv))) throw notFound();
-}
-
-function toTokenView(record: TokenRecord): TokenView {
-  return {
-    id: record.id,
-    name: record.name,
-    role: record.role,
-    createdAt: record.createdAt.toISOString(),
-    lastUsedAt: record.lastUsedAt?.toISOString() ?? null,
-  };
 }

@@ -1,8 +1,9 @@
-import type { OperationKind, OperationStatus, Problem, Progress, Step } from '../domain/operation.ts';
+import type { OperationError, OperationKind, OperationStatus, Progress, Step } from '../domain/operation.ts';
 import type { Operation, Prisma } from '../generated/prisma/client.ts';
 import type { Database } from './database.ts';
 import { decodePageToken, invalidPageToken, normalisePageSize, toPage } from './pageToken.ts';
 import type { OperationRecord, Page } from './records.ts';
+import { storedError, storedSteps } from './storedOperation.ts';
 import { isUuid, toJson, toNullableJson } from './values.ts';
 
 // Raw statements return the columns under the Prisma field names, so one mapper serves both paths.
@@ -100,7 +101,7 @@ export async function finishOperation(
   db: Database,
   id: string,
   workerId: string,
-  result: { status: OperationStatus; error: Problem | null; steps: readonly Step[]; progress: Progress },
+  result: { status: OperationStatus; error: OperationError | null; steps: readonly Step[]; progress: Progress },
 ): Promise<boolean> {
   const { count } = await db.prisma.operation.updateMany({
     where: { id, lockedBy: workerId },
@@ -173,9 +174,9 @@ export function toOperationRecord(row: Operation): OperationRecord {
     clusterName: row.clusterName,
     kind: row.kind as OperationKind,
     status: row.status as OperationStatus,
-    steps: row.steps as unknown as Step[],
+    steps: storedSteps(row.steps),
     progress: row.progress as unknown as Progress,
-    error: (row.error ?? null) as Problem | null,
+    error: storedError(row.error),
     requestedBy: row.requestedBy,
     lockedBy: row.lockedBy,
     leaseExpiresAt: row.leaseExpiresAt,

@@ -1,4 +1,4 @@
-import type { OperationKind, OperationStatus, Problem, Progress, ShardPlan, Step } from '../domain/operation.ts';
+import type { OperationError, OperationKind, OperationStatus, Progress, ShardPlan, Step } from '../domain/operation.ts';
 
 /** Credentials slotsmith uses to talk to the nodes of a cluster. Never returned by the API, never logged. */
 export interface NodeAuth {
@@ -42,7 +42,7 @@ export interface OperationRecord {
   readonly status: OperationStatus;
   readonly steps: Step[];
   readonly progress: Progress;
-  readonly error: Problem | null;
+  readonly error: OperationError | null;
   readonly requestedBy: string | null;
   readonly lockedBy: string | null;
   readonly leaseExpiresAt: Date | null;

@@ -1,10 +1,7 @@
 import { DomainError } from '../domain/errors.ts';
-import type { StepKind } from '../domain/operation.ts';
-import type { FailoverMode } from '../domain/planFailover.ts';
-import type { NodeRef } from '../domain/topologySteps.ts';
 import { failover } from '../redis/failover.ts';
 import { readClusterView } from '../redis/readClusterView.ts';
-import type { StepExecutor } from './stepContext.ts';
+import type { ExecutorsOf, StepExecutor } from './stepContext.ts';
 import { StepFailure } from './stepFailure.ts';
 
 /**
@@ -12,10 +9,8 @@ import { StepFailure } from './stepFailure.ts';
  * and still replicates the master the plan was made for. A replica that is a master already (a
  * resumed run) is left alone; `wait_topology` then verifies the roles on every node.
  */
-const failoverStep: StepExecutor = async (ctx) => {
-  const replica = ctx.step.params.replica as NodeRef;
-  const master = ctx.step.params.master as NodeRef;
-  const mode = ctx.step.params.mode as FailoverMode;
+const failoverStep: StepExecutor<'failover'> = async (ctx) => {
+  const { replica, master, mode } = ctx.step.params;
   const client = await ctx.connections.get(replica.address);
   const { myself, nodes } = await readClusterView(client);
   if (myself.id !== replica.id) {
@@ -37,6 +32,6 @@ const failoverStep: StepExecutor = async (ctx) => {
 };
 
 /** The executor of the failover step. */
-export const failoverExecutors: Readonly<Partial<Record<StepKind, StepExecutor>>> = {
+export const failoverExecutors: ExecutorsOf<'failover'> = {
   failover: failoverStep,
 };

@@ -1,18 +1,12 @@
-import type { StepKind } from '../domain/operation.ts';
-import type { PlannedMove } from '../domain/planSlotMoveSteps.ts';
-import { rangesToSlots } from '../domain/slotSet.ts';
 import { moveSlots } from '../redis/moveSlots.ts';
 import { observeCluster } from '../redis/observeCluster.ts';
 import { waitForReadiness } from '../redis/readiness.ts';
-import type { StepExecutor } from './stepContext.ts';
+import type { ExecutorsOf, StepExecutor } from './stepContext.ts';
 import { StepFailure } from './stepFailure.ts';
 
-/** Different sources migrate in parallel; one source never runs two MIGRATE streams at once. */
-const SOURCE_CONCURRENCY = 4;
-
 /** Before any slot moves: every planned master answers and no slot is open. */
-const checkCluster: StepExecutor = async (ctx) => {
-  const masters = (ctx.step.params.masters ?? []) as { id: string; address: string }[];
+const checkCluster: StepExecutor<'check_cluster'> = async (ctx) => {
+  const { masters } = ctx.step.params;
   const { nodes, unreachable } = await observeCluster(ctx.cluster.spec.nodes, ctx.cluster.auth ?? undefined);
   if (unreachable.length > 0) {
     throw new StepFailure('nodes_unreachable', `nodes are unreachable: ${unreachable.map((u) => `${u.address} (${u.reason})`).join(', ')}`, unreachable);
@@ -29,17 +23,13 @@ const checkCluster: StepExecutor = async (ctx) => {
 };
 
 /** Moves every planned slot with its keys; resumable, and stops at a safe point when cancelled. */
-const moveSlotsStep: StepExecutor = async (ctx) => {
-  const planned = (ctx.step.params.moves ?? []) as PlannedMove[];
-  const replace = ctx.step.params.replace === true;
-  const maxKeysPerSecond = typeof ctx.step.params.maxKeysPerSecond === 'number' ? ctx.step.params.maxKeysPerSecond : undefined;
-  const slotsTotal = planned.reduce((n, m) => n + m.slotCount, 0);
-  const masters = ((ctx.steps.find((s) => s.kind === 'check_cluster')?.params.masters ?? []) as { id: string; address: string }[]);
+const moveSlotsStep: StepExecutor<'move_slots'> = async (ctx) => {
+  const { moves, masters, replace, maxKeysPerSecond } = ctx.step.params;
+  const slotsTotal = moves.reduce((n, m) => n + m.slotCount, 0);
   // A resumed run continues the count of the run before it (up to its last stored progress).
   const keysBefore = ctx.keysMovedSoFar;
   ctx.reportProgress({ slotsMoved: ctx.operation.progress.slotsMoved ?? 0, slotsTotal, keysMoved: keysBefore });
-  const result = await moveSlots(ctx.connections, planned.map((m) => ({ from: m.from, to: m.to, slots: rangesToSlots(m.slots) })), masters, {
-    concurrency: SOURCE_CONCURRENCY,
+  const result = await moveSlots(ctx.connections, moves, masters, {
     replace,
     ...(maxKeysPerSecond === undefined ? {} : { maxKeysPerSecond }),
     ...(ctx.cluster.auth ? { auth: ctx.cluster.auth } : {}),
@@ -50,8 +40,8 @@ const moveSlotsStep: StepExecutor = async (ctx) => {
   return { detail: `${result.slotsMoved} slots and ${result.keysMoved} keys moved${result.slotsAlreadyDone > 0 ? `, ${result.slotsAlreadyDone} slots already in place` : ''}` };
 };
 
-const waitConverged: StepExecutor = async (ctx) => {
-  const timeoutSeconds = Number(ctx.step.params.timeoutSeconds);
+const waitConverged: StepExecutor<'wait_converged'> = async (ctx) => {
+  const { timeoutSeconds } = ctx.step.params;
   const clients = await ctx.connections.getAll(ctx.cluster.spec.nodes);
   const result = await waitForReadiness(clients, { timeoutMs: timeoutSeconds * 1000, signal: ctx.signal });
   if (!result.ready) {
@@ -60,8 +50,8 @@ const waitConverged: StepExecutor = async (ctx) => {
   return { detail: 'every node agrees on the slot owners' };
 };
 
-/** The executor for every step kind of a reshard or rebalance. */
-export const moveSlotsExecutors: Readonly<Partial<Record<StepKind, StepExecutor>>> = {
+/** The executors of the steps that move slots (reshard, rebalance, a removal's drain). */
+export const moveSlotsExecutors: ExecutorsOf<'check_cluster' | 'move_slots' | 'wait_converged'> = {
   check_cluster: checkCluster,
   move_slots: moveSlotsStep,
   wait_converged: waitConverged,

@@ -1,26 +1,21 @@
 import type { Redis } from 'ioredis';
 import { DomainError } from '../domain/errors.ts';
 import { parseNodeAddress } from '../domain/nodeAddress.ts';
-import type { StepKind } from '../domain/operation.ts';
+import type { NodeRef } from '../domain/nodeRef.ts';
+import type { NodeProblem } from '../domain/operation.ts';
 import { countSlots } from '../domain/slotRange.ts';
-import type { NodeRef, ReplicaPair } from '../domain/topologySteps.ts';
 import { forgetNode } from '../redis/forgetNode.ts';
 import { meet } from '../redis/meet.ts';
 import { myNodeId } from '../redis/myNodeId.ts';
 import { probeNode } from '../redis/probeNode.ts';
 import { readClusterView } from '../redis/readClusterView.ts';
-import { replicate } from '../redis/replicate.ts';
 import { resetNode } from '../redis/resetNode.ts';
 import { resolveHost } from '../redis/resolveHost.ts';
 import { sleep } from '../redis/sleep.ts';
 import { waitUntilKnows } from '../redis/waitUntilKnows.ts';
-import type { StepContext, StepExecutor } from './stepContext.ts';
+import { attachReplica } from './attachReplica.ts';
+import type { ExecutorsOf, StepContext, StepExecutor } from './stepContext.ts';
 import { StepFailure } from './stepFailure.ts';
-
-/** How long a replica may take to learn its (new) master's id through gossip. */
-const KNOW_MASTER_TIMEOUT_MS = 30_000;
-
-type NodeProblem = { address: string; reason: string };
 
 const list = (problems: readonly NodeProblem[]) => problems.map((p) => `${p.address} (${p.reason})`).join(', ');
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
@@ -48,9 +43,8 @@ async function knowsAnyMember(ctx: StepContext, address: string, memberIds: read
   }
 }
 
-const checkNewNode: StepExecutor = async (ctx) => {
-  const address = String(ctx.step.params.address);
-  const memberIds = ctx.step.params.memberIds as string[];
+const checkNewNode: StepExecutor<'check_new_node'> = async (ctx) => {
+  const { address, memberIds } = ctx.step.params;
   if (await knowsAnyMember(ctx, address, memberIds)) {
     await ctx.saveOutputs({ nodeId: await myNodeId(await ctx.connections.get(address)) });
     return { detail: `${address} already knows the cluster (a resumed run)` };
@@ -60,13 +54,12 @@ const checkNewNode: StepExecutor = async (ctx) => {
     throw new StepFailure('node_not_fit', `${address} cannot join the cluster, nothing was changed: ${probe.problems.join('; ')}`,
       [{ address, reason: probe.problems.join('; ') }]);
   }
-  await ctx.saveOutputs({ nodeId: probe.nodeId });
+  if (probe.nodeId !== null) await ctx.saveOutputs({ nodeId: probe.nodeId });
   return { detail: `${address} is empty, alone and in cluster mode, Redis ${probe.redisVersion}` };
 };
 
-const meetNewNode: StepExecutor = async (ctx) => {
-  const address = String(ctx.step.params.address);
-  const members = ctx.step.params.members as string[];
+const meetNewNode: StepExecutor<'meet_new_node'> = async (ctx) => {
+  const { address, members } = ctx.step.params;
   const parsed = parseNodeAddress(address);
   if (!parsed.ok) throw new StepFailure('bad_address', `${address}: ${parsed.reason}`);
   let ip: string;
@@ -91,10 +84,9 @@ const meetNewNode: StepExecutor = async (ctx) => {
   return { detail: sent === 0 ? `every node already knew ${address}` : `${sent} nodes sent CLUSTER MEET ${ip} ${parsed.port}` };
 };
 
-const waitKnown: StepExecutor = async (ctx) => {
-  const address = String(ctx.step.params.address);
-  const members = ctx.step.params.members as string[];
-  const timeoutMs = Number(ctx.step.params.timeoutSeconds) * 1000;
+const waitKnown: StepExecutor<'wait_known'> = async (ctx) => {
+  const { address, members, timeoutSeconds } = ctx.step.params;
+  const timeoutMs = timeoutSeconds * 1000;
   const newNode = await ctx.connections.get(address);
   const newId = await myNodeId(newNode);
   const memberClients = await ctx.connections.getAll(members);
@@ -108,20 +100,11 @@ const waitKnown: StepExecutor = async (ctx) => {
   return { detail: `all ${members.length + 1} nodes know each other` };
 };
 
-const replicateNodes: StepExecutor = async (ctx) => {
-  const pairs = (ctx.step.params.pairs ?? []) as ReplicaPair[];
+const replicateNodes: StepExecutor<'replicate_nodes'> = async (ctx) => {
+  const { pairs } = ctx.step.params;
   const byReplica = new Map(pairs.map((p) => [p.replica, p.master]));
-  const { values, failed } = await settleAll(ctx, pairs.map((p) => p.replica), async (replica) => {
-    const master = byReplica.get(replica)!;
-    const client = await ctx.connections.get(replica);
-    try {
-      await waitUntilKnows(client, [master.id], { timeoutMs: KNOW_MASTER_TIMEOUT_MS, signal: ctx.signal });
-    } catch (err) {
-      if (ctx.signal.aborted) throw err;
-      throw new Error(`does not know its new master ${master.address} after ${KNOW_MASTER_TIMEOUT_MS / 1000} s`, { cause: err });
-    }
-    return replicate(client, master.id);
-  });
+  const { values, failed } = await settleAll(ctx, pairs.map((p) => p.replica), async (replica) =>
+    attachReplica(await ctx.connections.get(replica), byReplica.get(replica)!, ctx.signal));
   if (failed.length > 0) {
     throw new StepFailure('replicate_failed', `could not attach ${list(failed)}`, failed);
   }
@@ -147,10 +130,8 @@ async function stillInUse(node: NodeRef, nodes: readonly string[], clients: Read
   });
 }
 
-const forgetNodeStep: StepExecutor = async (ctx) => {
-  const node = ctx.step.params.node as NodeRef;
-  const nodes = ctx.step.params.nodes as string[];
-  const reset = ctx.step.params.reset === true;
+const forgetNodeStep: StepExecutor<'forget_node'> = async (ctx) => {
+  const { node, nodes, reset } = ctx.step.params;
   let clients: Map<string, Redis>;
   try {
     clients = await ctx.connections.getAll(nodes);
@@ -189,7 +170,7 @@ const forgetNodeStep: StepExecutor = async (ctx) => {
 };
 
 /** The executors of the steps that add and remove nodes and move replicas. */
-export const nodeExecutors: Readonly<Partial<Record<StepKind, StepExecutor>>> = {
+export const nodeExecutors: ExecutorsOf<'check_new_node' | 'meet_new_node' | 'wait_known' | 'replicate_nodes' | 'forget_node'> = {
   check_new_node: checkNewNode,
   meet_new_node: meetNewNode,
   wait_known: waitKnown,

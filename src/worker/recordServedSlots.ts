@@ -11,7 +11,7 @@ export type RecordServed = (clusterId: string, served: readonly ServedSlots[]) =
  * reshard, a rebalance, a drain or a fix, also one that failed or was cancelled halfway. A shard
  * whose master cannot be asked keeps its slots; nothing fails for that.
  */
-export function recordServedSlotsExecutor(record: RecordServed): StepExecutor {
+export function recordServedSlotsExecutor(record: RecordServed): StepExecutor<'record_slots'> {
   return async (ctx) => {
     const { nodes, reached, unreachable } = await observeCluster(ctx.cluster.spec.nodes, ctx.cluster.auth ?? undefined);
     const byId = new Map(nodes.map((n) => [n.id, n]));

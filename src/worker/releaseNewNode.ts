@@ -11,12 +11,10 @@ export type DropFromDesired = (clusterId: string, address: string) => Promise<bo
  * again, so a failed add leaves the cluster's spec as it was. A node that joined, even partly,
  * stays: it is part of the cluster now, and removing it is a decision for the caller (DELETE).
  */
-export function releaseNewNodeExecutor(dropFromDesired: DropFromDesired): StepExecutor {
+export function releaseNewNodeExecutor(dropFromDesired: DropFromDesired): StepExecutor<'release_new_node'> {
   return async (ctx) => {
-    const address = String(ctx.step.params.address);
-    const members = ctx.step.params.members as string[];
-    const checked = ctx.steps.find((s) => s.kind === 'check_new_node')?.outputs?.nodeId;
-    const nodeId = typeof checked === 'string' ? checked : null;
+    const { address, members } = ctx.step.params;
+    const nodeId = ctx.outputsOf('check_new_node')?.nodeId ?? null;
     if (nodeId !== null && (await joined(ctx.connections, address, nodeId, members))) {
       return { detail: `${address} joined the cluster and stays in the desired topology` };
     }

@@ -1,21 +1,23 @@
-import type { Step } from '../domain/operation.ts';
-import type { NodeConnections } from '../redis/nodeConnections.ts';
+import type { StepOutputs } from '../domain/stepParams.ts';
+import type { OutputsOf, Step, StepKind } from '../domain/steps.ts';
 import type { Logger } from '../logger.ts';
+import type { NodeConnections } from '../redis/nodeConnections.ts';
 import type { ClusterRecord, OperationRecord } from '../store/records.ts';
 
-/** Everything a step executor may use. Executors look at the real state first and skip what is done. */
-export interface StepContext {
+/** Everything an executor of a step of kind `K` may use. Executors look at the real state first and skip what is done. */
+export interface StepContext<K extends StepKind = StepKind> {
   readonly operation: OperationRecord;
   readonly cluster: ClusterRecord;
-  readonly step: Step;
-  /** All steps of the operation, for reading what earlier steps recorded in `outputs`. */
-  readonly steps: readonly Step[];
+  /** The step being run, its `params` typed by kind. */
+  readonly step: Step<K>;
   readonly connections: NodeConnections;
-  /** Aborts when the worker loses its lease or shuts down. */
+  /** Aborts when the worker loses its lease or shuts down, and (except in cleanup steps) on a cancel. */
   readonly signal: AbortSignal;
   readonly log: Logger;
-  /** Persists outputs on the step right away, before the step goes on (so a resumed run sees them). */
-  saveOutputs(outputs: Record<string, unknown>): Promise<void>;
+  /** Persists the step's outputs right away, before the step goes on (so a resumed run sees them). */
+  saveOutputs(outputs: OutputsOf<K>): Promise<void>;
+  /** What the first earlier step of `kind` recorded (null when there is none or it recorded nothing). */
+  outputsOf<J extends keyof StepOutputs>(kind: J): StepOutputs[J] | null;
   /** Records the node ids learned while building the cluster. */
   recordNodeIds(ids: Record<string, string>): Promise<void>;
   /**
@@ -27,6 +29,7 @@ export interface StepContext {
   readonly keysMovedSoFar: number;
 }
 
+/** Slots and keys an operation moved so far. */
 export interface StepProgress {
   readonly slotsMoved: number;
   readonly slotsTotal: number;
@@ -38,4 +41,14 @@ export interface StepResult {
   readonly detail: string;
 }
 
-export type StepExecutor = (ctx: StepContext) => Promise<StepResult>;
+/** Runs one step of kind `K`. */
+export type StepExecutor<K extends StepKind> = (ctx: StepContext<K>) => Promise<StepResult>;
+
+/**
+ * One executor per step kind. A complete record: adding a kind to `StepParams` without an
+ * executor fails to compile where the worker builds its table.
+ */
+export type StepExecutors = { readonly [K in StepKind]: StepExecutor<K> };
+
+/** The executors of some kinds, as each worker module exports them. */
+export type ExecutorsOf<K extends StepKind> = { readonly [P in K]: StepExecutor<P> };

@@ -1,5 +1,5 @@
 import { DomainError } from '../domain/errors.ts';
-import type { Problem } from '../domain/operation.ts';
+import type { NodeProblem, OperationError } from '../domain/operation.ts';
 
 /**
  * A step failed for a reason the caller should read: carries a stable code and, where nodes are to
@@ -10,35 +10,24 @@ export class StepFailure extends Error {
   constructor(
     readonly code: string,
     message: string,
-    readonly nodes: readonly { address: string; reason: string }[] = [],
+    readonly nodes: readonly NodeProblem[] = [],
     options?: { cause?: unknown },
   ) {
     super(message, options);
   }
 }
 
-/** The problem details stored on a failed operation. */
-export function toProblem(error: unknown, stepTitle: string): Problem {
+/**
+ * The error stored on a failed operation. A {@link StepFailure} or a DomainError (Redis-side
+ * refusals such as busy_keys, key_too_big, slot_not_on_source) keeps its stable code and counts as
+ * `unprocessable` (the request was fine, the cluster refused it); anything else is an `internal`
+ * `step_failed` with its message.
+ */
+export function toOperationError(error: unknown, stepTitle: string): OperationError {
+  const title = `Step failed: ${stepTitle}`;
   if (error instanceof StepFailure) {
-    return {
-      type: `urn:slotsmith:problem:${error.code}`,
-      title: `Step failed: ${stepTitle}`,
-      status: 422,
-      detail: error.message,
-      code: error.code,
-      ...(error.nodes.length > 0 ? { nodes: error.nodes.map((n) => ({ ...n })) } : {}),
-    };
+    return { kind: 'unprocessable', code: error.code, title, detail: error.message, ...(error.nodes.length > 0 ? { nodes: error.nodes.map((n) => ({ ...n })) } : {}) };
   }
-  // Redis-side refusals (busy_keys, key_too_big, slot_not_on_source...) keep their stable code.
-  if (error instanceof DomainError) {
-    return { type: `urn:slotsmith:problem:${error.code}`, title: `Step failed: ${stepTitle}`, status: 422, detail: error.message, code: error.code };
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  return {
-    type: 'urn:slotsmith:problem:step_failed',
-    title: `Step failed: ${stepTitle}`,
-    status: 500,
-    detail: message,
-    code: 'step_failed',
-  };
+  if (error instanceof DomainError) return { kind: 'unprocessable', code: error.code, title, detail: error.message };
+  return { kind: 'internal', code: 'step_failed', title, detail: error instanceof Error ? error.message : String(error) };
 }

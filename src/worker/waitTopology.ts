@@ -1,14 +1,12 @@
 import type { Redis } from 'ioredis';
-import type { StepKind } from '../domain/operation.ts';
-import type { WaitTopologyParams } from '../domain/topologySteps.ts';
+import type { NodeProblem } from '../domain/operation.ts';
+import type { WaitTopologyParams } from '../domain/stepParams.ts';
 import { myNodeId } from '../redis/myNodeId.ts';
 import { checkReadiness } from '../redis/readiness.ts';
 import { readClusterView } from '../redis/readClusterView.ts';
 import { sleep } from '../redis/sleep.ts';
-import type { StepContext, StepExecutor } from './stepContext.ts';
+import type { ExecutorsOf, StepContext, StepExecutor } from './stepContext.ts';
 import { StepFailure } from './stepFailure.ts';
-
-type NodeProblem = { address: string; reason: string };
 
 /** Pause between two looks; one look is one CLUSTER NODES per node plus, with `ready`, the readiness round. */
 const POLL_MS = 50;
@@ -18,8 +16,8 @@ const POLL_MS = 50;
  * with `ready`, design.md's readiness holds over the listed nodes), or fails after the timeout
  * naming each node that still disagrees and why.
  */
-const waitTopology: StepExecutor = async (ctx) => {
-  const params = ctx.step.params as unknown as WaitTopologyParams;
+const waitTopology: StepExecutor<'wait_topology'> = async (ctx) => {
+  const { params } = ctx.step;
   const deadline = Date.now() + params.timeoutSeconds * 1000;
   const started = Date.now();
   for (;;) {
@@ -89,6 +87,6 @@ function merge(problems: readonly NodeProblem[]): NodeProblem[] {
 }
 
 /** The executor of the closing step of every topology change. */
-export const waitTopologyExecutors: Readonly<Partial<Record<StepKind, StepExecutor>>> = {
+export const waitTopologyExecutors: ExecutorsOf<'wait_topology'> = {
   wait_topology: waitTopology,
 };

@@ -1,38 +1,37 @@
-import type { StepKind } from '../domain/operation.ts';
 import type { Logger } from '../logger.ts';
 import type { Database } from '../store/database.ts';
 import type { ClusterPhase } from '../store/records.ts';
 import { claimNextOperation } from '../store/operations.ts';
 import { dropNodeFromDesired, recordServedSlots } from '../store/topologyChanges.ts';
-import { CLEANUP_STEPS, createClusterExecutors } from './createClusterSteps.ts';
+import { configExecutors } from './configSteps.ts';
+import { createClusterExecutors } from './createClusterSteps.ts';
 import { failoverExecutors } from './failoverSteps.ts';
-import { closeOpenSlots } from './fixSteps.ts';
+import { fixExecutors } from './fixSteps.ts';
 import { moveSlotsExecutors } from './moveSlotsSteps.ts';
 import { nodeExecutors } from './nodeSteps.ts';
 import { recordServedSlotsExecutor } from './recordServedSlots.ts';
 import { releaseNewNodeExecutor } from './releaseNewNode.ts';
-import { replicaMigrationExecutors } from './replicaMigrationSteps.ts';
 import { runOperation } from './runOperation.ts';
-import type { StepExecutor } from './stepContext.ts';
+import type { StepExecutors } from './stepContext.ts';
 import { waitTopologyExecutors } from './waitTopology.ts';
 
-/** Every step kind's executor; the steps that edit the desired topology get the database. */
-function executorsFor(db: Database): Readonly<Partial<Record<StepKind, StepExecutor>>> {
+/**
+ * Every step kind's executor, one table: it is a complete record, so a step kind without an
+ * executor fails to compile here. The steps that edit the desired topology get the database.
+ */
+export function executorsFor(db: Database): StepExecutors {
   return {
     ...createClusterExecutors,
+    ...configExecutors,
     ...moveSlotsExecutors,
-    close_open_slots: closeOpenSlots,
+    ...fixExecutors,
     ...nodeExecutors,
     ...failoverExecutors,
     ...waitTopologyExecutors,
-    ...replicaMigrationExecutors,
     release_new_node: releaseNewNodeExecutor((clusterId, address) => dropNodeFromDesired(db, clusterId, address)),
     record_slots: recordServedSlotsExecutor((clusterId, served) => recordServedSlots(db, clusterId, served)),
   };
 }
-
-/** Steps that run even after an earlier step failed or the operation was cancelled. */
-const ALL_CLEANUP_STEPS: readonly StepKind[] = [...CLEANUP_STEPS, 'restore_replica_migration', 'release_new_node', 'record_slots'];
 
 /** A create decides the cluster's phase; later kinds of operation leave it as it is. */
 function phaseAfter(kind: string, status: 'succeeded' | 'failed' | 'cancelled'): ClusterPhase | null {
@@ -92,7 +91,7 @@ export function startWorker(opts: WorkerOptions): RunningWorker {
           log.info('claimed operation', { operation: claimed.id, cluster: claimed.clusterName, kind: claimed.kind, attempt: claimed.attempts });
           const cancel = new AbortController();
           cancels.set(claimed.id, cancel);
-          const run = runOperation({ db, workerId, leaseSeconds: opts.leaseSeconds, log, executors, cleanupSteps: ALL_CLEANUP_STEPS, phaseAfter, ...(opts.onOperationChange ? { onChange: opts.onOperationChange } : {}) }, claimed, shutdown.signal, cancel.signal)
+          const run = runOperation({ db, workerId, leaseSeconds: opts.leaseSeconds, log, executors, phaseAfter, ...(opts.onOperationChange ? { onChange: opts.onOperationChange } : {}) }, claimed, shutdown.signal, cancel.signal)
             .catch((err: unknown) => log.error('operation crashed', { operation: claimed.id, error: String(err) }))
             .finally(() => {
               cancels.delete(claimed.id);

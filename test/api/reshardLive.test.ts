@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { Cluster, Redis } from 'ioredis';
 import request from 'supertest';
 import type { RunningService } from '../../src/startService.ts';
-import type { OperationView } from '../../src/service/views.ts';
+import type { OperationView } from '../../src/contract/operationView.ts';
 import { createReadyCluster, observedMasters } from '../helpers/clusters.ts';
 import { countKeys, loadKeys } from '../helpers/keys.ts';
 import { waitForOperation } from '../helpers/operations.ts';

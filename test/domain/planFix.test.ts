@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { planFixSteps, resolveOpenSlots, type MoveHistory } from '../../src/domain/planFix.ts';
+import { planFix, resolveOpenSlots, type MoveHistory } from '../../src/domain/planFix.ts';
 
 const A = { id: 'a'.repeat(40), address: '10.0.0.1:7000' };
 const B = { id: 'b'.repeat(40), address: '10.0.0.2:7000' };
@@ -35,7 +35,10 @@ test('every open slot is resolved exactly once, never toward an unknown node', (
 });
 
 test('the fix plan closes slots, then waits for agreement', () => {
-  const steps = planFixSteps(resolveOpenSlots([120], history, () => A).resolutions, [A, B, C], 60);
-  assert.deepEqual(steps.map((s) => s.kind), ['close_open_slots', 'wait_converged', 'record_slots']);
-  assert.ok(steps.every((s) => s.status === 'pending'));
+  const { resolutions } = resolveOpenSlots([120], history, () => A);
+  const plan = planFix(resolutions, [A, B, C], 60);
+  assert.deepEqual(plan.steps.map((s) => s.kind), ['close_open_slots', 'wait_converged', 'record_slots']);
+  assert.ok(plan.steps.every((s) => s.status === 'pending'));
+  assert.deepEqual(plan.resolutions, resolutions);
+  assert.equal(plan.summary, 'close 1 open slots');
 });

@@ -2,7 +2,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ObservedNode } from '../../src/domain/observedTopology.ts';
 import { resolveNodeRef } from '../../src/domain/resolveNodeRef.ts';
-import { escapePointer, resolveMasterRefs, validateThreshold, validateWeights } from '../../src/domain/validateMoveRequests.ts';
+import { escapePointer } from '../../src/domain/jsonPointer.ts';
+import { resolveMasterRefs, validateThreshold, validateWeights } from '../../src/domain/validateMoveRequests.ts';
 
 const node = (id: string, address: string, extra: Partial<ObservedNode> = {}): ObservedNode => ({
   id: id.repeat(40),

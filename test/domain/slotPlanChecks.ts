@@ -41,6 +41,11 @@ export const clusterArb: fc.Arbitrary<MasterLoad[]> = fc
     return slots.map((ranges, i) => ({ id: nodeId(i), address: `10.0.0.${i + 1}:7000`, slots: normaliseRanges(ranges) }));
   });
 
+/** Moves by node id only, for comparing with expected plans (assertValidPlan checks the addresses). */
+export function idMoves(moves: readonly SlotMove[]): { from: string; to: string; slots: readonly SlotRange[] }[] {
+  return moves.map((m) => ({ from: m.from.id, to: m.to.id, slots: m.slots }));
+}
+
 /** Number of slots each master holds, by id. */
 export function heldBy(masters: readonly MasterLoad[]): Map<string, number> {
   return new Map(masters.map((m) => [m.id, rangesToSlots(m.slots).length]));
@@ -58,15 +63,18 @@ export function assertValidPlan(masters: readonly MasterLoad[], moves: readonly 
   const ids = new Set(masters.map((m) => m.id));
   const moved = new Set<number>();
   for (const move of moves) {
-    assert.ok(ids.has(move.to), `target ${move.to} is not a master`);
-    assert.ok(ids.has(move.from), `source ${move.from} is not a master`);
-    assert.notEqual(move.from, move.to);
+    assert.ok(ids.has(move.to.id), `target ${move.to.id} is not a master`);
+    assert.ok(ids.has(move.from.id), `source ${move.from.id} is not a master`);
+    assert.notEqual(move.from.id, move.to.id);
+    assert.equal(move.slotCount, rangesToSlots(move.slots).length, 'slotCount counts the slots');
+    assert.equal(move.from.address, masters.find((m) => m.id === move.from.id)!.address, 'the source address is the master\'s');
+    assert.equal(move.to.address, masters.find((m) => m.id === move.to.id)!.address, 'the target address is the master\'s');
     assert.ok(move.slots.length > 0, 'empty move');
     assert.deepEqual(move.slots, normaliseRanges(move.slots), 'ranges not normalised');
     for (const s of rangesToSlots(move.slots)) {
       assert.ok(!moved.has(s), `slot ${s} moved twice`);
       moved.add(s);
-      assert.equal(owner.get(s), move.from, `slot ${s} is not served by its source`);
+      assert.equal(owner.get(s), move.from.id, `slot ${s} is not served by its source`);
     }
   }
   const after = applyMoves(masters, moves);

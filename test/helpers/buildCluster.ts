@@ -7,7 +7,8 @@ import { NodeConnections } from '../../src/redis/nodeConnections.ts';
 import { waitForReadiness } from '../../src/redis/readiness.ts';
 import { replicate } from '../../src/redis/replicate.ts';
 import { setConfigEpoch } from '../../src/redis/setConfigEpoch.ts';
-import { applyTunables, type Tunables } from '../../src/redis/tunables.ts';
+import type { Tunables } from '../../src/domain/stepParams.ts';
+import { applyTunables } from '../../src/redis/tunables.ts';
 import { waitUntilKnows } from '../../src/redis/waitUntilKnows.ts';
 import type { RedisNode } from './redisNodes.ts';
 

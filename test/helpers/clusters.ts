@@ -3,7 +3,7 @@ import request from 'supertest';
 import { rangesToSlots } from '../../src/domain/slotSet.ts';
 import { observeCluster } from '../../src/redis/observeCluster.ts';
 import type { RunningService } from '../../src/startService.ts';
-import type { ClusterView } from '../../src/service/views.ts';
+import type { ClusterView } from '../../src/contract/clusterView.ts';
 import { waitForOperation } from './operations.ts';
 import type { RedisNodeSet } from './redisNodes.ts';
 import { AUTH } from './testService.ts';

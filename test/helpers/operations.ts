@@ -1,6 +1,6 @@
 import type express from 'express';
 import request from 'supertest';
-import type { OperationView } from '../../src/service/views.ts';
+import type { OperationView } from '../../src/contract/operationView.ts';
 import { AUTH } from './testService.ts';
 
 /** Waits (long polls with `waitSeconds`) until the operation reaches a final status, or `timeoutMs` passes. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import type { OperationView } from '../../src/service/views.ts';
+import type { OperationView } from '../../src/contract/operationView.ts';
 import { BACKENDS, type TestDatabase } from '../store/backends.ts';
 import { killOnExit } from './killOnExit.ts';
 import { ADMIN_TOKEN, AUTH } from './testService.ts';

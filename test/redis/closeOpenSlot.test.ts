@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { slotMove } from '../../src/domain/slotMove.ts';
+import { slotsToRanges } from '../../src/domain/slotSet.ts';
 import { after, before, describe, test } from 'node:test';
 import { Cluster, type Redis } from 'ioredis';
 import { DomainError } from '../../src/domain/errors.ts';
@@ -124,16 +126,16 @@ describe('closing open slots, and moveSlots meeting keys already on the target',
     await B.pipeline().call('ASKING').set(same.keys[2]!, `value-of-${same.keys[2]}`).exec();
     await B.pipeline().call('ASKING').set(differ.keys[3]!, 'something else').exec();
 
-    const moved = await moveSlots(connections, [{ from: a, to: b, slots: [same.slot] }], masters);
+    const moved = await moveSlots(connections, [slotMove(a, b, slotsToRanges([same.slot]))], masters);
     assert.deepEqual(moved, { slotsMoved: 1, slotsAlreadyDone: 0, keysMoved: 5 });
     await assertReadable(same.keys);
 
     await assert.rejects(
-      moveSlots(connections, [{ from: a, to: b, slots: [differ.slot] }], masters),
+      moveSlots(connections, [slotMove(a, b, slotsToRanges([differ.slot]))], masters),
       hasCode('busy_keys', new RegExp(`"${differ.keys[3]!.replace(/[{}]/g, '\\$&')}"`)),
     );
     assert.equal(await A.get(differ.keys[3]!), `value-of-${differ.keys[3]}`, 'the source keeps its value');
-    const again = await moveSlots(connections, [{ from: a, to: b, slots: [differ.slot] }], masters, { replace: true });
+    const again = await moveSlots(connections, [slotMove(a, b, slotsToRanges([differ.slot]))], masters, { replace: true });
     assert.equal(again.slotsMoved, 1);
     await assertClusterSettled(addresses);
     await assertReadable(differ.keys);

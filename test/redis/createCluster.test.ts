@@ -8,14 +8,15 @@ import { addSlotsRange } from '../../src/redis/addSlotsRange.ts';
 import { meetAll } from '../../src/redis/meetAll.ts';
 import { myNodeId } from '../../src/redis/myNodeId.ts';
 import type { NodeAuth } from '../../src/redis/nodeAuth.ts';
-import { parseAddress } from '../../src/redis/nodeAddress.ts';
+import { requireNodeAddress } from '../../src/domain/nodeAddress.ts';
 import { NodeConnections } from '../../src/redis/nodeConnections.ts';
 import { observeCluster } from '../../src/redis/observeCluster.ts';
 import { checkReadiness, waitForReadiness } from '../../src/redis/readiness.ts';
 import { replicate } from '../../src/redis/replicate.ts';
 import { resolveHost } from '../../src/redis/resolveHost.ts';
 import { setConfigEpoch } from '../../src/redis/setConfigEpoch.ts';
-import { applyTunables, readTunables, type Tunables } from '../../src/redis/tunables.ts';
+import type { Tunables } from '../../src/domain/stepParams.ts';
+import { applyTunables, readTunables } from '../../src/redis/tunables.ts';
 import { waitUntilKnows } from '../../src/redis/waitUntilKnows.ts';
 import { startRedisNodes } from '../helpers/redisNodes.ts';
 
@@ -38,7 +39,7 @@ async function createWithPrimitives(clients: Map<string, Redis>, masters: string
     }
     await Promise.all(addresses.map((a, i) => setConfigEpoch(client(a), i + 1)));
     await Promise.all(masters.map((a, i) => addSlotsRange(client(a), [SLOTS[i] as SlotRange])));
-    const ips = new Map(await Promise.all(addresses.map(async (a) => [a, await resolveHost(parseAddress(a).host)] as const)));
+    const ips = new Map(await Promise.all(addresses.map(async (a) => [a, await resolveHost(requireNodeAddress(a).host)] as const)));
     assert.ok((await meetAll(clients, ips)) > 0);
     const ids = new Map(await Promise.all(addresses.map(async (a) => [a, await myNodeId(client(a))] as const)));
     await Promise.all(

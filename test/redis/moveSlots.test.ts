@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { slotMove } from '../../src/domain/slotMove.ts';
+import { slotsToRanges } from '../../src/domain/slotSet.ts';
 import { after, before, describe, test } from 'node:test';
 import { Cluster, type Redis } from 'ioredis';
 import { DomainError } from '../../src/domain/errors.ts';
@@ -64,7 +66,7 @@ describe('moveSlots on a 3-master cluster with 20,000 keys', () => {
     const expectedKeys = await countKeysInSlots(await client(a), slots);
     assert.ok(expectedKeys > 1000, `only ${expectedKeys} keys in the slots`);
     const progress: MoveSlotsProgress[] = [];
-    const result = await moveSlots(connections, [{ from: a, to: b, slots }], masters, {
+    const result = await moveSlots(connections, [slotMove(a, b, slotsToRanges(slots))], masters, {
       slotWindow: 64,
       onProgress: (p) => progress.push(p),
     });
@@ -82,14 +84,14 @@ describe('moveSlots on a 3-master cluster with 20,000 keys', () => {
   });
 
   test('a second run finds everything in place and moves nothing', async () => {
-    const result = await moveSlots(connections, [{ from: a, to: b, slots: range(0, 999) }], masters);
+    const result = await moveSlots(connections, [slotMove(a, b, slotsToRanges(range(0, 999)))], masters);
     assert.deepEqual(result, { slotsMoved: 0, slotsAlreadyDone: 1000, keysMoved: 0 });
   });
 
   test('a slot that the source does not serve is refused before anything changes', async () => {
     const before = await countKeysInSlots(await client(c), [16000]);
     await assert.rejects(
-      moveSlots(connections, [{ from: a, to: b, slots: [3000, 16000] }], masters),
+      moveSlots(connections, [slotMove(a, b, slotsToRanges([3000, 16000]))], masters),
       (err) => err instanceof DomainError && err.code === 'slot_not_on_source' && /16000/.test(err.message),
     );
     assert.equal(await countKeysInSlots(await client(c), [16000]), before);
@@ -101,7 +103,7 @@ describe('moveSlots on a 3-master cluster with 20,000 keys', () => {
     const expectedKeys = await countKeysInSlots(await client(a), slots);
     const controller = new AbortController();
     const reason = new Error('cancelled by test');
-    const first = moveSlots(connections, [{ from: a, to: c, slots }], masters, {
+    const first = moveSlots(connections, [slotMove(a, c, slotsToRanges(slots))], masters, {
       slotWindow: 16,
       onProgress: (p) => {
         if (p.slotsMoved >= 100) controller.abort(reason);
@@ -116,7 +118,7 @@ describe('moveSlots on a 3-master cluster with 20,000 keys', () => {
     assert.equal(onC.length % 16, 0, 'whole windows only');
     await assertAllKeysReadable();
 
-    const rerun = await moveSlots(connections, [{ from: a, to: c, slots }], masters, { slotWindow: 16 });
+    const rerun = await moveSlots(connections, [slotMove(a, c, slotsToRanges(slots))], masters, { slotWindow: 16 });
     assert.equal(rerun.slotsAlreadyDone, onC.length);
     assert.equal(rerun.slotsMoved, slots.length - onC.length);
     assert.equal(await countKeysInSlots(await client(c), slots), expectedKeys);
@@ -149,7 +151,7 @@ describe('moveSlots on a 3-master cluster with 20,000 keys', () => {
     };
     const writers = Array.from({ length: 10 }, (_, w) => writer(w));
     const started = ops;
-    const result = await moveSlots(connections, [{ from: b, to: c, slots }], masters, { slotWindow: 8 }).finally(() => {
+    const result = await moveSlots(connections, [slotMove(b, c, slotsToRanges(slots))], masters, { slotWindow: 8 }).finally(() => {
       done = true;
     });
     const opsDuringMove = ops - started;
@@ -168,7 +170,7 @@ describe('moveSlots on a 3-master cluster with 20,000 keys', () => {
     const [fromA, fromB] = [ownedBy(a), ownedBy(b)];
     const keys = await countKeysInSlots(await client(a), fromA) + await countKeysInSlots(await client(b), fromB);
     const values = await Promise.all(range(0, KEY_COUNT - 1).map((i) => cluster.get(keyName(i))));
-    const result = await moveSlots(connections, [{ from: a, to: b, slots: fromA }, { from: b, to: a, slots: fromB }], masters, { slotWindow: 64 });
+    const result = await moveSlots(connections, [slotMove(a, b, slotsToRanges(fromA)), slotMove(b, a, slotsToRanges(fromB))], masters, { slotWindow: 64 });
     assert.deepEqual(result, { slotsMoved: 600, slotsAlreadyDone: 0, keysMoved: keys });
     await ownersAgree(fromA, b.id);
     await ownersAgree(fromB, a.id);

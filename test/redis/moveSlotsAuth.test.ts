@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { slotMove } from '../../src/domain/slotMove.ts';
+import { slotsToRanges } from '../../src/domain/slotSet.ts';
 import { after, before, describe, test } from 'node:test';
 import { Cluster } from 'ioredis';
 import { DomainError } from '../../src/domain/errors.ts';
@@ -49,7 +51,7 @@ describe('moveSlots on nodes with requirepass + masterauth, and with an ACL user
   test('the password goes inside MIGRATE (AUTH)', async () => {
     const slots = range(0, 499);
     const keys = await countKeysInSlots(await connections.get(a.address), slots);
-    const result = await moveSlots(connections, [{ from: a, to: b, slots }], masters, { auth });
+    const result = await moveSlots(connections, [slotMove(a, b, slotsToRanges(slots))], masters, { auth });
     assert.deepEqual(result, { slotsMoved: 500, slotsAlreadyDone: 0, keysMoved: keys });
     await assertClusterSettled(addresses, auth);
     await assertKeysReadable();
@@ -60,7 +62,7 @@ describe('moveSlots on nodes with requirepass + masterauth, and with an ACL user
     try {
       const slots = range(0, 249);
       const keys = await countKeysInSlots(await asMover.get(b.address), slots);
-      const result = await moveSlots(asMover, [{ from: b, to: c, slots }], masters, { auth: MOVER });
+      const result = await moveSlots(asMover, [slotMove(b, c, slotsToRanges(slots))], masters, { auth: MOVER });
       assert.deepEqual(result, { slotsMoved: 250, slotsAlreadyDone: 0, keysMoved: keys });
     } finally {
       await asMover.closeAll();
@@ -73,12 +75,12 @@ describe('moveSlots on nodes with requirepass + masterauth, and with an ACL user
     const slots = range(0, 99);
     const keys = await countKeysInSlots(await connections.get(c.address), slots);
     await assert.rejects(
-      moveSlots(connections, [{ from: c, to: a, slots }], masters, { auth: { password: 'wrong' } }),
+      moveSlots(connections, [slotMove(c, a, slotsToRanges(slots))], masters, { auth: { password: 'wrong' } }),
       (err) => err instanceof DomainError && err.code === 'migrate_failed' && /WRONGPASS|invalid username-password/i.test(err.message),
     );
     await assertKeysReadable(); // the open slot still serves every key through ASK
 
-    const result = await moveSlots(connections, [{ from: c, to: a, slots }], masters, { auth });
+    const result = await moveSlots(connections, [slotMove(c, a, slotsToRanges(slots))], masters, { auth });
     assert.equal(result.keysMoved, keys);
     assert.equal(result.slotsMoved + result.slotsAlreadyDone, 100);
     await assertClusterSettled(addresses, auth);

@@ -3,22 +3,26 @@ import type { NewCluster } from '../../src/store/clusters.ts';
 import type { Database } from '../../src/store/database.ts';
 import { toJson } from '../../src/store/values.ts';
 
-/** A plan of two steps with nested params, to prove JSON round-trips unchanged. */
+/** A plan of three steps with nested params and outputs, to prove JSON round-trips unchanged. */
 export function sampleSteps(): Step[] {
   return [
     {
-      id: 's1', kind: 'check_nodes', title: 'Check nodes', params: { nodes: ['127.0.0.1:7001'], deep: { n: 1 } },
+      id: 's1', kind: 'check_nodes', title: 'Check nodes', params: { nodes: ['127.0.0.1:7001'] },
       status: 'pending', startedAt: null, finishedAt: null, detail: null, outputs: null,
     },
     {
-      id: 's2', kind: 'assign_slots', title: 'Assign slots', params: { ranges: [{ start: 0, end: 16383 }] },
+      id: 's2', kind: 'assign_slots', title: 'Assign slots', params: { assignments: [{ node: '127.0.0.1:7001', slots: [[0, 16383]] }] },
       status: 'pending', startedAt: null, finishedAt: null, detail: null, outputs: null,
+    },
+    {
+      id: 's3', kind: 'tune_nodes', title: 'Tune', params: { nodes: ['127.0.0.1:7001'], settings: { 'cluster-node-timeout': '500' } },
+      status: 'succeeded', startedAt: null, finishedAt: null, detail: 'tuned', outputs: { originals: { '127.0.0.1:7001': { 'cluster-node-timeout': '15000' } } },
     },
   ];
 }
 
 export function sampleProgress(): Progress {
-  return { percent: 0, stepsDone: 0, stepsTotal: 2, currentStep: null };
+  return { percent: 0, stepsDone: 0, stepsTotal: 3, currentStep: null };
 }
 
 /** A create request for cluster `name` with one master per address (ports are just labels here). */

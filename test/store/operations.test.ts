@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Problem } from '../../src/domain/operation.ts';
+import type { OperationError } from '../../src/domain/operation.ts';
 import { insertClusterWithOperation } from '../../src/store/clusters.ts';
 import {
   claimNextOperation, finishOperation, getOperation, listOperations, renewLease, requestCancel, saveProgress,
@@ -96,7 +96,7 @@ describeEachBackend('operations', (ctx) => {
     const progress = { ...sampleProgress(), percent: 50, stepsDone: 1 };
     assert.equal(await renewLease(ctx.db, op.id, 'old', LEASE), false);
     assert.equal(await saveProgress(ctx.db, op.id, 'old', { steps: sampleSteps(), progress }), false);
-    const failed: Problem = { type: 'about:blank', title: 'x', status: 500, detail: 'x', code: 'x' };
+    const failed: OperationError = { kind: 'internal', title: 'x', detail: 'x', code: 'x' };
     assert.equal(await finishOperation(ctx.db, op.id, 'old', { ...done, status: 'failed', error: failed }), false);
     assert.equal((await getOperation(ctx.db, op.id))?.status, 'running', 'the stale worker changed nothing');
 

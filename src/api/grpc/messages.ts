@@ -1,12 +1,7 @@
-import type { ClusterCheck } from '../../domain/checkCluster.ts';
-import type { CreatePlanView } from '../../service/clusters.ts';
-import type { FixPlanView } from '../../service/fixCluster.ts';
-import type { PlanView } from '../../service/moveSlots.ts';
-import type { TopologyPlanView } from '../../service/submitTopologyChange.ts';
-import type { TokenView } from '../../service/tokens.ts';
-import type { ClusterView, OperationView } from '../../service/views.ts';
-
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+import type { ClusterCheckView, ClusterView } from '../../contract/clusterView.ts';
+import type { OperationView } from '../../contract/operationView.ts';
+import type { PlanView } from '../../contract/planView.ts';
+import type { TokenView } from '../../contract/tokenView.ts';
 
 /** Protobuf has no null: absent fields are simply left out. */
 function withoutNulls(value: unknown): unknown {
@@ -27,7 +22,7 @@ const slotRanges = (ranges: readonly (readonly [number, number])[]) => ranges.ma
 
 /** The Operation message for an operation view. */
 export function operationMessage(op: OperationView): unknown {
-  return withoutNulls(op as unknown as Json);
+  return withoutNulls(op);
 }
 
 /** The Cluster message for a cluster view (slot ranges become SlotRange messages). */
@@ -43,17 +38,23 @@ export function clusterMessage(c: ClusterView): unknown {
 }
 
 /** The ClusterCheck message (disagreeing nodes reuse the address/reason shape of UnreachableNode). */
-export function checkMessage(c: ClusterCheck & { cluster: string; checkedAt: string }): unknown {
+export function checkMessage(c: ClusterCheckView): unknown {
   return withoutNulls({ ...c, uncoveredSlots: slotRanges(c.uncoveredSlots) });
 }
 
-/** ChangeResponse: the operation, or the plan of a dry run (of a slot movement or a topology change). */
-export function changeMessage(result: OperationView | PlanView | TopologyPlanView | FixPlanView | CreatePlanView): { operation?: unknown; plan?: unknown } {
-  if (!('dryRun' in result)) return { operation: operationMessage(result) };
-  const { dryRun: _dryRun, ...plan } = result;
-  const moves = 'moves' in plan ? plan.moves.map((m) => ({ ...m, slots: slotRanges(m.slots) })) : [];
-  const shards = 'shards' in plan ? plan.shards.map((s) => ({ ...s, slots: slotRanges(s.slots) })) : [];
-  return { plan: withoutNulls({ ...plan, moves, shards }) };
+/** The Plan message of any dry run (slot ranges become SlotRange messages). */
+export function planMessage(view: PlanView): unknown {
+  const { dryRun: _dryRun, ...plan } = view;
+  return withoutNulls({
+    ...plan,
+    moves: plan.moves.map((m) => ({ ...m, slots: slotRanges(m.slots) })),
+    shards: plan.shards.map((s) => ({ ...s, slots: slotRanges(s.slots) })),
+  });
+}
+
+/** ChangeResponse: the queued operation, or the plan of a dry run. */
+export function changeMessage(result: OperationView | PlanView): { operation?: unknown; plan?: unknown } {
+  return 'dryRun' in result ? { plan: planMessage(result) } : { operation: operationMessage(result) };
 }
 
 /**

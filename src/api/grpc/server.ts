@@ -16,7 +16,7 @@ import type { Caller, ServiceDeps } from '../../service/deps.ts';
 import { idempotently, refuseIdempotencyKey } from '../../service/idempotency.ts';
 import { createToken, listTokens, revokeToken } from '../../service/tokens.ts';
 import { cancelOperation, getOperation, listOperations, watchOperation } from '../../service/operations.ts';
-import { changeMessage, checkMessage, clusterMessage, operationMessage, reshardInputOf, tokenMessage } from './messages.ts';
+import { changeMessage, checkMessage, clusterMessage, operationMessage, planMessage, reshardInputOf, tokenMessage } from './messages.ts';
 import { toGrpcError } from './status.ts';
 
 export const PROTO_FILE = fileURLToPath(new URL('../../../proto/slotsmith/v1/slotsmith.proto', import.meta.url));
@@ -77,7 +77,7 @@ export function buildGrpcServer({ deps, auth, log }: GrpcOptions): { server: grp
   const changeCall = <T>(method: string, change: (req: Req, caller: Caller) => Promise<T>, toMessage: (result: T) => unknown): grpc.handleUnaryCall<Req, unknown> =>
     unary(async (req, caller, { idempotencyKey }) =>
       toMessage(await idempotently(deps, caller, { key: idempotencyKey, fingerprint: { rpc: method, request: req } }, () => change(req, caller))));
-  const createMessage = (result: Awaited<ReturnType<typeof createCluster>>) => ('dryRun' in result ? changeMessage(result).plan : operationMessage(result));
+  const createMessage = (result: Awaited<ReturnType<typeof createCluster>>) => ('dryRun' in result ? planMessage(result) : operationMessage(result));
 
   server.addService(proto.slotsmith.v1.ClusterService.service, {
     createCluster: changeCall('CreateCluster', (req, caller) => createCluster(deps, caller, req), createMessage),

@@ -1,31 +1,18 @@
-import type { ErrorKind } from '../../domain/errors.ts';
+import { HTTP_STATUS, problemType, type ProblemView } from '../../contract/problem.ts';
 import { DomainError } from '../../domain/errors.ts';
-import type { Problem } from '../../domain/operation.ts';
 
-const STATUS: Record<ErrorKind, number> = {
-  invalid: 400,
-  unauthenticated: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  precondition: 409,
-  aborted: 409,
-  unprocessable: 422,
-  unavailable: 503,
-  internal: 500,
-};
+/** A problem+json body: the same shape as an operation's error, without the node list. */
+export type ProblemBody = Omit<ProblemView, 'nodes'>;
 
-const TITLE: Record<number, string> = {
+const TITLE: Readonly<Record<number, string>> = {
   400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed',
   409: 'Conflict', 413: 'Content Too Large', 415: 'Unsupported Media Type', 422: 'Unprocessable Content', 500: 'Internal Server Error', 503: 'Service Unavailable',
 };
 
-/** A problem+json body: the same shape as an operation's stored error, without the node list. */
-export type ProblemBody = Omit<Problem, 'nodes'>;
-
+/** Problem details (RFC 9457) with our stable `code`; `errors` point into the request. */
 export function problem(status: number, code: string, detail: string, errors?: ProblemBody['errors']): ProblemBody {
   return {
-    type: `urn:slotsmith:problem:${code}`,
+    type: problemType(code),
     title: TITLE[status] ?? 'Error',
     status,
     detail,
@@ -39,7 +26,7 @@ export function problem(status: number, code: string, detail: string, errors?: P
  * status (400 bad JSON, 413 too large, 415 charset); anything unknown is a 500 without internals.
  */
 export function problemFromError(err: unknown): ProblemBody {
-  if (err instanceof DomainError) return problem(STATUS[err.kind], err.code, err.message, [...err.fields]);
+  if (err instanceof DomainError) return problem(HTTP_STATUS[err.kind], err.code, err.message, [...err.fields]);
   const e = err as { type?: string; status?: number; message?: string };
   if (e && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
     const code = e.type === 'entity.parse.failed' ? 'malformed_json'

@@ -1,0 +1,34 @@
+import { checkCluster } from '../../../service/checkCluster.ts';
+import { createCluster, getCluster, listClusters } from '../../../service/clusters.ts';
+import { failover } from '../../../service/failover.ts';
+import { fixCluster } from '../../../service/fixCluster.ts';
+import { rebalance, reshard } from '../../../service/moveSlots.ts';
+import { addNode, removeNode } from '../../../service/nodes.ts';
+import { moveReplica } from '../../../service/replicas.ts';
+import { authenticated, bodyOf, changeRoute, type RestContext } from '../restContext.ts';
+import type { Route } from '../routeTable.ts';
+
+/** `/v1/clusters` and everything under it. */
+export function clusterRoutes(ctx: RestContext): Route[] {
+  const { deps } = ctx;
+  return [
+    changeRoute(ctx, 'POST', '/v1/clusters', (req, caller) => createCluster(deps, caller, bodyOf(req))),
+    authenticated(ctx, 'GET', '/v1/clusters', async (req, res, caller) => {
+      res.json(await listClusters(deps, caller, req.query));
+    }),
+    authenticated(ctx, 'GET', '/v1/clusters/{name}', async (req, res, caller) => {
+      res.json(await getCluster(deps, caller, req.params.name));
+    }),
+    changeRoute(ctx, 'POST', '/v1/clusters/{name}/reshard', (req, caller) => reshard(deps, caller, req.params.name, bodyOf(req))),
+    changeRoute(ctx, 'POST', '/v1/clusters/{name}/rebalance', (req, caller) => rebalance(deps, caller, req.params.name, bodyOf(req))),
+    changeRoute(ctx, 'POST', '/v1/clusters/{name}/nodes', (req, caller) => addNode(deps, caller, req.params.name, bodyOf(req))),
+    // The node is an id or a url-encoded host:port; a dry run is `?dryRun=true`.
+    changeRoute(ctx, 'DELETE', '/v1/clusters/{name}/nodes/{node}', (req, caller) => removeNode(deps, caller, req.params.name, req.params.node, req.query)),
+    changeRoute(ctx, 'POST', '/v1/clusters/{name}/replicas', (req, caller) => moveReplica(deps, caller, req.params.name, bodyOf(req))),
+    changeRoute(ctx, 'POST', '/v1/clusters/{name}/failover', (req, caller) => failover(deps, caller, req.params.name, bodyOf(req))),
+    changeRoute(ctx, 'POST', '/v1/clusters/{name}/fix', (req, caller) => fixCluster(deps, caller, req.params.name, bodyOf(req))),
+    authenticated(ctx, 'GET', '/v1/clusters/{name}/check', async (req, res, caller) => {
+      res.json(await checkCluster(deps, caller, req.params.name));
+    }),
+  ];
+}

@@ -1,0 +1,37 @@
+import type { OperationKind, OperationStatus, Progress } from '../domain/operation.ts';
+import type { StepKind, StepStatus } from '../domain/steps.ts';
+import type { ProblemView } from './problem.ts';
+
+/** A step as every API shows it: its frozen title and how it went, never its parameters. */
+export interface StepView {
+  id: string;
+  kind: StepKind;
+  title: string;
+  status: StepStatus;
+  startedAt: string | null;
+  finishedAt: string | null;
+  detail: string | null;
+}
+
+/** The operation as every API shows it (the body of each 202, of GET /v1/operations/{id}, ...). Times are RFC 3339. */
+export interface OperationView {
+  id: string;
+  kind: OperationKind;
+  cluster: string;
+  status: OperationStatus;
+  steps: StepView[];
+  progress: Progress;
+  error: ProblemView | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+/** One entry of an operation's timeline. */
+export interface EventView {
+  id: string;
+  at: string;
+  type: string;
+  message: string;
+  data: Record<string, unknown> | null;
+}

@@ -1,0 +1,36 @@
+import type { NodeRef } from '../domain/nodeRef.ts';
+import type { OperationKind } from '../domain/operation.ts';
+import type { SlotResolution } from '../domain/planFix.ts';
+import type { SlotMove } from '../domain/slotMove.ts';
+import type { SlotRange } from '../domain/slotRange.ts';
+import type { StepKind } from '../domain/steps.ts';
+
+/** A planned slot move with the keys its slots hold now. */
+export interface SlotMoveView {
+  from: NodeRef;
+  to: NodeRef;
+  slots: SlotRange[];
+  slotCount: SlotMove['slotCount'];
+  /** Keys in these slots on the source now. */
+  keys: number;
+}
+
+/**
+ * What every dry run answers, over REST (`200`) and gRPC (`Plan`): the exact steps the real call
+ * would freeze, the slot moves with their current key counts, the replica changes, one line of
+ * summary, and for a create its shards, for a fix how each open slot is closed. Lists that do not
+ * apply to the kind are empty. Nothing was changed.
+ */
+export interface PlanView {
+  dryRun: true;
+  kind: OperationKind;
+  cluster: string;
+  summary: string;
+  steps: { id: string; kind: StepKind; title: string }[];
+  moves: SlotMoveView[];
+  slotsTotal: number;
+  keysTotal: number;
+  replicas: { replica: NodeRef; master: NodeRef }[];
+  shards: { index: number; master: string; replicas: string[]; slots: SlotRange[] }[];
+  resolutions: SlotResolution[];
+}

@@ -1,0 +1,52 @@
+import type { PlanView } from '../contract/planView.ts';
+import type { Plan } from '../domain/plan.ts';
+import { slotsMovedBy } from '../domain/slotMove.ts';
+import { rangesToSlots } from '../domain/slotSet.ts';
+import type { QueuedOperation, FirstEvent } from '../store/operations.ts';
+import type { ClusterRecord } from '../store/records.ts';
+import type { Caller, ServiceDeps } from './deps.ts';
+
+/**
+ * A dry run's answer for any plan: its steps, its moves with the keys their slots hold now (asked
+ * of each source, read-only), its replica changes, shards and slot resolutions.
+ */
+export async function toPlanView(deps: ServiceDeps, cluster: Pick<ClusterRecord, 'name' | 'auth'>, plan: Plan): Promise<PlanView> {
+  const moves = await Promise.all(plan.moves.map(async (m) => ({
+    from: { ...m.from },
+    to: { ...m.to },
+    slots: m.slots.map((r) => [r[0], r[1]] as const),
+    slotCount: m.slotCount,
+    keys: await deps.countKeys(m.from.address, cluster.auth, rangesToSlots(m.slots)),
+  })));
+  return {
+    dryRun: true,
+    kind: plan.kind,
+    cluster: cluster.name,
+    summary: plan.summary,
+    steps: plan.steps.map((s) => ({ id: s.id, kind: s.kind, title: s.title })),
+    moves,
+    slotsTotal: slotsMovedBy(plan.moves),
+    keysTotal: moves.reduce((n, m) => n + m.keys, 0),
+    replicas: plan.replicas.map((r) => ({ replica: { ...r.replica }, master: { ...r.master } })),
+    shards: plan.shards.map((s) => ({ index: s.index, master: s.master, replicas: [...s.replicas], slots: s.slots.map((r) => [r[0], r[1]] as const) })),
+    resolutions: plan.resolutions.map((r) => ({ ...r })),
+  };
+}
+
+/**
+ * The queued operation a plan becomes, with its first progress (slots to move: the moves' slots,
+ * or for a fix the open slots) and its first event.
+ */
+export function queuedOperation(plan: Plan, caller: Caller, clusterName: string): QueuedOperation & { event: FirstEvent } {
+  const slotsTotal = plan.kind === 'fix' ? plan.resolutions.length : slotsMovedBy(plan.moves);
+  return {
+    kind: plan.kind,
+    steps: plan.steps,
+    progress: {
+      percent: 0, stepsDone: 0, stepsTotal: plan.steps.length, currentStep: null,
+      ...(slotsTotal > 0 || plan.kind === 'reshard' || plan.kind === 'rebalance' || plan.kind === 'fix' ? { slotsMoved: 0, slotsTotal, keysMoved: 0 } : {}),
+    },
+    requestedBy: caller.name,
+    event: { type: 'operation_queued', message: `${plan.kind} ${clusterName}: ${plan.summary}` },
+  };
+}

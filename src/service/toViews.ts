@@ -1,0 +1,81 @@
+import type { ClusterView, ObservedView } from '../contract/clusterView.ts';
+import type { EventView, OperationView } from '../contract/operationView.ts';
+import { problemOfOperation } from '../contract/problem.ts';
+import type { TokenView } from '../contract/tokenView.ts';
+import type { ObservedNode } from '../domain/observedTopology.ts';
+import type { NodeProblem } from '../domain/operation.ts';
+import type { ClusterRecord, EventRecord, OperationRecord, TokenRecord } from '../store/records.ts';
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+/** The operation as the API shows it: steps without their parameters, the error as problem details. */
+export function toOperationView(op: OperationRecord): OperationView {
+  return {
+    id: op.id,
+    kind: op.kind,
+    cluster: op.clusterName,
+    status: op.status,
+    steps: op.steps.map((s) => ({
+      id: s.id, kind: s.kind, title: s.title, status: s.status,
+      startedAt: s.startedAt, finishedAt: s.finishedAt, detail: s.detail,
+    })),
+    progress: op.progress,
+    error: op.error ? problemOfOperation(op.error) : null,
+    createdAt: op.createdAt.toISOString(),
+    startedAt: iso(op.startedAt),
+    finishedAt: iso(op.finishedAt),
+  };
+}
+
+/** A cluster with its status and, when the nodes were asked, what they report. */
+export function toClusterView(
+  cluster: ClusterRecord,
+  status: ClusterView['status'],
+  observed: ObservedView | null,
+): ClusterView {
+  return {
+    name: cluster.name,
+    spec: {
+      nodes: [...cluster.spec.nodes],
+      replicasPerShard: cluster.spec.replicasPerShard,
+      shards: cluster.spec.shards.map((s) => ({
+        index: s.index, master: s.master, replicas: [...s.replicas], slots: s.slots.map((r) => [r[0], r[1]] as const),
+      })),
+      authConfigured: cluster.auth !== null,
+    },
+    status,
+    observed,
+    createdAt: cluster.createdAt.toISOString(),
+    updatedAt: cluster.updatedAt.toISOString(),
+  };
+}
+
+/** The nodes' report at `observedAt`. */
+export function toObservedView(observedAt: Date, nodes: readonly ObservedNode[], unreachable: readonly NodeProblem[]): ObservedView {
+  return {
+    observedAt: observedAt.toISOString(),
+    nodes: nodes.map((n) => ({
+      id: n.id, address: n.address, hostname: n.hostname, role: n.role, masterId: n.masterId,
+      flags: [...n.flags], linkState: n.linkState, configEpoch: n.configEpoch,
+      slots: n.slots.map((r) => [r[0], r[1]] as const),
+      migrating: n.migrating.map((m) => ({ ...m })), importing: n.importing.map((m) => ({ ...m })),
+    })),
+    unreachable: unreachable.map((u) => ({ address: u.address, reason: u.reason })),
+  };
+}
+
+/** An event of an operation's timeline. */
+export function toEventView(e: EventRecord): EventView {
+  return { id: e.id, at: e.at.toISOString(), type: e.type, message: e.message, data: e.data ? { ...e.data } : null };
+}
+
+/** A token without its secret or hash. */
+export function toTokenView(record: TokenRecord): TokenView {
+  return {
+    id: record.id,
+    name: record.name,
+    role: record.role,
+    createdAt: record.createdAt.toISOString(),
+    lastUsedAt: record.lastUsedAt?.toISOString() ?? null,
+  };
+}

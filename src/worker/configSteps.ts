@@ -1,0 +1,84 @@
+import type { Redis } from 'ioredis';
+import type { NodeProblem } from '../domain/operation.ts';
+import { readReplicaMigration, setReplicaMigration } from '../redis/replicaMigration.ts';
+import { applyTunables, readTunables } from '../redis/tunables.ts';
+import type { ExecutorsOf, StepContext } from './stepContext.ts';
+import { StepFailure } from './stepFailure.ts';
+
+/**
+ * The nodes' own values, read once before anything changes and saved on the step; a resumed run
+ * reuses what was saved, so a crash between "set" and "save" can never make the changed values
+ * look like the user's own.
+ */
+async function originalsOnce<T>(
+  saved: Readonly<Record<string, T>> | undefined,
+  clients: ReadonlyMap<string, Redis>,
+  read: (client: Redis) => Promise<T>,
+  save: (originals: Record<string, T>) => Promise<void>,
+): Promise<Readonly<Record<string, T>>> {
+  if (saved) return saved;
+  const values = await Promise.all([...clients].map(async ([a, client]) => [a, await read(client)] as const));
+  const originals = Object.fromEntries(values);
+  await save(originals);
+  return originals;
+}
+
+/**
+ * Puts every saved value back, trying every node even when one fails (one unreachable node must
+ * not leave the others changed); fails naming each node that could not be restored.
+ */
+async function restoreEach<T>(ctx: StepContext, originals: Readonly<Record<string, T>>, what: string, restore: (client: Redis, value: T) => Promise<unknown>): Promise<number> {
+  const entries = Object.entries(originals);
+  const results = await Promise.allSettled(entries.map(async ([a, value]) => restore(await ctx.connections.get(a), value)));
+  const failed = entries.flatMap(([address], i): NodeProblem[] => {
+    const r = results[i];
+    return r?.status === 'rejected' ? [{ address, reason: r.reason instanceof Error ? r.reason.message : String(r.reason) }] : [];
+  });
+  if (failed.length > 0) {
+    throw new StepFailure('restore_failed', `could not restore ${what} of ${failed.map((f) => `${f.address} (${f.reason})`).join(', ')}`, failed);
+  }
+  return entries.length;
+}
+
+/**
+ * Settings the plan lowers for the duration of an operation (a create's replication delay and node
+ * timeout; the node timeout of a node whose role changes), saved first, then set; `restore_config`
+ * puts them back, also after a failure.
+ */
+export const configExecutors: ExecutorsOf<'tune_nodes' | 'restore_config' | 'hold_replica_migration' | 'restore_replica_migration'> = {
+  tune_nodes: async (ctx) => {
+    const { nodes, settings } = ctx.step.params;
+    const clients = await ctx.connections.getAll(nodes);
+    await originalsOnce(ctx.step.outputs?.originals, clients, readTunables, (originals) => ctx.saveOutputs({ originals }));
+    await Promise.all(nodes.map((a) => applyTunables(clients.get(a)!, settings)));
+    return { detail: Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(', ') + ` on ${nodes.length} nodes` };
+  },
+
+  restore_config: async (ctx) => {
+    const originals = ctx.outputsOf('tune_nodes')?.originals;
+    if (!originals) return { detail: 'nothing was changed, nothing to restore' };
+    const count = await restoreEach(ctx, originals, 'the configuration', (client, values) => applyTunables(client, values));
+    return { detail: `restored ${Object.keys(Object.values(originals)[0] ?? {}).join(', ')} on ${count} nodes` };
+  },
+
+  /**
+   * Keeps a master that is being drained a master until its last slot is gone (and its replicas
+   * with it): with replica migration on, Redis turns a master that lost its last slot into a
+   * replica of the node that took it, and the SETSLOT calls still in flight for that master then
+   * fail ("Please use SETSLOT only with masters").
+   */
+  hold_replica_migration: async (ctx) => {
+    const { nodes } = ctx.step.params;
+    const clients = await ctx.connections.getAll(nodes);
+    await originalsOnce(ctx.step.outputs?.originals, clients, readReplicaMigration, (originals) => ctx.saveOutputs({ originals }));
+    await Promise.all(nodes.map((a) => setReplicaMigration(clients.get(a)!, 'no')));
+    return { detail: `cluster-allow-replica-migration=no on ${nodes.join(', ')}` };
+  },
+
+  restore_replica_migration: async (ctx) => {
+    const originals = ctx.outputsOf('hold_replica_migration')?.originals;
+    if (!originals) return { detail: 'nothing was changed, nothing to restore' };
+    const count = await restoreEach(ctx, originals, 'cluster-allow-replica-migration', setReplicaMigration);
+    return { detail: `restored cluster-allow-replica-migration on ${count} nodes` };
+  },
+};

@@ -1,0 +1,170 @@
+import type { OperationError } from '../domain/operation.ts';
+import type { StepOutputs } from '../domain/stepParams.ts';
+import { CLEANUP_STEP_KINDS, isStepOf, type Step, type StepKind } from '../domain/steps.ts';
+import type { Logger } from '../logger.ts';
+import type { NodeConnections } from '../redis/nodeConnections.ts';
+import type { ClusterRecord, OperationRecord } from '../store/records.ts';
+import type { ProgressMeter } from './progressMeter.ts';
+import type { StepContext, StepExecutors, StepResult } from './stepContext.ts';
+import { toOperationError } from './stepFailure.ts';
+
+/** Where the loop stores what happens; both reject when the run lost its lease. */
+export interface StepRecorder {
+  /** Stores the steps and the progress as they are now. */
+  save(): Promise<void>;
+  /** Appends an event to the operation's timeline. */
+  event(type: string, message: string, data?: Record<string, unknown>): Promise<void>;
+}
+
+/** What every step of one run shares. */
+export interface StepLoopOptions {
+  readonly operation: OperationRecord;
+  readonly cluster: ClusterRecord;
+  /** The operation's steps, updated in place as they run (the recorder stores them). */
+  readonly steps: Step[];
+  readonly executors: StepExecutors;
+  readonly connections: NodeConnections;
+  readonly meter: ProgressMeter;
+  readonly recorder: StepRecorder;
+  /** Records node ids learned while building a cluster. */
+  readonly recordNodeIds: (ids: Record<string, string>) => Promise<void>;
+  /** Aborts when the run must stop writing (lease lost) or hand over (shutdown): cleanup steps stop too. */
+  readonly stop: AbortSignal;
+  /** Aborts on a cancel request: ordinary steps stop at a safe point, cleanup steps still run. */
+  readonly cancel: AbortSignal;
+  readonly now: () => Date;
+  readonly log: Logger;
+}
+
+/** How the steps ended. */
+export type StepLoopOutcome =
+  | { readonly status: 'succeeded' | 'cancelled' }
+  | { readonly status: 'failed'; readonly error: OperationError };
+
+/**
+ * The run stopped without an outcome: its lease was lost or the worker is shutting down. The step
+ * in flight stopped at a safe point and is left as it is, for the next owner to run again.
+ */
+export class RunStopped extends Error {
+  override readonly name = 'RunStopped';
+}
+
+/**
+ * Runs the steps that have not succeeded yet, in order, recording each as it starts and ends.
+ * Steps already `succeeded` (a resumed run) are not run again; a step left `running` by a crashed
+ * worker runs again, which is safe because every step is idempotent. After a failure or a cancel
+ * the remaining ordinary steps are skipped but cleanup steps still run (`CLEANUP_STEP_KINDS`); a
+ * failing cleanup step is reported but does not replace the failure that caused it. Throws
+ * {@link RunStopped} when `stop` aborts.
+ */
+export async function runSteps(opts: StepLoopOptions): Promise<StepLoopOutcome> {
+  const { steps, recorder, log } = opts;
+  let failure: OperationError | 'cancelled' | null = null;
+  for (const step of steps) {
+    if (step.status === 'succeeded' || step.status === 'skipped') continue;
+    const cleanup = CLEANUP_STEP_KINDS.has(step.kind);
+    if (!failure && opts.cancel.aborted && !cleanup) failure = 'cancelled';
+    if (failure && !cleanup) {
+      step.status = 'skipped';
+      step.detail = failure === 'cancelled' ? 'not run: the operation was cancelled' : 'not run: an earlier step failed';
+      continue;
+    }
+    if (opts.stop.aborted) throw new RunStopped('stopped', { cause: opts.stop.reason });
+    step.status = 'running';
+    step.startedAt = opts.now().toISOString();
+    step.finishedAt = null;
+    await recorder.save();
+    await recorder.event('step_started', step.title, { step: step.id });
+    const progressSaves = new ProgressSaves(recorder);
+    try {
+      const result = await execute(opts.executors, contextFor(opts, step, cleanup, progressSaves));
+      await progressSaves.settled();
+      step.status = 'succeeded';
+      step.detail = result.detail;
+      step.finishedAt = opts.now().toISOString();
+      await recorder.save();
+      await recorder.event('step_succeeded', `${step.title}: ${result.detail}`, { step: step.id });
+    } catch (err) {
+      await progressSaves.settled();
+      if (opts.stop.aborted || err instanceof RunStopped) throw new RunStopped('stopped', { cause: err });
+      if (opts.cancel.aborted) {
+        // The executor stopped at a safe point; nothing is left half-done.
+        step.status = 'skipped';
+        step.finishedAt = opts.now().toISOString();
+        step.detail = 'stopped: the operation was cancelled';
+        await recorder.event('step_cancelled', `${step.title}: stopped at a safe point`, { step: step.id });
+        failure ??= 'cancelled';
+        continue;
+      }
+      step.status = 'failed';
+      step.finishedAt = opts.now().toISOString();
+      const error = toOperationError(err, step.title);
+      step.detail = error.detail;
+      log.warn('step failed', { operation: opts.operation.id, step: step.id, code: error.code, detail: error.detail });
+      await recorder.event('step_failed', `${step.title}: ${error.detail}`, { step: step.id, code: error.code });
+      failure ??= error;
+    }
+  }
+  if (failure === null) return { status: 'succeeded' };
+  return failure === 'cancelled' ? { status: 'cancelled' } : { status: 'failed', error: failure };
+}
+
+/** Runs a step with the executor of its kind (the table is complete, so there always is one). */
+function execute<K extends StepKind>(executors: StepExecutors, ctx: StepContext<K>): Promise<StepResult> {
+  const executor = executors[ctx.step.kind];
+  return executor(ctx);
+}
+
+function contextFor<K extends StepKind>(opts: StepLoopOptions, step: Step<K>, cleanup: boolean, progressSaves: ProgressSaves): StepContext<K> {
+  return {
+    operation: opts.operation,
+    cluster: opts.cluster,
+    step,
+    connections: opts.connections,
+    log: opts.log,
+    // A cleanup step ignores a cancel (it must run to the end), but not a lost lease.
+    signal: cleanup ? opts.stop : AbortSignal.any([opts.stop, opts.cancel]),
+    saveOutputs: async (outputs) => {
+      step.outputs = outputs;
+      await opts.recorder.save();
+    },
+    outputsOf: (kind) => recordedOutputs(opts.steps)[kind],
+    recordNodeIds: opts.recordNodeIds,
+    reportProgress: (moved) => {
+      if (opts.meter.report(moved)) progressSaves.start();
+    },
+    keysMovedSoFar: opts.meter.keysMoved,
+  };
+}
+
+/** What the steps that record outputs have recorded so far, by kind (the first step of each kind). */
+function recordedOutputs(steps: readonly Step[]): { readonly [J in keyof StepOutputs]: StepOutputs[J] | null } {
+  return {
+    get tune_nodes() {
+      return steps.find(isStepOf('tune_nodes'))?.outputs ?? null;
+    },
+    get hold_replica_migration() {
+      return steps.find(isStepOf('hold_replica_migration'))?.outputs ?? null;
+    },
+    get check_new_node() {
+      return steps.find(isStepOf('check_new_node'))?.outputs ?? null;
+    },
+  };
+}
+
+/** In-step progress saves: at most one in flight, and the step waits for it before it ends. */
+class ProgressSaves {
+  #inFlight: Promise<void> | null = null;
+  constructor(private readonly recorder: StepRecorder) {}
+
+  start(): void {
+    if (this.#inFlight) return;
+    this.#inFlight = this.recorder.save().catch(() => undefined).finally(() => {
+      this.#inFlight = null;
+    });
+  }
+
+  async settled(): Promise<void> {
+    await this.#inFlight;
+  }
+}
