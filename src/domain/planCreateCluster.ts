@@ -1,7 +1,7 @@
 import type { ShardPlan } from './operation.ts';
 import { plan, type Plan } from './plan.ts';
 import type { Tunables } from './stepParams.ts';
-import { buildSteps, step } from './steps.ts';
+import { buildSteps, step, type Step } from './steps.ts';
 
 /**
  * Settings lowered on every node while a cluster is created, and restored afterwards (also when the
@@ -52,4 +52,15 @@ export function planCreateCluster({ shards, readyTimeoutSeconds }: CreatePlanInp
     step('restore_config', 'Restore the nodes\' own replication delay and node timeout', { nodes }),
   ]);
   return plan('create_cluster', `${shards.length} masters, ${replicasPerShard} replicas each`, steps, { shards });
+}
+
+/**
+ * Whether a create that ended changed no node: its first step, the check of every node, failed,
+ * so nothing after it ran (the cleanup that restores settings found nothing to restore). Such a
+ * create can be retried under the same name.
+ *
+ * @example createChangedNothing(op.steps) // true when 1-check_nodes failed
+ */
+export function createChangedNothing(steps: readonly Step[]): boolean {
+  return steps[0]?.kind === 'check_nodes' && steps[0].status === 'failed';
 }

@@ -2,10 +2,11 @@ import { z } from 'zod';
 import { assessHealth } from '../domain/assessHealth.ts';
 import { checkCluster } from '../domain/checkCluster.ts';
 import { DomainError, invalidInput } from '../domain/errors.ts';
-import { planCreateCluster } from '../domain/planCreateCluster.ts';
+import { createChangedNothing, planCreateCluster } from '../domain/planCreateCluster.ts';
 import { planShards } from '../domain/planShards.ts';
 import { validateClusterName, validateClusterTopology } from '../domain/validateCreateCluster.ts';
-import { assertNoConflict, getClusterByName, insertClusterWithOperation, listClusters as listClusterRecords } from '../store/clusters.ts';
+import { assertNoConflict, deleteCluster as deleteClusterRecords, getClusterByName, insertClusterWithOperation, listClusters as listClusterRecords } from '../store/clusters.ts';
+import { listOperations } from '../store/operations.ts';
 import type { ClusterRecord, NodeAuth } from '../store/records.ts';
 import type { Caller, ServiceDeps } from './deps.ts';
 import { DEFAULT_PAGE_SIZE, pageQuery } from './pagination.ts';
@@ -32,7 +33,9 @@ const createClusterInput = z.strictObject({
 
 /**
  * Validates a create request, plans the shards and the steps, and stores the cluster with its
- * queued operation in one transaction. Nothing touches a node here: the worker does that.
+ * queued operation in one transaction. Nothing touches a node here: the worker does that. A
+ * cluster of the same name whose create failed before it changed any node (its node check failed)
+ * is replaced: the create is simply retried. Any other existing name is `409 cluster_exists`.
  */
 export async function createCluster(deps: ServiceDeps, caller: Caller, input: unknown): Promise<OperationView | PlanView> {
   requireRole(caller, 'operator');
@@ -51,8 +54,9 @@ export async function createCluster(deps: ServiceDeps, caller: Caller, input: un
     { address: s.master, role: 'master' as const, shardIndex: s.index },
     ...s.replicas.map((r) => ({ address: r, role: 'replica' as const, shardIndex: s.index })),
   ]);
+  const replaces = await retryableCreate(deps, req.name);
   if (req.dryRun) {
-    await assertNoConflict(deps.db, { name: req.name, nodes });
+    await assertNoConflict(deps.db, { name: req.name, nodes }, replaces?.id);
     return toPlanView(deps, { name: req.name, auth }, plan);
   }
   const { event, ...operation } = queuedOperation(plan, caller, req.name);
@@ -63,6 +67,7 @@ export async function createCluster(deps: ServiceDeps, caller: Caller, input: un
     nodes,
     operation,
     event,
+    replaces,
   });
   deps.wakeWorker();
   return toOperationView(created.operation);
@@ -95,6 +100,26 @@ export async function listClusters(deps: ServiceDeps, caller: Caller, query: unk
     clusters: page.items.map((c) => toClusterView(c, { phase: c.phase, problems: [] }, null)),
     nextPageToken: page.nextPageToken,
   };
+}
+
+/** The cluster called `name` when it exists, is `failed`, and its create changed no node; else undefined. */
+async function retryableCreate(deps: ServiceDeps, name: string): Promise<ClusterRecord | undefined> {
+  const existing = await getClusterByName(deps.db, name);
+  if (existing?.phase !== 'failed') return undefined;
+  const [newest] = (await listOperations(deps.db, { clusterName: name, pageSize: 1 })).items;
+  return newest?.kind === 'create_cluster' && newest.status === 'failed' && createChangedNothing(newest.steps) ? existing : undefined;
+}
+
+/**
+ * Forgets a cluster: deletes every record slotsmith keeps of it (desired topology, nodes,
+ * operations and their events). Nothing on any node changes; the nodes keep running as a cluster
+ * and can be adopted or used again. Refused (`409 cluster_busy`) while one of its operations is
+ * queued or running: cancel it first.
+ */
+export async function deleteCluster(deps: ServiceDeps, caller: Caller, name: unknown): Promise<void> {
+  requireRole(caller, 'operator');
+  const cluster = await findCluster(deps, name);
+  await deleteClusterRecords(deps.db, cluster);
 }
 
 export async function findCluster(deps: ServiceDeps, name: unknown): Promise<ClusterRecord> {

@@ -1,5 +1,5 @@
 import { DomainError } from '../domain/errors.ts';
-import type { Cluster, Node } from '../generated/prisma/client.ts';
+import type { Cluster, Node, Prisma } from '../generated/prisma/client.ts';
 import type { Database } from './database.ts';
 import { toOperationRecord, type FirstEvent, type QueuedOperation } from './operations.ts';
 import { decodePageToken, normalisePageSize, toPage } from './pageToken.ts';
@@ -14,6 +14,12 @@ export interface NewCluster {
   readonly nodes: readonly { address: string; role: NodeRecord['role']; shardIndex: number }[];
   readonly operation: QueuedOperation;
   readonly event: FirstEvent;
+  /**
+   * A cluster of the same name whose create failed before it changed any node: its records are
+   * deleted in the same transaction, so the create is retried under its name. The delete happens
+   * only while that cluster is still `failed` and idle.
+   */
+  readonly replaces?: ClusterRecord | undefined;
 }
 
 /**
@@ -29,9 +35,10 @@ export async function insertClusterWithOperation(
   db: Database,
   input: NewCluster,
 ): Promise<{ cluster: ClusterRecord; operation: OperationRecord }> {
-  await assertNoConflict(db, input);
+  await assertNoConflict(db, input, input.replaces?.id);
   try {
     return await db.prisma.$transaction(async (tx) => {
+      if (input.replaces) await deleteClusterRows(tx, input.replaces, { onlyIfFailed: true });
       const cluster = await tx.cluster.create({
         data: {
           name: input.name,
@@ -59,24 +66,55 @@ export async function insertClusterWithOperation(
     });
   } catch (err) {
     // Another request won a race between the check above and the insert: report it the same way.
-    if (isUniqueViolation(err)) await assertNoConflict(db, input);
+    if (isUniqueViolation(err)) await assertNoConflict(db, input, input.replaces?.id);
     throw err;
   }
 }
 
-/** Throws the domain conflict that creating `input` would run into, if any (also what a dry run checks). */
-export async function assertNoConflict(db: Database, input: Pick<NewCluster, 'name' | 'nodes'>): Promise<void> {
-  const existing = await db.prisma.cluster.findUnique({ where: { name: input.name }, select: { id: true } });
-  if (existing) throw new DomainError('conflict', 'cluster_exists', `cluster "${input.name}" already exists`);
+/**
+ * Throws the domain conflict that creating `input` would run into, if any (also what a dry run
+ * checks); the records of cluster `replacing` (a failed create being retried) do not count.
+ */
+export async function assertNoConflict(db: Database, input: Pick<NewCluster, 'name' | 'nodes'>, replacing?: string): Promise<void> {
+  const existing = await db.prisma.cluster.findUnique({ where: { name: input.name }, select: { id: true, phase: true } });
+  if (existing && existing.id !== replacing) {
+    throw new DomainError('conflict', 'cluster_exists', `cluster "${input.name}" already exists${existing.phase === 'failed' ? `; its create failed after changing nodes: DELETE /v1/clusters/${input.name} forgets it` : ''}`);
+  }
   const used = await db.prisma.node.findMany({
-    where: { address: { in: input.nodes.map((n) => n.address) } },
+    where: { address: { in: input.nodes.map((n) => n.address) }, ...(replacing ? { clusterId: { not: replacing } } : {}) },
     select: { address: true, cluster: { select: { name: true } } },
     orderBy: { address: 'asc' },
   });
   if (used.length > 0) {
     const detail = used.map((n) => `${n.address} (cluster "${n.cluster.name}")`).join(', ');
-    throw new DomainError('conflict', 'node_in_use', `nodes already belong to another cluster: ${detail}`);
+    const owners = [...new Set(used.map((n) => n.cluster.name))];
+    throw new DomainError('conflict', 'node_in_use', `nodes already belong to another cluster: ${detail}; remove them from it, or forget the cluster with ${owners.map((o) => `DELETE /v1/clusters/${o}`).join(', ')}`);
   }
+}
+
+/**
+ * Deletes every record slotsmith keeps of a cluster: the cluster, its desired nodes, its operations
+ * and their events. Nothing on any node changes. Throws `precondition/cluster_busy` while one of its
+ * operations is queued or running, and `aborted/concurrent_change` when `onlyIfFailed` and the
+ * cluster is no longer `failed` (another request changed it meanwhile).
+ */
+export async function deleteClusterRows(tx: Prisma.TransactionClient, cluster: ClusterRecord, opts: { onlyIfFailed?: boolean } = {}): Promise<void> {
+  const busy = await tx.operation.findFirst({
+    where: { clusterId: cluster.id, status: { in: ['queued', 'running', 'cancelling'] } },
+    select: { id: true, kind: true, status: true },
+  });
+  if (busy) {
+    throw new DomainError('precondition', 'cluster_busy',
+      `cluster "${cluster.name}" has an unfinished operation (${busy.kind} ${busy.id}, ${busy.status}); cancel it or wait until it ends`);
+  }
+  await tx.operation.deleteMany({ where: { clusterId: cluster.id } });
+  const { count } = await tx.cluster.deleteMany({ where: { id: cluster.id, ...(opts.onlyIfFailed ? { phase: 'failed' } : {}) } });
+  if (count === 0) throw new DomainError('aborted', 'concurrent_change', `cluster "${cluster.name}" changed while this request was answered; send it again`);
+}
+
+/** Deletes cluster `cluster`'s records (see {@link deleteClusterRows}) in one transaction. */
+export async function deleteCluster(db: Database, cluster: ClusterRecord): Promise<void> {
+  await db.prisma.$transaction(async (tx) => deleteClusterRows(tx, cluster));
 }
 
 /** The cluster called `name`, or null. */

@@ -11,7 +11,7 @@ import { failover } from '../../service/failover.ts';
 import { rebalance, reshard } from '../../service/moveSlots.ts';
 import { addNode, removeNode } from '../../service/nodes.ts';
 import { moveReplica } from '../../service/replicas.ts';
-import { createCluster, getCluster, listClusters } from '../../service/clusters.ts';
+import { createCluster, deleteCluster, getCluster, listClusters } from '../../service/clusters.ts';
 import type { Caller, ServiceDeps } from '../../service/deps.ts';
 import { idempotently, refuseIdempotencyKey } from '../../service/idempotency.ts';
 import { createToken, listTokens, revokeToken } from '../../service/tokens.ts';
@@ -83,6 +83,10 @@ export function buildGrpcServer({ deps, auth, log }: GrpcOptions): { server: grp
     createCluster: changeCall('CreateCluster', (req, caller) => createCluster(deps, caller, req), createMessage),
     planCluster: unary(async (req, caller) => createMessage(await createCluster(deps, caller, { ...req, dryRun: true }))),
     getCluster: unary(async (req, caller) => clusterMessage(await getCluster(deps, caller, req.name))),
+    deleteCluster: changeCall('DeleteCluster', async (req, caller) => {
+      await deleteCluster(deps, caller, req.name);
+      return {};
+    }, (empty) => empty),
     reshard: changeCall('Reshard', (req, caller) => reshard(deps, caller, req.cluster, reshardInputOf(req)), changeMessage),
     rebalance: changeCall('Rebalance', ({ cluster, ...rest }, caller) => rebalance(deps, caller, cluster, rest), changeMessage),
     fixCluster: changeCall('FixCluster', (req, caller) => fixCluster(deps, caller, req.cluster, { ...(req.dryRun ? { dryRun: true } : {}) }), changeMessage),

@@ -1,11 +1,11 @@
 import { checkCluster } from '../../../service/checkCluster.ts';
-import { createCluster, getCluster, listClusters } from '../../../service/clusters.ts';
+import { createCluster, deleteCluster, getCluster, listClusters } from '../../../service/clusters.ts';
 import { failover } from '../../../service/failover.ts';
 import { fixCluster } from '../../../service/fixCluster.ts';
 import { rebalance, reshard } from '../../../service/moveSlots.ts';
 import { addNode, removeNode } from '../../../service/nodes.ts';
 import { moveReplica } from '../../../service/replicas.ts';
-import { authenticated, bodyOf, changeRoute, type RestContext } from '../restContext.ts';
+import { authenticated, bodyOf, changeRoute, once, type RestContext } from '../restContext.ts';
 import type { Route } from '../routeTable.ts';
 
 /** `/v1/clusters` and everything under it. */
@@ -18,6 +18,10 @@ export function clusterRoutes(ctx: RestContext): Route[] {
     }),
     authenticated(ctx, 'GET', '/v1/clusters/{name}', async (req, res, caller) => {
       res.json(await getCluster(deps, caller, req.params.name));
+    }),
+    authenticated(ctx, 'DELETE', '/v1/clusters/{name}', async (req, res, caller) => {
+      await once(ctx, req, caller, () => deleteCluster(deps, caller, req.params.name));
+      res.status(204).end();
     }),
     changeRoute(ctx, 'POST', '/v1/clusters/{name}/reshard', (req, caller) => reshard(deps, caller, req.params.name, bodyOf(req))),
     changeRoute(ctx, 'POST', '/v1/clusters/{name}/rebalance', (req, caller) => rebalance(deps, caller, req.params.name, bodyOf(req))),
