@@ -7,7 +7,11 @@ import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import { connectNode } from './redis/connectNode.ts';
 import { countKeysInSlots } from './redis/countKeysInSlots.ts';
+import type { Redis } from 'ioredis';
+import { NodeConnections } from './redis/nodeConnections.ts';
 import { observeCluster } from './redis/observeCluster.ts';
+import { explainNotReady } from './redis/explainNotReady.ts';
+import { checkReadiness } from './redis/readiness.ts';
 import { createAuthenticator } from './service/auth.ts';
 import type { ServiceDeps } from './service/deps.ts';
 import { IDEMPOTENCY_KEEP_MS } from './service/idempotency.ts';
@@ -59,6 +63,25 @@ export async function startService({ config, log, announceToken, db: given }: St
   const deps: ServiceDeps = {
     db,
     observe: (addresses, auth) => observeCluster([...addresses], auth ?? undefined),
+    checkReady: async (addresses, auth) => {
+      const connections = new NodeConnections(auth ?? undefined);
+      try {
+        const clients = new Map<string, Redis>();
+        const unreachable: { address: string; reason: string }[] = [];
+        await Promise.all(addresses.map(async (a) => {
+          try {
+            clients.set(a, await connections.get(a));
+          } catch (err) {
+            unreachable.push({ address: a, reason: `unreachable: ${err instanceof Error ? err.message : String(err)}` });
+          }
+        }));
+        const result = await checkReadiness(clients);
+        if (result.ready && unreachable.length === 0) return { ready: true, problems: [] };
+        return { ready: false, problems: [...unreachable, ...(await explainNotReady(connections, result.problems))] };
+      } finally {
+        await connections.closeAll();
+      }
+    },
     countKeys: async (address, auth, slots) => {
       const client = await connectNode(address, auth ?? undefined);
       try {

@@ -16,6 +16,8 @@ export interface AddNodePlanInput {
   /** The cluster's nodes now. */
   readonly members: readonly NodeRef[];
   readonly timeoutSeconds: number;
+  /** The cluster's nodes require a password: the new node gets it as `masterauth` where it has none. */
+  readonly masterAuth?: boolean;
 }
 
 /**
@@ -29,11 +31,12 @@ export interface AddNodePlanInput {
  * @example planAddNode({ address: '10.0.0.7:7000', role: 'master', members, timeoutSeconds: 60 }).summary
  *   // 'add 10.0.0.7:7000 as a master without slots'
  */
-export function planAddNode({ address, nodeId, role, master, masterChosen = false, members, timeoutSeconds }: AddNodePlanInput): Plan {
+export function planAddNode({ address, nodeId, role, master, masterChosen = false, members, timeoutSeconds, masterAuth = false }: AddNodePlanInput): Plan {
   if (role === 'replica' && master === undefined) throw new RangeError('a replica needs a master');
   const memberAddresses = members.map((m) => m.address);
   const specs: StepSpec[] = [
     step('check_new_node', `Check that ${address} is reachable, empty, alone and in cluster mode`, { address, memberIds: members.map((m) => m.id) }),
+    ...(masterAuth ? [step('set_master_auth', `Give ${address} the cluster's password as masterauth if it has none`, { nodes: [address] })] : []),
     step('tune_nodes', `Lower the node timeout of ${address} so every node sees it join within ~0.5 s`, { nodes: [address], settings: ROLE_CHANGE_TUNING }),
     step('meet_new_node', `Introduce ${address} to the ${members.length} nodes of the cluster`, { address, members: memberAddresses }),
     step('wait_known', `Wait until every node knows ${address}`, { address, members: memberAddresses, timeoutSeconds }),

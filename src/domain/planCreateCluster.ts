@@ -18,6 +18,8 @@ export const CREATE_TUNING: Tunables = {
 export interface CreatePlanInput {
   readonly shards: readonly ShardPlan[];
   readonly readyTimeoutSeconds: number;
+  /** The nodes require a password: each gets it as `masterauth` where it has none. */
+  readonly masterAuth?: boolean;
 }
 
 /**
@@ -26,7 +28,7 @@ export interface CreatePlanInput {
  *
  * @example planCreateCluster({ shards, readyTimeoutSeconds: 60 }).summary // '3 masters, 1 replicas each'
  */
-export function planCreateCluster({ shards, readyTimeoutSeconds }: CreatePlanInput): Plan {
+export function planCreateCluster({ shards, readyTimeoutSeconds, masterAuth = false }: CreatePlanInput): Plan {
   const masters = shards.map((s) => s.master);
   const nodes = shards.flatMap((s) => [s.master, ...s.replicas]);
   // Distinct config epochs avoid the collision-resolution dance when nodes first meet; masters get
@@ -41,6 +43,7 @@ export function planCreateCluster({ shards, readyTimeoutSeconds }: CreatePlanInp
   const replicasPerShard = shards[0]?.replicas.length ?? 0;
   const steps = buildSteps([
     step('check_nodes', `Check that ${nodes.length} nodes are reachable, empty and in cluster mode`, { nodes }),
+    ...(masterAuth ? [step('set_master_auth', `Give the nodes without masterauth the cluster's password, so replicas can sync`, { nodes })] : []),
     step('tune_nodes', 'Lower replication delay and node timeout for a fast start', { nodes, settings: CREATE_TUNING }),
     step('set_config_epochs', 'Give every node its own config epoch', { epochs }),
     step('assign_slots', `Assign 16384 slots to ${masters.length} masters`, { assignments: shards.map((s) => ({ node: s.master, slots: s.slots })) }),

@@ -45,6 +45,11 @@ export interface StepParams {
   readonly check_nodes: { readonly nodes: readonly string[] };
   /** Lower settings for the duration of an operation (saved first, restored by `restore_config`). */
   readonly tune_nodes: { readonly nodes: readonly string[]; readonly settings: Tunables };
+  /**
+   * Nodes of a cluster with a password get it as `masterauth` (and `masteruser`) where they have
+   * none, so any of them can replicate (the credentials come from the cluster, never from params).
+   */
+  readonly set_master_auth: { readonly nodes: readonly string[] };
   /** Create: `CLUSTER SET-CONFIG-EPOCH` per node address. */
   readonly set_config_epochs: { readonly epochs: Readonly<Record<string, number>> };
   /** Create: `CLUSTER ADDSLOTSRANGE` per master address. */

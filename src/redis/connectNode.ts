@@ -18,7 +18,7 @@ export interface ConnectOptions {
 }
 
 /** Why a connection could not be made. */
-export type ConnectFailure = 'refused' | 'timeout' | 'auth_failed' | 'unreachable';
+export type ConnectFailure = 'refused' | 'timeout' | 'auth_failed' | 'protected_mode' | 'unreachable';
 
 /**
  * A node could not be connected to. `reason` is machine-readable; `detail` is the underlying
@@ -49,12 +49,15 @@ function describe(reason: ConnectFailure): string {
       return 'timed out';
     case 'auth_failed':
       return 'authentication failed';
+    case 'protected_mode':
+      return 'the node is in protected mode and refuses clients from other hosts (give it a password, or set protected-mode no)';
     case 'unreachable':
       return 'unreachable';
   }
 }
 
 function classify(message: string): ConnectFailure {
+  if (/protected mode/i.test(message)) return 'protected_mode';
   if (/ECONNREFUSED/.test(message)) return 'refused';
   if (/ETIMEDOUT|timed out/i.test(message)) return 'timeout';
   if (/WRONGPASS|NOAUTH|invalid password|AUTH/i.test(message)) return 'auth_failed';

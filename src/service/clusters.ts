@@ -17,6 +17,7 @@ import type { OperationView } from '../contract/operationView.ts';
 import type { PlanView } from '../contract/planView.ts';
 import type { PageView } from '../contract/pageView.ts';
 import { queuedOperation, toPlanView } from './plans.ts';
+import { settlePhase } from './settlePhase.ts';
 import { toClusterView, toObservedView, toOperationView } from './toViews.ts';
 
 /** The largest cluster slotsmith creates in one call; Redis itself recommends at most ~1000 nodes. */
@@ -46,10 +47,10 @@ export async function createCluster(deps: ServiceDeps, caller: Caller, input: un
   if (fields.length > 0 || !topology.ok) throw invalidInput(fields);
 
   const shards = planShards(topology.addresses, req.replicasPerShard);
-  const plan = planCreateCluster({ shards, readyTimeoutSeconds: deps.createReadyTimeoutSeconds });
   const auth: NodeAuth | null = req.password !== undefined || req.username !== undefined
     ? { ...(req.username !== undefined ? { username: req.username } : {}), ...(req.password !== undefined ? { password: req.password } : {}) }
     : null;
+  const plan = planCreateCluster({ shards, readyTimeoutSeconds: deps.createReadyTimeoutSeconds, masterAuth: req.password !== undefined });
   const nodes = shards.flatMap((s) => [
     { address: s.master, role: 'master' as const, shardIndex: s.index },
     ...s.replicas.map((r) => ({ address: r, role: 'replica' as const, shardIndex: s.index })),
@@ -76,11 +77,11 @@ export async function createCluster(deps: ServiceDeps, caller: Caller, input: un
 /** The desired spec, the status, and the topology as the nodes report it right now. */
 export async function getCluster(deps: ServiceDeps, caller: Caller, name: unknown): Promise<ClusterView> {
   requireRole(caller, 'viewer');
-  const cluster = await findCluster(deps, name);
+  const { cluster, problems: notReady } = await settlePhase(deps, await findCluster(deps, name));
   const observedAt = deps.now();
   const observation = await deps.observe(cluster.spec.nodes, cluster.auth);
   const observed = toObservedView(observedAt, observation.nodes, observation.unreachable);
-  if (cluster.phase !== 'ready') return toClusterView(cluster, { phase: cluster.phase, problems: [] }, observed);
+  if (cluster.phase !== 'ready') return toClusterView(cluster, { phase: cluster.phase, problems: notReady }, observed);
   const check = checkCluster(observation.nodes, observation.views, observation.unreachable);
   const problems = assessHealth(check, observation.nodes, {
     nodeCount: cluster.spec.nodes.length,

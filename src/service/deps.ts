@@ -17,6 +17,8 @@ export interface ServiceDeps {
   readonly db: Database;
   /** Reads the topology from the nodes themselves (never changes them). */
   readonly observe: (addresses: readonly string[], auth: NodeAuth | null) => Promise<Observation>;
+  /** Checks design.md's readiness over these nodes once (read-only): ready, or each node's first problems. */
+  readonly checkReady: (addresses: readonly string[], auth: NodeAuth | null) => Promise<{ ready: boolean; problems: { address: string; reason: string }[] }>;
   /** Counts the keys a node holds in the given slots (read-only; for dry runs). */
   readonly countKeys: (address: string, auth: NodeAuth | null, slots: readonly number[]) => Promise<number>;
   /** Tells a worker in this process that there is new work, so it need not wait for its next poll. */

@@ -87,6 +87,7 @@ export async function addNode(deps: ServiceDeps, caller: Caller, name: unknown, 
     masterChosen: req.role === 'replica' && req.master === undefined,
     members: cm.members.map(refOf),
     timeoutSeconds: master ? REPLICA_SYNC_TIMEOUT_SECONDS : TOPOLOGY_TIMEOUT_SECONDS,
+    masterAuth: cluster.auth?.password !== undefined,
   });
   const spec = master
     ? withNodeAdded(cluster.spec, { address, role: 'replica', master: master.address })

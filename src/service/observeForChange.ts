@@ -1,6 +1,7 @@
 import { DomainError } from '../domain/errors.ts';
 import type { ClusterRecord } from '../store/records.ts';
 import type { Observation, ServiceDeps } from './deps.ts';
+import { requireReadyPhase } from './settlePhase.ts';
 
 /**
  * Reads a cluster from its nodes before planning a change, and refuses (409) one that is not in a
@@ -8,9 +9,7 @@ import type { Observation, ServiceDeps } from './deps.ts';
  * `tolerateUnreachable` (the caller then decides which unreachable nodes it can live with).
  */
 export async function observeForChange(deps: ServiceDeps, cluster: ClusterRecord, opts: { tolerateUnreachable?: boolean } = {}): Promise<Observation> {
-  if (cluster.phase !== 'ready') {
-    throw new DomainError('precondition', 'cluster_not_ready', `cluster "${cluster.name}" is ${cluster.phase}; only a ready cluster can be changed`);
-  }
+  await requireReadyPhase(deps, cluster);
   const observation = await deps.observe(cluster.spec.nodes, cluster.auth);
   if (observation.unreachable.length > 0 && !opts.tolerateUnreachable) throw unreachableError(observation.unreachable);
   const open = observation.nodes.flatMap((n) => [...n.migrating, ...n.importing].map((o) => `${o.slot} on ${n.address}`));

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { NodeProblem } from '../domain/operation.ts';
 import { readReplicaMigration, setReplicaMigration } from '../redis/replicaMigration.ts';
+import { ensureMasterAuth } from '../redis/replicationAuth.ts';
 import { applyTunables, readTunables } from '../redis/tunables.ts';
 import type { ExecutorsOf, StepContext } from './stepContext.ts';
 import { StepFailure } from './stepFailure.ts';
@@ -45,7 +46,7 @@ async function restoreEach<T>(ctx: StepContext, originals: Readonly<Record<strin
  * timeout; the node timeout of a node whose role changes), saved first, then set; `restore_config`
  * puts them back, also after a failure.
  */
-export const configExecutors: ExecutorsOf<'tune_nodes' | 'restore_config' | 'hold_replica_migration' | 'restore_replica_migration'> = {
+export const configExecutors: ExecutorsOf<'tune_nodes' | 'restore_config' | 'set_master_auth' | 'hold_replica_migration' | 'restore_replica_migration'> = {
   tune_nodes: async (ctx) => {
     const { nodes, settings } = ctx.step.params;
     const clients = await ctx.connections.getAll(nodes);
@@ -59,6 +60,17 @@ export const configExecutors: ExecutorsOf<'tune_nodes' | 'restore_config' | 'hol
     if (!originals) return { detail: 'nothing was changed, nothing to restore' };
     const count = await restoreEach(ctx, originals, 'the configuration', (client, values) => applyTunables(client, values));
     return { detail: `restored ${Object.keys(Object.values(originals)[0] ?? {}).join(', ')} on ${count} nodes` };
+  },
+
+  /** Gives nodes without `masterauth` the cluster's credentials, so they can replicate (a node with its own keeps it). */
+  set_master_auth: async (ctx) => {
+    const { nodes } = ctx.step.params;
+    const auth = ctx.cluster.auth;
+    if (auth?.password === undefined) return { detail: 'the cluster has no password; nothing to set' };
+    const clients = await ctx.connections.getAll(nodes);
+    const changed = await Promise.all(nodes.map((a) => ensureMasterAuth(clients.get(a)!, auth)));
+    const set = nodes.filter((_, i) => changed[i]);
+    return { detail: set.length === 0 ? `all ${nodes.length} nodes have masterauth already` : `masterauth set on ${set.join(', ')}${set.length < nodes.length ? `; ${nodes.length - set.length} had their own` : ''}` };
   },
 
   /**

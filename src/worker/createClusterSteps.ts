@@ -9,6 +9,7 @@ import { waitForReadiness } from '../redis/readiness.ts';
 import { resolveHost } from '../redis/resolveHost.ts';
 import { setConfigEpoch } from '../redis/setConfigEpoch.ts';
 import { attachReplica } from './attachReplica.ts';
+import { explainNotReady, listProblems } from '../redis/explainNotReady.ts';
 import type { ExecutorsOf, StepContext, StepExecutor } from './stepContext.ts';
 import { StepFailure } from './stepFailure.ts';
 
@@ -80,9 +81,8 @@ const waitReady: StepExecutor<'wait_ready'> = async (ctx) => {
   const started = Date.now();
   const result = await waitForReadiness(clients, { timeoutMs: timeoutSeconds * 1000, signal: ctx.signal });
   if (!result.ready) {
-    const names = [...new Set(result.problems.map((p) => p.address))];
-    throw new StepFailure('not_ready', `the cluster did not become ready within ${timeoutSeconds} s; not converged: ${result.problems.map((p) => `${p.address} (${p.reason})`).join(', ')}`,
-      names.map((address) => ({ address, reason: result.problems.filter((p) => p.address === address).map((p) => p.reason).join('; ') })));
+    const nodes = await explainNotReady(ctx.connections, result.problems);
+    throw new StepFailure('not_ready', `the cluster did not become ready within ${timeoutSeconds} s; not ready: ${listProblems(nodes)}`, nodes);
   }
   await verifyRoles(ctx);
   return { detail: `ready after ${((Date.now() - started) / 1000).toFixed(2)} s` };

@@ -2,6 +2,7 @@ import { moveSlots } from '../redis/moveSlots.ts';
 import { observeCluster } from '../redis/observeCluster.ts';
 import { waitForReadiness } from '../redis/readiness.ts';
 import type { ExecutorsOf, StepExecutor } from './stepContext.ts';
+import { explainNotReady, listProblems } from '../redis/explainNotReady.ts';
 import { StepFailure } from './stepFailure.ts';
 
 /** Before any slot moves: every planned master answers and no slot is open. */
@@ -45,7 +46,8 @@ const waitConverged: StepExecutor<'wait_converged'> = async (ctx) => {
   const clients = await ctx.connections.getAll(ctx.cluster.spec.nodes);
   const result = await waitForReadiness(clients, { timeoutMs: timeoutSeconds * 1000, signal: ctx.signal });
   if (!result.ready) {
-    throw new StepFailure('not_converged', `the nodes did not agree within ${timeoutSeconds} s: ${result.problems.map((p) => `${p.address} (${p.reason})`).join(', ')}`, result.problems);
+    const nodes = await explainNotReady(ctx.connections, result.problems);
+    throw new StepFailure('not_converged', `the nodes did not agree within ${timeoutSeconds} s: ${listProblems(nodes)}`, nodes);
   }
   return { detail: 'every node agrees on the slot owners' };
 };

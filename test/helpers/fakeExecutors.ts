@@ -10,6 +10,7 @@ export function fakeExecutors(overrides: Partial<StepExecutors> = {}): StepExecu
   return {
     check_nodes: done('check_nodes'),
     tune_nodes: done('tune_nodes'),
+    set_master_auth: done('set_master_auth'),
     set_config_epochs: done('set_config_epochs'),
     assign_slots: done('assign_slots'),
     meet_nodes: done('meet_nodes'),

@@ -26,8 +26,10 @@ export interface RedisNodeSet {
 export interface StartRedisNodesOptions {
   /** Start in cluster mode (default true). */
   readonly clusterEnabled?: boolean;
-  /** Sets both `requirepass` and `masterauth`. */
+  /** Sets both `requirepass` and `masterauth` (only `requirepass` with `omitMasterauth`). */
   readonly password?: string;
+  /** With `password`: start without `masterauth`, as a node set up with a password alone. */
+  readonly omitMasterauth?: boolean;
   /** More `redis-server` options, e.g. `{ 'cluster-node-timeout': '500' }`. */
   readonly extraConfig?: Readonly<Record<string, string>>;
 }
@@ -108,7 +110,7 @@ async function launch(port: number, dir: string, opts: StartRedisNodesOptions): 
     args.push('--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf');
   }
   if (opts.password !== undefined) {
-    args.push('--requirepass', opts.password, '--masterauth', opts.password);
+    args.push('--requirepass', opts.password, ...(opts.omitMasterauth ? [] : ['--masterauth', opts.password]));
   }
   for (const [key, value] of Object.entries(opts.extraConfig ?? {})) args.push(`--${key}`, value);
 
