@@ -6,7 +6,7 @@ import { buildRestApp } from './api/rest/app.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import { connectNode } from './redis/connectNode.ts';
-import { countKeysInSlots } from './redis/countKeysInSlots.ts';
+import { countKeysPerSlot } from './redis/countKeysInSlots.ts';
 import type { Redis } from 'ioredis';
 import { NodeConnections } from './redis/nodeConnections.ts';
 import { observeCluster } from './redis/observeCluster.ts';
@@ -14,6 +14,7 @@ import { explainNotReady } from './redis/explainNotReady.ts';
 import { checkReadiness } from './redis/readiness.ts';
 import { createAuthenticator } from './service/auth.ts';
 import type { ServiceDeps } from './service/deps.ts';
+import type { NodeAuth } from './store/records.ts';
 import { IDEMPOTENCY_KEEP_MS } from './service/idempotency.ts';
 import { OperationChanges } from './service/operationChanges.ts';
 import { openDatabase, type Database } from './store/database.ts';
@@ -60,6 +61,14 @@ export async function startService({ config, log, announceToken, db: given }: St
       onOperationChange: (id) => changes.announce(id),
     })
     : null;
+  const keysPerSlot = async (address: string, auth: NodeAuth | null, slots: readonly number[]): Promise<number[]> => {
+    const client = await connectNode(address, auth ?? undefined);
+    try {
+      return await countKeysPerSlot(client, slots);
+    } finally {
+      client.disconnect();
+    }
+  };
   const deps: ServiceDeps = {
     db,
     observe: (addresses, auth) => observeCluster([...addresses], auth ?? undefined),
@@ -82,14 +91,8 @@ export async function startService({ config, log, announceToken, db: given }: St
         await connections.closeAll();
       }
     },
-    countKeys: async (address, auth, slots) => {
-      const client = await connectNode(address, auth ?? undefined);
-      try {
-        return await countKeysInSlots(client, slots);
-      } finally {
-        client.disconnect();
-      }
-    },
+    countKeys: async (address, auth, slots) => (await keysPerSlot(address, auth, slots)).reduce((a, b) => a + b, 0),
+    keysPerSlot,
     wakeWorker: () => worker?.wake(),
     notifyCancel: (id) => worker?.cancel(id),
     nextChange: (id, maxWaitMs, signal) => changes.next(id, maxWaitMs, signal),

@@ -18,7 +18,8 @@ export interface SlotMoveView {
 /**
  * What every dry run answers, over REST (`200`) and gRPC (`Plan`): the exact steps the real call
  * would freeze, the slot moves with their current key counts, the replica changes, one line of
- * summary, and for a create its shards, for a fix how each open slot is closed. Lists that do not
+ * summary, and for a create its shards, for a fix how each open slot is closed and who gets the
+ * slots no master serves. Lists that do not
  * apply to the kind are empty. Nothing was changed.
  */
 export interface PlanView {
@@ -33,4 +34,6 @@ export interface PlanView {
   replicas: { replica: NodeRef; master: NodeRef }[];
   shards: { index: number; master: string; replicas: string[]; slots: SlotRange[] }[];
   resolutions: SlotResolution[];
+  /** Fix: who serves each slot no master serves now, and why. */
+  assignments: { owner: NodeRef; slots: SlotRange[]; reason: string }[];
 }

@@ -1,5 +1,6 @@
 import type { NodeRef } from './nodeRef.ts';
 import type { OperationKind, ShardPlan } from './operation.ts';
+import type { SlotAssignment } from './planCoverage.ts';
 import type { SlotResolution } from './planFix.ts';
 import type { SlotMove } from './slotMove.ts';
 import type { Step } from './steps.ts';
@@ -13,7 +14,8 @@ export interface ReplicaChange {
 /**
  * What every planner returns: the frozen steps the worker runs, and what they will do in terms a
  * caller reads in a dry run: the slot moves, the replica changes, a one-line summary, and for a
- * create its shards, for a fix how each open slot is closed (empty where they do not apply).
+ * create its shards, for a fix how each open slot is closed and who gets each slot no master
+ * serves (empty where they do not apply).
  */
 export interface Plan {
   readonly kind: OperationKind;
@@ -24,6 +26,7 @@ export interface Plan {
   readonly replicas: readonly ReplicaChange[];
   readonly shards: readonly ShardPlan[];
   readonly resolutions: readonly SlotResolution[];
+  readonly assignments: readonly SlotAssignment[];
 }
 
 /**
@@ -35,7 +38,7 @@ export function plan(
   kind: OperationKind,
   summary: string,
   steps: readonly Step[],
-  parts: Partial<Pick<Plan, 'moves' | 'replicas' | 'shards' | 'resolutions'>> = {},
+  parts: Partial<Pick<Plan, 'moves' | 'replicas' | 'shards' | 'resolutions' | 'assignments'>> = {},
 ): Plan {
   return {
     kind,
@@ -45,5 +48,6 @@ export function plan(
     replicas: parts.replicas ?? [],
     shards: parts.shards ?? [],
     resolutions: parts.resolutions ?? [],
+    assignments: parts.assignments ?? [],
   };
 }

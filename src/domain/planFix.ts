@@ -2,7 +2,9 @@ import type { NodeRef } from './nodeRef.ts';
 import type { OperationKind, OperationStatus } from './operation.ts';
 import { plan, type Plan } from './plan.ts';
 import type { SlotMove } from './slotMove.ts';
-import { buildSteps, RECORD_SLOTS_STEP, step } from './steps.ts';
+import { describeAssignments, type SlotAssignment, type StrayKeys } from './planCoverage.ts';
+import { countSlots } from './slotRange.ts';
+import { buildSteps, RECORD_SLOTS_STEP, step, type StepSpec } from './steps.ts';
 
 /** A past operation as the fix planner needs it: what it meant to move, newest first. */
 export interface MoveHistory {
@@ -70,17 +72,49 @@ function findPlannedMove(slot: number, history: readonly MoveHistory[]) {
   return null;
 }
 
+/** What a fix does, from the planners: open slots to close, uncovered slots to give out. */
+export interface FixInput {
+  readonly resolutions: readonly SlotResolution[];
+  readonly coverage: { readonly assignments: readonly SlotAssignment[]; readonly strays: readonly StrayKeys[] };
+  /** Every master now: told each new owner. */
+  readonly masters: readonly NodeRef[];
+  /**
+   * Where both sides of a move hold a key with different values (BUSYKEY), the copy that moves
+   * overwrites the other: when finishing a move, the old owner's copy wins; when rolling one back,
+   * the importing node's copy wins (it was the newer one written there during the move).
+   */
+  readonly replace: boolean;
+  readonly convergeTimeoutSeconds: number;
+}
+
 /**
- * The plan of a fix: close every open slot as resolved, wait until every node agrees, then record
- * the slots each master serves in the desired topology (a cleanup step, see `RECORD_SLOTS_STEP`).
+ * The plan of a fix: give every slot no master serves to its planned owner (with its stray keys),
+ * close every open slot as resolved, wait until every node agrees, then record the slots each
+ * master serves in the desired topology (a cleanup step, see `RECORD_SLOTS_STEP`).
  *
- * @example planFix(resolutions, masters, 60).summary // 'close 2 open slots'
+ * @example planFix({ resolutions, coverage, masters, replace: false, convergeTimeoutSeconds: 60 }).summary // 'close 2 open slots'
  */
-export function planFix(resolutions: readonly SlotResolution[], masters: readonly NodeRef[], convergeTimeoutSeconds: number): Plan {
-  const steps = buildSteps([
-    step('close_open_slots', `Close ${resolutions.length} open ${resolutions.length === 1 ? 'slot' : 'slots'}`, { resolutions, masters }),
+export function planFix({ resolutions, coverage, masters, replace, convergeTimeoutSeconds }: FixInput): Plan {
+  const uncovered = coverage.assignments.reduce((n, a) => n + countSlots(a.slots), 0);
+  const specs: StepSpec[] = [];
+  if (uncovered > 0) {
+    specs.push(step('cover_slots', `Give ${uncovered} slots that no master serves to ${coverage.assignments.length} ${coverage.assignments.length === 1 ? 'master' : 'masters'}`, {
+      assignments: coverage.assignments, strays: coverage.strays, masters, ...(replace ? { replace } : {}),
+    }));
+  }
+  if (resolutions.length > 0) {
+    specs.push(step('close_open_slots', `Close ${resolutions.length} open ${resolutions.length === 1 ? 'slot' : 'slots'}`, { resolutions, masters, ...(replace ? { replace } : {}) }));
+  }
+  specs.push(
     step('wait_converged', 'Wait until every node agrees on the slot owners', { timeoutSeconds: convergeTimeoutSeconds }),
     RECORD_SLOTS_STEP,
-  ]);
-  return plan('fix', `close ${resolutions.length} open slots`, steps, { resolutions });
+  );
+  const parts = [
+    ...(uncovered > 0 ? [`give ${uncovered} uncovered slots to masters (${describeAssignments(coverage.assignments)})`] : []),
+    ...(coverage.strays.length > 0 ? [`move the stray keys of ${new Set(coverage.strays.map((s) => s.slot)).size} of them to their owners`] : []),
+    ...(resolutions.length > 0 ? [`close ${resolutions.length} open slots`] : []),
+  ];
+  const summary = parts.length === 0 ? 'nothing to fix: no slot is open or without a master'
+    : `${parts.join('; ')}${replace ? '; where both sides hold a key, the copy that moves overwrites the other' : ''}`;
+  return plan('fix', summary, buildSteps(specs), { resolutions, assignments: coverage.assignments });
 }

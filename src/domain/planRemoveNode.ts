@@ -19,6 +19,12 @@ export interface RemoveNodePlanInput {
   readonly reset: boolean;
   /** The node is in the desired topology but never joined: it only leaves the desired topology. */
   readonly neverJoined?: boolean;
+  /**
+   * The node is dead and still serves this many slots, which are given up with it (asked for with
+   * `force`): the other nodes forget it although they see it serving slots, and the cluster is not
+   * expected to be ready afterwards (`fix` assigns the slots).
+   */
+  readonly abandonSlots?: number;
   readonly timeoutSeconds: number;
 }
 
@@ -34,7 +40,7 @@ export interface RemoveNodePlanInput {
  * resumed run forgets again before it resets, so a crash between the two cannot outlast the ban.
  */
 export function planRemoveNode(input: RemoveNodePlanInput): Plan {
-  const { drain, masters, replicas, remaining, reset, timeoutSeconds } = input;
+  const { drain, masters, replicas, remaining, reset, timeoutSeconds, abandonSlots = 0 } = input;
   const node: NodeRef = { id: input.node.id, address: input.node.address };
   const specs: StepSpec[] = [];
   const slots = slotsMovedBy(drain);
@@ -55,12 +61,14 @@ export function planRemoveNode(input: RemoveNodePlanInput): Plan {
     }));
   }
   specs.push(
-    step('forget_node', `Make ${remaining.length} nodes forget ${node.address}${reset ? `, then reset ${node.address}` : ''}`, { node, nodes: remaining, reset }),
-    waitTopologyStep(`Wait until no node knows ${node.address} and the cluster is ready`, {
+    step('forget_node', `Make ${remaining.length} nodes forget ${node.address}${reset ? `, then reset ${node.address}` : ''}`, {
+      node, nodes: remaining, reset, ...(abandonSlots > 0 ? { abandonSlots: true } : {}),
+    }),
+    waitTopologyStep(`Wait until no node knows ${node.address}${abandonSlots > 0 ? '' : ' and the cluster is ready'}`, {
       nodes: remaining,
       expect: replicas.map((p) => ({ address: p.replica, role: 'replica', master: p.master.address })),
       absent: [node],
-      ready: true,
+      ready: abandonSlots === 0,
       timeoutSeconds,
     }),
   );
@@ -74,6 +82,7 @@ export function planRemoveNode(input: RemoveNodePlanInput): Plan {
       ...(slots > 0 ? [`moving its ${slots} slots to ${targets} other masters`] : []),
       ...(replicas.length > 0 ? [`its replicas follow ${replicas.map((p) => p.master.address).join(', ')}`] : []),
       ...(reset ? [] : ['it is unreachable, so it is forgotten but not reset']),
+      ...(abandonSlots > 0 ? [`its ${abandonSlots} slots are left without a master (their keys are lost with it): run fix to assign them`] : []),
     ].join('; ');
   return plan('remove_node', summary, buildSteps(specs), {
     moves: drain,

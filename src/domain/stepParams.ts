@@ -1,4 +1,5 @@
 import type { NodeRef } from './nodeRef.ts';
+import type { SlotAssignment, StrayKeys } from './planCoverage.ts';
 import type { FailoverMode } from './planFailover.ts';
 import type { SlotResolution } from './planFix.ts';
 import type { SlotMove } from './slotMove.ts';
@@ -75,8 +76,19 @@ export interface StepParams {
   };
   /** After slots moved: every node agrees on the owners. */
   readonly wait_converged: { readonly timeoutSeconds: number };
-  /** Fix: closes each open slot toward its resolved owner. */
-  readonly close_open_slots: { readonly resolutions: readonly SlotResolution[]; readonly masters: readonly NodeRef[] };
+  /**
+   * Fix: gives each slot that no master serves to its planned owner (`CLUSTER ADDSLOTSRANGE`,
+   * then `SETSLOT NODE` on the other masters), then moves stray keys of those slots to the owner.
+   */
+  readonly cover_slots: {
+    readonly assignments: readonly SlotAssignment[];
+    readonly strays: readonly StrayKeys[];
+    readonly masters: readonly NodeRef[];
+    /** Overwrite keys the owner holds with different values (BUSYKEY) with the moving copy. */
+    readonly replace?: boolean;
+  };
+  /** Fix: closes each open slot toward its resolved owner; `replace` as for `cover_slots`. */
+  readonly close_open_slots: { readonly resolutions: readonly SlotResolution[]; readonly masters: readonly NodeRef[]; readonly replace?: boolean };
   /** Add: the new node is fit to join (or already joined, on a resumed run). */
   readonly check_new_node: { readonly address: string; readonly memberIds: readonly string[] };
   /** Add: every member meets the new node. */
@@ -85,8 +97,12 @@ export interface StepParams {
   readonly wait_known: { readonly address: string; readonly members: readonly string[]; readonly timeoutSeconds: number };
   /** `CLUSTER REPLICATE` for each pair. */
   readonly replicate_nodes: { readonly pairs: readonly ReplicaPair[] };
-  /** Remove: every remaining node forgets `node`, which is then reset when `reset`. */
-  readonly forget_node: { readonly node: NodeRef; readonly nodes: readonly string[]; readonly reset: boolean };
+  /**
+   * Remove: every remaining node forgets `node`, which is then reset when `reset`. With
+   * `abandonSlots` (a dead master removed with force) the nodes forget it although they see it
+   * serving slots.
+   */
+  readonly forget_node: { readonly node: NodeRef; readonly nodes: readonly string[]; readonly reset: boolean; readonly abandonSlots?: boolean };
   /** `CLUSTER FAILOVER [FORCE|TAKEOVER]` on `replica`, which must still follow `master`. */
   readonly failover: { readonly replica: NodeRef; readonly master: NodeRef; readonly mode: FailoverMode };
   /** The closing step of every topology change. */

@@ -55,7 +55,7 @@ async function keysToReplace(
       'precondition',
       'busy_keys',
       `${conflicts.length} key(s) of slot ${slot} exist on both ${addressOf(source)} and ${target.ip}:${target.port} ` +
-        `with different values: ${named}${more}; nothing was overwritten (ask for replace to overwrite the target's copies)`,
+        `with different values: ${named}${more}; nothing was overwritten`,
     );
   }
   return retry;

@@ -21,6 +21,8 @@ export interface ServiceDeps {
   readonly checkReady: (addresses: readonly string[], auth: NodeAuth | null) => Promise<{ ready: boolean; problems: { address: string; reason: string }[] }>;
   /** Counts the keys a node holds in the given slots (read-only; for dry runs). */
   readonly countKeys: (address: string, auth: NodeAuth | null, slots: readonly number[]) => Promise<number>;
+  /** The keys a node holds in each of the given slots, in order, served by it or not (read-only). */
+  readonly keysPerSlot: (address: string, auth: NodeAuth | null, slots: readonly number[]) => Promise<number[]>;
   /** Tells a worker in this process that there is new work, so it need not wait for its next poll. */
   readonly wakeWorker: () => void;
   /** Tells a worker in this process that an operation it may be running was asked to cancel. */

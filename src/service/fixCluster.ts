@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { DomainError } from '../domain/errors.ts';
 import { isTerminal } from '../domain/operation.ts';
+import { checkCluster } from '../domain/checkCluster.ts';
+import { planCoverage } from '../domain/planCoverage.ts';
 import { planFix, resolveOpenSlots, type MoveHistory } from '../domain/planFix.ts';
+import { rangesToSlots } from '../domain/slotSet.ts';
 import { isStepOf } from '../domain/steps.ts';
 import { CONVERGE_TIMEOUT_SECONDS } from '../domain/timeouts.ts';
 import type { OperationView } from '../contract/operationView.ts';
@@ -18,13 +21,19 @@ import { toOperationView } from './toViews.ts';
 /** How far back the fix looks for the operation that opened a slot. */
 const HISTORY_DEPTH = 100;
 
-const fixInput = z.strictObject({ dryRun: z.boolean().optional() });
+const fixInput = z.strictObject({ dryRun: z.boolean().optional(), replace: z.boolean().optional() });
 
 /**
- * Closes open (migrating/importing) slots. Unlike `redis-cli --cluster fix`, it does not guess: the
- * operation history says which move opened each slot and where it was going, so that move is
- * finished; a slot no operation of ours opened is rolled back to the master serving it now.
- * Refused while an operation of the cluster is still queued or running (its slots are open on purpose).
+ * Repairs the slot map: `{dryRun?, replace?}`.
+ * - Slots no master serves are given out (see `planCoverage`): to the master holding their keys
+ *   (the one holding most; the others' keys move there), else spread over the emptiest masters.
+ * - Open (migrating/importing) slots are closed. Unlike `redis-cli --cluster fix`, this does not
+ *   guess: the operation history says which move opened each slot and where it was going, so that
+ *   move is finished; a slot no operation of ours opened is rolled back to the master serving it.
+ * With `replace`, keys that both sides of a move hold with different values (BUSYKEY) are
+ * overwritten by the moving copy (finishing: the old owner's; rolling back: the importing node's)
+ * instead of failing `busy_keys`. Refused while an operation of the cluster is still queued or
+ * running (its slots are open on purpose) and while a node of the cluster is unreachable.
  */
 export async function fixCluster(deps: ServiceDeps, caller: Caller, name: unknown, input: unknown): Promise<OperationView | PlanView> {
   requireRole(caller, 'operator');
@@ -39,7 +48,13 @@ export async function fixCluster(deps: ServiceDeps, caller: Caller, name: unknow
   if (observation.unreachable.length > 0) {
     throw unreachableError(observation.unreachable, 'fix');
   }
-  const masters = observation.nodes.filter((n) => n.role === 'master');
+  // Only masters that answered now take slots or are told of new owners (a dead one keeps nothing).
+  const live = new Set(observation.reached.map((r) => r.nodeId));
+  const masters = observation.nodes.filter((n) => n.role === 'master' && live.has(n.id));
+  const uncovered = rangesToSlots(checkCluster(observation.nodes, observation.views, observation.unreachable).uncoveredSlots);
+  const keys = new Map(await Promise.all(masters.map(async (m) => [m.id, uncovered.length === 0 ? [] : await deps.keysPerSlot(m.address, cluster.auth, uncovered)] as const)));
+  const index = new Map(uncovered.map((slot, i) => [slot, i]));
+  const coverage = planCoverage(uncovered, masters, (id, slot) => keys.get(id)?.[index.get(slot) ?? -1] ?? 0);
   const open = [...new Set(observation.nodes.flatMap((n) => [...n.migrating, ...n.importing].map((o) => o.slot)))].sort((a, b) => a - b);
   const history: MoveHistory[] = recent.items.map((op) => ({
     operationId: op.id,
@@ -48,14 +63,17 @@ export async function fixCluster(deps: ServiceDeps, caller: Caller, name: unknow
     moves: op.steps.find(isStepOf('move_slots'))?.params.moves ?? [],
   }));
   const ownerOf = (slot: number) => {
-    const owner = masters.find((m) => m.slots.some(([s, e]) => s <= slot && slot <= e));
+    const owner = masters.find((m) => m.slots.some(([s, e]) => s <= slot && slot <= e))
+      ?? coverage.assignments.find((a) => a.slots.some(([s, e]) => s <= slot && slot <= e))?.owner;
     return owner ? { id: owner.id, address: owner.address } : null;
   };
   const { resolutions, unresolved } = resolveOpenSlots(open, history, ownerOf);
   if (unresolved.length > 0) {
     throw new DomainError('precondition', 'open_slot_unresolvable', `cannot decide where these slots belong: ${unresolved.map((u) => `${u.slot} (${u.reason})`).join(', ')}`);
   }
-  const plan = planFix(resolutions, masters.map((m) => ({ id: m.id, address: m.address })), CONVERGE_TIMEOUT_SECONDS);
+  const plan = planFix({
+    resolutions, coverage, masters: masters.map((m) => ({ id: m.id, address: m.address })), replace: req.replace ?? false, convergeTimeoutSeconds: CONVERGE_TIMEOUT_SECONDS,
+  });
   if (req.dryRun) return toPlanView(deps, cluster, plan);
   const op = await insertOperation(deps.db, { clusterId: cluster.id, clusterName: cluster.name, ...queuedOperation(plan, caller, cluster.name) });
   deps.wakeWorker();

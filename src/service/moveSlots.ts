@@ -4,17 +4,17 @@ import { escapePointer } from '../domain/jsonPointer.ts';
 import { planRebalance } from '../domain/planRebalance.ts';
 import { planExplicitMoves, planMoveBySlotCount } from '../domain/planReshard.ts';
 import { planSlotMoves } from '../domain/planSlotMoves.ts';
-import { mastersOf, type MasterLoad, type SlotMove } from '../domain/slotMove.ts';
+import type { MasterLoad, SlotMove } from '../domain/slotMove.ts';
 import { CONVERGE_TIMEOUT_SECONDS } from '../domain/timeouts.ts';
-import { resolveMasterRefs, validateThreshold, validateWeights } from '../domain/validateMoveRequests.ts';
+import { validateThreshold, validateWeights } from '../domain/validateMoveRequests.ts';
 import type { OperationView } from '../contract/operationView.ts';
 import type { PlanView } from '../contract/planView.ts';
 import { insertOperation } from '../store/operations.ts';
 import type { ClusterRecord } from '../store/records.ts';
 import { requireRole } from './authorize.ts';
 import { findCluster } from './clusters.ts';
-import type { Caller, Observation, ServiceDeps } from './deps.ts';
-import { observeForChange } from './observeForChange.ts';
+import type { Caller, ServiceDeps } from './deps.ts';
+import { observeMembers, requireMasters, type ClusterMembers } from './observeMembers.ts';
 import { parseInput } from './parseInput.ts';
 import { queuedOperation, toPlanView } from './plans.ts';
 import { toOperationView } from './toViews.ts';
@@ -64,16 +64,16 @@ export async function reshard(deps: ServiceDeps, caller: Caller, name: unknown, 
       ...(req.slots === undefined ? [{ pointer: '/slots', reason: 'is required with "to"' }] : []),
     ]);
   }
-  const { cluster, observation, masters } = await observeMasters(deps, name);
+  const { cluster, cm, masters } = await observeMasters(deps, name);
   let moves: SlotMove[];
   if (req.moves) {
-    const refs = resolveOrThrow(req.moves.map((m, i) => ({ pointer: `/moves/${i}/to`, ref: m.to })), observation);
-    moves = planExplicitMoves(masters, req.moves.map((m, i) => ({ slots: m.slots, to: refs[i]! })));
+    const targets = requireMasters(req.moves.map((m, i) => ({ pointer: `/moves/${i}/to`, ref: m.to })), cm);
+    moves = planExplicitMoves(masters, req.moves.map((m, i) => ({ slots: m.slots, to: targets[i]!.id })));
   } else {
-    const [to, ...from] = resolveOrThrow([
+    const [to, ...from] = requireMasters([
       { pointer: '/to', ref: req.to! },
       ...(req.from ?? []).map((ref, i) => ({ pointer: `/from/${i}`, ref })),
-    ], observation);
+    ], cm).map((m) => m.id);
     moves = planMoveBySlotCount(masters, { to: to!, ...(req.from ? { from } : {}), slots: req.slots! });
   }
   return submit(deps, caller, cluster, 'reshard', moves, masters, req);
@@ -86,10 +86,10 @@ export async function rebalance(deps: ServiceDeps, caller: Caller, name: unknown
   const threshold = req.threshold ?? DEFAULT_THRESHOLD_PERCENT;
   const fieldErrors: FieldError[] = [...validateThreshold(threshold), ...(req.weights ? validateWeights(req.weights) : [])];
   if (fieldErrors.length > 0) throw invalidInput(fieldErrors);
-  const { cluster, observation, masters } = await observeMasters(deps, name);
+  const { cluster, cm, masters } = await observeMasters(deps, name);
   const weightEntries = Object.entries(req.weights ?? {});
-  const ids = resolveOrThrow(weightEntries.map(([ref]) => ({ pointer: `/weights/${escapePointer(ref)}`, ref })), observation);
-  const weightOf = new Map(ids.map((id, i) => [id, weightEntries[i]![1]]));
+  const weighted = requireMasters(weightEntries.map(([ref]) => ({ pointer: `/weights/${escapePointer(ref)}`, ref })), cm);
+  const weightOf = new Map(weighted.map((m, i) => [m.id, weightEntries[i]![1]]));
   const moves = planRebalance(masters.map((m) => ({ ...m, weight: weightOf.get(m.id) ?? 1 })), {
     thresholdPercent: threshold,
     useEmptyMasters: req.useEmptyMasters ?? false,
@@ -97,18 +97,15 @@ export async function rebalance(deps: ServiceDeps, caller: Caller, name: unknown
   return submit(deps, caller, cluster, 'rebalance', moves, masters, req);
 }
 
-/** The cluster, its nodes' report (after the checks of observeForChange) and its masters in address order. */
-async function observeMasters(deps: ServiceDeps, name: unknown): Promise<{ cluster: ClusterRecord; observation: Observation; masters: MasterLoad[] }> {
+/** The cluster, its members (after the checks of observeForChange) and its masters in address order. */
+async function observeMasters(deps: ServiceDeps, name: unknown): Promise<{ cluster: ClusterRecord; cm: ClusterMembers; masters: MasterLoad[] }> {
   const cluster = await findCluster(deps, name);
-  const observation = await observeForChange(deps, cluster);
-  const masters = mastersOf(observation.nodes).sort((a, b) => a.address.localeCompare(b.address));
-  return { cluster, observation, masters };
-}
-
-function resolveOrThrow(refs: { pointer: string; ref: string }[], observation: Observation): string[] {
-  const resolved = resolveMasterRefs(refs, observation.nodes);
-  if (!resolved.ok) throw invalidInput(resolved.errors, 'invalid_node');
-  return resolved.ids;
+  const cm = await observeMembers(deps, cluster);
+  const masters = cm.members
+    .filter((m) => m.role === 'master')
+    .map((m) => ({ id: m.id, address: m.address, slots: m.slots }))
+    .sort((a, b) => a.address.localeCompare(b.address));
+  return { cluster, cm, masters };
 }
 
 async function submit(

@@ -17,14 +17,14 @@ import { requireRole } from './authorize.ts';
 import { findCluster } from './clusters.ts';
 import type { Caller, ServiceDeps } from './deps.ts';
 import {
-  observeMembers, refOf, replicasOf, requireMember, requireNodeRole, resolveMember, resolveMemberOrPending, type Member,
+  observeMembers, refOf, replicasOf, requireMember, requireNodeRole, resolveForRemoval, resolveMember, type Member,
 } from './observeMembers.ts';
 import { unreachableError } from './observeForChange.ts';
 import { parseInput } from './parseInput.ts';
 import { submitTopologyChange } from './submitTopologyChange.ts';
 
 const nodeRef = z.string().min(1).max(300);
-const dryRunFlag = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+const queryFlag = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
 
 const addNodeInput = z.strictObject({
   address: z.string().min(1).max(300),
@@ -95,16 +95,22 @@ export async function addNode(deps: ServiceDeps, caller: Caller, name: unknown, 
   return submitTopologyChange(deps, caller, { cluster, plan, spec, refuseWhileBusy: true }, req.dryRun ?? false);
 }
 
-const removeNodeInput = z.strictObject({ dryRun: dryRunFlag.optional() });
+const removeNodeInput = z.strictObject({ dryRun: queryFlag.optional(), force: queryFlag.optional() });
 
 /**
- * Removes a node (`node`: its id or `host:port`; `input`: `{dryRun?}`, also as query text). A
- * master is drained first (its slots move with their keys to the other masters that serve slots,
- * evening them out) and its replicas follow other masters (fewest replicas, host anti-affinity);
- * then every other node forgets it and it is reset (`CLUSTER RESET HARD`). A replica is just
- * forgotten and reset. An unreachable node can be removed when it serves no slots: it is only
- * forgotten. Removing the last master is refused (`last_master`, 409), as is any removal while
- * another operation of the cluster is pending (`cluster_busy`).
+ * Removes a node (`node`: its id, its address in the spec, or the `ip:port` it announces; `input`:
+ * `{dryRun?, force?}`, also as query text). A master is drained first (its slots move with their
+ * keys to the other masters that serve slots, evening them out) and its replicas follow other
+ * masters (fewest replicas, host anti-affinity); then every other node forgets it and it is reset
+ * (`CLUSTER RESET HARD`). A replica is just forgotten and reset.
+ *
+ * A dead node, in any form the cluster holds it (unreachable, flagged failed, known only by an old
+ * id after its address came back as a new node, or `noaddr`), is only forgotten by every live
+ * node and leaves the spec. A dead master that still serves slots is refused (`node_unreachable`,
+ * naming a failover to its replica) unless `force`: then its slots are left without a master (its
+ * keys are gone with it) and `fix` assigns them to the others. Removing the last master is
+ * refused (`last_master`, 409), as is any removal while another operation of the cluster is
+ * pending (`cluster_busy`) or while another node is unreachable (it could not forget this one).
  */
 export async function removeNode(deps: ServiceDeps, caller: Caller, name: unknown, node: unknown, input: unknown): Promise<OperationView | PlanView> {
   requireRole(caller, 'operator');
@@ -115,10 +121,15 @@ export async function removeNode(deps: ServiceDeps, caller: Caller, name: unknow
   const cluster = await findCluster(deps, name);
   await assertNoUnfinishedOperation(deps.db, cluster);
   const cm = await observeMembers(deps, cluster, { tolerateUnreachable: true });
-  const found = resolveMemberOrPending(node, cm);
+  const found = resolveForRemoval(node, cm);
   if (!found.ok) throw new DomainError('not_found', 'node_not_found', `cluster "${cluster.name}" has no such node: ${found.reason}`);
   const target = found.member;
-  const others = cm.observation.unreachable.filter((u) => u.address !== target.address);
+  // Every other node must forget it, or the one left out gossips it back in.
+  const others = [
+    ...cm.observation.unreachable.filter((u) => u.address !== target.address),
+    ...cm.members.filter((m) => m.id !== target.id && !m.reachable && !cm.observation.unreachable.some((u) => u.address === m.address))
+      .map((m) => ({ address: m.address, reason: `not reachable (${m.flags.join(',') || 'known only through gossip'})` })),
+  ];
   if (others.length > 0) throw unreachableError(others);
   if (found.pending) {
     // In the desired topology but never joined (its add was cancelled before it ran): no member
@@ -138,15 +149,19 @@ export async function removeNode(deps: ServiceDeps, caller: Caller, name: unknow
   if (target.role === 'master' && masters.length === 1) {
     throw new DomainError('precondition', 'last_master', `${target.address} is the last master of cluster "${cluster.name}"; a cluster needs at least one`);
   }
-  if (!target.reachable && target.slotCount > 0) {
-    throw new DomainError('precondition', 'node_unreachable',
-      `${target.address} is unreachable and serves ${target.slotCount} slots, which cannot be moved without it; fail over to one of its replicas first (mode "force" or "takeover")`);
+  const abandon = !target.reachable && target.slotCount > 0;
+  if (abandon && req.force !== true) {
+    const replicas = replicasOf(target, cm.members).filter((r) => r.reachable);
+    throw new DomainError('precondition', 'node_unreachable', replicas.length > 0
+      ? `${target.address} is unreachable and serves ${target.slotCount} slots, which cannot be moved without it; fail over to its replica ${replicas[0]!.address} first (POST /v1/clusters/${cluster.name}/failover with mode "force", or "takeover" when no majority of masters answers)`
+      : `${target.address} is unreachable and serves ${target.slotCount} slots that no replica holds; removing it with force=true gives up its keys: its slots are left without a master, and POST /v1/clusters/${cluster.name}/fix then assigns them to the other masters`);
   }
 
   const loads: MasterLoad[] = masters.map((m) => ({ id: m.id, address: m.address, slots: m.slots }));
-  const drain = target.role === 'master' ? planDrain(loads, target.id) : [];
+  // A dead master's slots cannot move (its keys are gone with it): they are abandoned, or it has none.
+  const drain = target.role === 'master' && target.reachable ? planDrain(loads, target.id) : [];
   const receiving = new Set(drain.map((m) => m.to.id));
-  const candidates = candidatesOf(cm.members.filter((m) => m.id !== target.id), receiving);
+  const candidates = candidatesOf(cm.members.filter((m) => m.id !== target.id && m.reachable), receiving);
   const orphans = target.role === 'master' ? replicasOf(target, cm.members) : [];
   const pairs = assignReplicaMasters(orphans.map((r) => ({ id: r.id, host: r.host })), candidates).map(({ replica, master }) => ({
     replica: cm.members.find((m) => m.id === replica)!.address,
@@ -161,6 +176,7 @@ export async function removeNode(deps: ServiceDeps, caller: Caller, name: unknow
     replicas: pairs,
     remaining,
     reset: target.reachable,
+    abandonSlots: abandon ? target.slotCount : 0,
     timeoutSeconds: pairs.length > 0 ? REPLICA_SYNC_TIMEOUT_SECONDS : TOPOLOGY_TIMEOUT_SECONDS,
   });
   return submitTopologyChange(deps, caller, {

@@ -14,7 +14,7 @@ export async function observeForChange(deps: ServiceDeps, cluster: ClusterRecord
   if (observation.unreachable.length > 0 && !opts.tolerateUnreachable) throw unreachableError(observation.unreachable);
   const open = observation.nodes.flatMap((n) => [...n.migrating, ...n.importing].map((o) => `${o.slot} on ${n.address}`));
   if (open.length > 0) {
-    throw new DomainError('precondition', 'open_slots', `slots are open (${open.slice(0, 10).join(', ')}${open.length > 10 ? ', ...' : ''}); run POST /v1/clusters/${cluster.name}/fix first`);
+    throw new DomainError('precondition', 'open_slots', `slots are open (${open.slice(0, 10).join(', ')}${open.length > 10 ? ', ...' : ''}); run POST /v1/clusters/${cluster.name}/fix first (with {"replace": true} if a move stopped on keys that both sides hold)`);
   }
   return observation;
 }

@@ -1,6 +1,7 @@
 import type { PlanView } from '../contract/planView.ts';
 import type { Plan } from '../domain/plan.ts';
 import { slotsMovedBy } from '../domain/slotMove.ts';
+import { countSlots } from '../domain/slotRange.ts';
 import { rangesToSlots } from '../domain/slotSet.ts';
 import type { QueuedOperation, FirstEvent } from '../store/operations.ts';
 import type { ClusterRecord } from '../store/records.ts';
@@ -30,6 +31,7 @@ export async function toPlanView(deps: ServiceDeps, cluster: Pick<ClusterRecord,
     replicas: plan.replicas.map((r) => ({ replica: { ...r.replica }, master: { ...r.master } })),
     shards: plan.shards.map((s) => ({ index: s.index, master: s.master, replicas: [...s.replicas], slots: s.slots.map((r) => [r[0], r[1]] as const) })),
     resolutions: plan.resolutions.map((r) => ({ ...r })),
+    assignments: plan.assignments.map((a) => ({ owner: { ...a.owner }, slots: a.slots.map((r) => [r[0], r[1]] as const), reason: a.reason })),
   };
 }
 
@@ -38,7 +40,7 @@ export async function toPlanView(deps: ServiceDeps, cluster: Pick<ClusterRecord,
  * or for a fix the open slots) and its first event.
  */
 export function queuedOperation(plan: Plan, caller: Caller, clusterName: string): QueuedOperation & { event: FirstEvent } {
-  const slotsTotal = plan.kind === 'fix' ? plan.resolutions.length : slotsMovedBy(plan.moves);
+  const slotsTotal = plan.kind === 'fix' ? plan.resolutions.length + plan.assignments.reduce((n, a) => n + countSlots(a.slots), 0) : slotsMovedBy(plan.moves);
   return {
     kind: plan.kind,
     steps: plan.steps,

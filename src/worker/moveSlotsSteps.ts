@@ -2,6 +2,7 @@ import { moveSlots } from '../redis/moveSlots.ts';
 import { observeCluster } from '../redis/observeCluster.ts';
 import { waitForReadiness } from '../redis/readiness.ts';
 import type { ExecutorsOf, StepExecutor } from './stepContext.ts';
+import { busyKeysFailure } from './busyKeys.ts';
 import { explainNotReady, listProblems } from '../redis/explainNotReady.ts';
 import { StepFailure } from './stepFailure.ts';
 
@@ -36,6 +37,8 @@ const moveSlotsStep: StepExecutor<'move_slots'> = async (ctx) => {
     ...(ctx.cluster.auth ? { auth: ctx.cluster.auth } : {}),
     signal: ctx.signal,
     onProgress: (p) => ctx.reportProgress({ slotsMoved: p.slotsMoved, slotsTotal, keysMoved: keysBefore + p.keysMoved }),
+  }).catch((err: unknown) => {
+    throw busyKeysFailure(err, ctx.operation.kind, ctx.cluster.name, replace) ?? err;
   });
   ctx.reportProgress({ slotsMoved: result.slotsMoved + result.slotsAlreadyDone, slotsTotal, keysMoved: keysBefore + result.keysMoved });
   return { detail: `${result.slotsMoved} slots and ${result.keysMoved} keys moved${result.slotsAlreadyDone > 0 ? `, ${result.slotsAlreadyDone} slots already in place` : ''}` };

@@ -117,12 +117,12 @@ const replicateNodes: StepExecutor<'replicate_nodes'> = async (ctx) => {
 const IN_USE_WAIT_MS = 5_000;
 const IN_USE_POLL_MS = 20;
 
-/** The nodes that still see `node` serving slots, or still replicate it. */
-async function stillInUse(node: NodeRef, nodes: readonly string[], clients: ReadonlyMap<string, Redis>): Promise<NodeProblem[]> {
+/** The nodes that still see `node` serving slots (unless they are abandoned), or still replicate it. */
+async function stillInUse(node: NodeRef, nodes: readonly string[], clients: ReadonlyMap<string, Redis>, abandonSlots: boolean): Promise<NodeProblem[]> {
   const views = await Promise.all(nodes.map(async (a) => ({ address: a, view: await readClusterView(clients.get(a)!) })));
   return views.flatMap(({ address, view }): NodeProblem[] => {
     const entry = view.nodes.find((n) => n.id === node.id);
-    const slots = entry?.role === 'master' ? countSlots(entry.slots) : 0;
+    const slots = entry?.role === 'master' && !abandonSlots ? countSlots(entry.slots) : 0;
     return [
       ...(slots > 0 ? [{ address, reason: `sees ${node.address} serving ${slots} slots` }] : []),
       ...(view.myself.role === 'replica' && view.myself.masterId === node.id ? [{ address, reason: `still replicates ${node.address}` }] : []),
@@ -131,7 +131,7 @@ async function stillInUse(node: NodeRef, nodes: readonly string[], clients: Read
 }
 
 const forgetNodeStep: StepExecutor<'forget_node'> = async (ctx) => {
-  const { node, nodes, reset } = ctx.step.params;
+  const { node, nodes, reset, abandonSlots = false } = ctx.step.params;
   let clients: Map<string, Redis>;
   try {
     clients = await ctx.connections.getAll(nodes);
@@ -142,7 +142,8 @@ const forgetNodeStep: StepExecutor<'forget_node'> = async (ctx) => {
   // A drain or a replica move just before is told to the masters directly, but replicas learn it
   // by gossip within milliseconds: wait for that, then give up naming who still uses the node.
   const deadline = Date.now() + IN_USE_WAIT_MS;
-  for (let inUse = await stillInUse(node, nodes, clients); inUse.length > 0; inUse = await stillInUse(node, nodes, clients)) {
+  const inUseNow = () => stillInUse(node, nodes, clients, abandonSlots);
+  for (let inUse = await inUseNow(); inUse.length > 0; inUse = await inUseNow()) {
     if (Date.now() >= deadline) throw new StepFailure('node_still_in_use', `${node.address} cannot be forgotten yet, nothing was changed: ${list(inUse)}`, inUse);
     await sleep(IN_USE_POLL_MS, ctx.signal);
   }

@@ -36,7 +36,7 @@ test('every open slot is resolved exactly once, never toward an unknown node', (
 
 test('the fix plan closes slots, then waits for agreement', () => {
   const { resolutions } = resolveOpenSlots([120], history, () => A);
-  const plan = planFix(resolutions, [A, B, C], 60);
+  const plan = planFix({ resolutions, coverage: { assignments: [], strays: [] }, masters: [A, B, C], replace: false, convergeTimeoutSeconds: 60 });
   assert.deepEqual(plan.steps.map((s) => s.kind), ['close_open_slots', 'wait_converged', 'record_slots']);
   assert.ok(plan.steps.every((s) => s.status === 'pending'));
   assert.deepEqual(plan.resolutions, resolutions);

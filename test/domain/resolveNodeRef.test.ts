@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { ObservedNode } from '../../src/domain/observedTopology.ts';
 import { resolveNodeRef } from '../../src/domain/resolveNodeRef.ts';
 import { escapePointer } from '../../src/domain/jsonPointer.ts';
-import { resolveMasterRefs, validateThreshold, validateWeights } from '../../src/domain/validateMoveRequests.ts';
+import { validateThreshold, validateWeights } from '../../src/domain/validateMoveRequests.ts';
 
 const node = (id: string, address: string, extra: Partial<ObservedNode> = {}): ObservedNode => ({
   id: id.repeat(40),
@@ -66,20 +66,6 @@ describe('resolveNodeRef', () => {
 });
 
 describe('move request validation', () => {
-  test('resolveMasterRefs returns ids in order or names each bad reference, replicas included', () => {
-    assert.deepEqual(resolveMasterRefs([{ pointer: '/to', ref: '127.0.0.1:7000' }, { pointer: '/from/0', ref: '[::1]:7001' }], nodes), {
-      ok: true,
-      ids: ['a'.repeat(40), 'b'.repeat(40)],
-    });
-    assert.deepEqual(resolveMasterRefs([{ pointer: '/to', ref: '127.0.0.1:7002' }, { pointer: '/from/0', ref: '127.0.0.1:7009' }], nodes), {
-      ok: false,
-      errors: [
-        { pointer: '/to', reason: '127.0.0.1:7002 is a replica (of 127.0.0.1:7000); only masters serve slots' },
-        { pointer: '/from/0', reason: 'no node 127.0.0.1:7009 in this cluster' },
-      ],
-    });
-  });
-
   test('weights must be finite and >= 0 (0 drains), thresholds 0-100', () => {
     assert.deepEqual(validateWeights({ 'h:1': 0, 'h:2': 2.5 }), []);
     assert.deepEqual(validateWeights({ 'h:1': -1, 'a/b~c': Number.NaN, x: '2' }), [

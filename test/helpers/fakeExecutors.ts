@@ -20,6 +20,7 @@ export function fakeExecutors(overrides: Partial<StepExecutors> = {}): StepExecu
     check_cluster: done('check_cluster'),
     move_slots: done('move_slots'),
     wait_converged: done('wait_converged'),
+    cover_slots: done('cover_slots'),
     close_open_slots: done('close_open_slots'),
     check_new_node: done('check_new_node'),
     meet_new_node: done('meet_new_node'),

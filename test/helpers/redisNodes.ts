@@ -20,6 +20,13 @@ export interface RedisNode {
 export interface RedisNodeSet {
   readonly nodes: RedisNode[];
   stop(): Promise<void>;
+  /** Kills one node's process (SIGKILL, as a crash); its port and directory are kept for a restart. */
+  kill(node: RedisNode): Promise<void>;
+  /**
+   * Starts a killed node again on its port and directory; `freshIdentity` deletes its nodes.conf
+   * first, so it comes back as a new node (a new id, knowing no one) at the old address.
+   */
+  restart(node: RedisNode, opts?: { freshIdentity?: boolean }): Promise<void>;
 }
 
 /** How to start the nodes; every field is optional. */
@@ -70,12 +77,24 @@ export async function startRedisNodes(count: number, opts: StartRedisNodesOption
     await stop();
     throw failed.reason;
   }
-  return { nodes: running.map((n) => n.node), stop };
+  const find = (node: RedisNode): RunningNode => {
+    const found = running.find((n) => n.node.port === node.port);
+    if (!found) throw new Error(`${node.address} is not part of this set`);
+    return found;
+  };
+  return {
+    nodes: running.map((n) => n.node),
+    stop,
+    kill: (node) => find(node).kill(),
+    restart: (node, restartOpts = {}) => find(node).restart(restartOpts.freshIdentity ?? false),
+  };
 }
 
 interface RunningNode {
   readonly node: RedisNode;
   stop(): Promise<void>;
+  kill(): Promise<void>;
+  restart(freshIdentity: boolean): Promise<void>;
 }
 
 async function startOneNode(opts: StartRedisNodesOptions): Promise<RunningNode> {
@@ -97,6 +116,30 @@ async function startOneNode(opts: StartRedisNodesOptions): Promise<RunningNode> 
 }
 
 async function launch(port: number, dir: string, opts: StartRedisNodesOptions): Promise<RunningNode> {
+  let proc = await spawnNode(port, dir, opts);
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      await proc.kill();
+      releasePort(port);
+      await rm(dir, { recursive: true, force: true });
+    })();
+    return stopping;
+  };
+  return {
+    node: { host: '127.0.0.1', port, address: `127.0.0.1:${port}`, dir },
+    stop,
+    kill: () => proc.kill(),
+    async restart(freshIdentity) {
+      await proc.kill();
+      if (freshIdentity) await rm(join(dir, 'nodes.conf'), { force: true });
+      proc = await spawnNode(port, dir, opts);
+    },
+  };
+}
+
+/** One redis-server process on `port`, answering PING; `kill` ends it with SIGKILL and waits. */
+async function spawnNode(port: number, dir: string, opts: StartRedisNodesOptions): Promise<{ kill(): Promise<void> }> {
   const args = [
     '--port', String(port),
     '--bind', '127.0.0.1',
@@ -132,17 +175,12 @@ async function launch(port: number, dir: string, opts: StartRedisNodesOptions): 
     throw new Error(`redis-server on ${address} did not start: ${(err as Error).message}\n${log.slice(-2000)}`);
   }
 
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
+  return {
+    async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exited;
-      releasePort(port);
-      await rm(dir, { recursive: true, force: true });
-    })();
-    return stopping;
+    },
   };
-  return { node: { host: '127.0.0.1', port, address, dir }, stop };
 }
 
 /** Polls with a raw RESP PING (after AUTH when a password is set) until the node answers PONG. */

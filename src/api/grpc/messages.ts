@@ -49,6 +49,7 @@ export function planMessage(view: PlanView): unknown {
     ...plan,
     moves: plan.moves.map((m) => ({ ...m, slots: slotRanges(m.slots) })),
     shards: plan.shards.map((s) => ({ ...s, slots: slotRanges(s.slots) })),
+    assignments: plan.assignments.map((a) => ({ ...a, slots: slotRanges(a.slots) })),
   });
 }
 

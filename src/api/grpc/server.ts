@@ -89,7 +89,9 @@ export function buildGrpcServer({ deps, auth, log }: GrpcOptions): { server: grp
     }, (empty) => empty),
     reshard: changeCall('Reshard', (req, caller) => reshard(deps, caller, req.cluster, reshardInputOf(req)), changeMessage),
     rebalance: changeCall('Rebalance', ({ cluster, ...rest }, caller) => rebalance(deps, caller, cluster, rest), changeMessage),
-    fixCluster: changeCall('FixCluster', (req, caller) => fixCluster(deps, caller, req.cluster, { ...(req.dryRun ? { dryRun: true } : {}) }), changeMessage),
+    fixCluster: changeCall('FixCluster', (req, caller) => fixCluster(deps, caller, req.cluster, {
+      ...(req.dryRun ? { dryRun: true } : {}), ...(req.replace ? { replace: true } : {}),
+    }), changeMessage),
     checkCluster: unary(async (req, caller) => checkMessage(await checkCluster(deps, caller, req.name))),
     addNode: changeCall('AddNode', ({ cluster, ...rest }, caller) => addNode(deps, caller, cluster, rest), changeMessage),
     removeNode: changeCall('RemoveNode', ({ cluster, node, ...rest }, caller) => removeNode(deps, caller, cluster, node, rest), changeMessage),

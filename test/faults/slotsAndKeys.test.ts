@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import calculateSlot from 'cluster-key-slot';
+import request from 'supertest';
+import type { RunningService } from '../../src/startService.ts';
+import { assertClusterSettled } from '../helpers/clusterCheck.ts';
+import { createReadyCluster, observedMasters } from '../helpers/clusters.ts';
+import { call, grpcClients, type GrpcClients } from '../helpers/grpcClient.ts';
+import { countKeys, loadKeys } from '../helpers/keys.ts';
+import { waitForOperation } from '../helpers/operations.ts';
+import { startRedisNodes, withNodeClient, type RedisNodeSet } from '../helpers/redisNodes.ts';
+import { AUTH, startTestService } from '../helpers/testService.ts';
+
+const KEYS = 3000;
+
+/** Issue 8, inputs 4 and 5: slots no master serves, and a move stopped by keys both sides hold. */
+describe('fix repairs what the API could not leave before', () => {
+  let service: RunningService;
+  let clients: GrpcClients;
+  let set: RedisNodeSet;
+  const post = (path: string, body: object) => request(service.restApp).post(path).set('authorization', AUTH).send(body);
+  const nodeAt = (address: string) => set.nodes.find((n) => n.address === address)!;
+
+  before(async () => {
+    service = await startTestService();
+    clients = grpcClients(service.grpcPort!);
+    set = await startRedisNodes(3);
+    await createReadyCluster(service, 'sk', set, 0);
+    await loadKeys(await observedMasters(service, 'sk'), KEYS, 16);
+  });
+  after(async () => {
+    clients.close();
+    await service.stop();
+    await set.stop();
+  });
+
+  test('a slot deleted on every node goes back to the master that holds its key, shown in the dry run', async () => {
+    const [a] = await observedMasters(service, 'sk');
+    const slot = calculateSlot('key:0');
+    for (const node of set.nodes) await withNodeClient(node, (c) => c.cluster('DELSLOTS', slot));
+    const check = await request(service.restApp).get('/v1/clusters/sk/check').set('authorization', AUTH);
+    assert.deepEqual(check.body.uncoveredSlots, [[slot, slot]]);
+
+    const dry = await post('/v1/clusters/sk/fix', { dryRun: true });
+    assert.equal(dry.status, 200, dry.text);
+    assert.deepEqual(dry.body.assignments.map((x: { owner: { id: string }; slots: number[][] }) => [x.owner.id, x.slots]), [[a!.id, [[slot, slot]]]]);
+    assert.match(dry.body.summary, /give 1 uncovered slots/);
+    const res = await post('/v1/clusters/sk/fix', {});
+    const op = await waitForOperation(service.restApp, res.body.id);
+    assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
+    await assertClusterSettled(set.nodes.map((n) => n.address));
+    assert.equal(await withNodeClient(nodeAt(a!.address), (c) => c.get('key:0')), 'v'.repeat(16));
+    const cluster = await request(service.restApp).get('/v1/clusters/sk').set('authorization', AUTH);
+    const shard = cluster.body.spec.shards.find((s: { master: string }) => s.master === a!.address);
+    assert.ok(shard.slots.some(([s, e]: number[]) => s! <= slot && slot <= e!), 'the spec has the slot again');
+  });
+
+  test('keys both sides hold stop a reshard; fix with replace finishes it, the moving copy winning (REST and gRPC)', async () => {
+    const [a, b] = await observedMasters(service, 'sk');
+    const key = 'key:1';
+    const slot = calculateSlot(key);
+    const owner = [a!, b!].find((m) => m.slots.some(([s, e]) => s <= slot && slot <= e))!;
+    const other = owner === a ? b! : a!;
+    await withNodeClient(nodeAt(other.address), async (c) => {
+      await c.cluster('SETSLOT', slot, 'IMPORTING', owner.id);
+      await c.call('ASKING');
+      await c.set(key, 'the-other-copy');
+      await c.cluster('SETSLOT', slot, 'STABLE');
+    });
+    const res = await post('/v1/clusters/sk/reshard', { moves: [{ slots: [[slot, slot]], to: other.address }] });
+    const failed = await waitForOperation(service.restApp, res.body.id);
+    assert.equal(failed.error?.code, 'busy_keys');
+    assert.match(failed.error!.detail, /fix with \{"replace": true\}/);
+
+    const again = await post('/v1/clusters/sk/reshard', { moves: [{ slots: [[slot, slot]], to: other.address }], replace: true });
+    assert.equal(again.status, 409);
+    assert.match(again.body.detail, /"replace": true/, 'the refusal names the way out that exists');
+
+    const plain = await post('/v1/clusters/sk/fix', {});
+    const plainOp = await waitForOperation(service.restApp, plain.body.id);
+    assert.equal(plainOp.error?.code, 'busy_keys');
+    assert.match(plainOp.error!.detail, /Send the fix again with \{"replace": true\}/);
+
+    const dry = await call(clients.clusters, 'fixCluster', { cluster: 'sk', dryRun: true, replace: true });
+    assert.match(dry.plan.summary, /the copy that moves overwrites the other/);
+    const fixed = await call(clients.clusters, 'fixCluster', { cluster: 'sk', replace: true });
+    assert.equal((await waitForOperation(service.restApp, fixed.operation.id)).status, 'succeeded');
+    await assertClusterSettled(set.nodes.map((n) => n.address));
+    // The move was finished toward `other`: the copy that moved there (the owner's) won.
+    assert.equal(await withNodeClient(nodeAt(other.address), (c) => c.get(key)), 'v'.repeat(16));
+    assert.equal(await countKeys(set.nodes.map((n) => n.address)), KEYS);
+  });
+
+  test('a dead master without a replica: removal is refused naming force; with force its slots are given out by fix', async () => {
+    const masters = await observedMasters(service, 'sk');
+    const dead = masters[2]!;
+    await set.kill(nodeAt(dead.address));
+    const refused = await request(service.restApp).delete(`/v1/clusters/sk/nodes/${encodeURIComponent(dead.address)}`).set('authorization', AUTH);
+    assert.equal(refused.status, 409, refused.text);
+    assert.equal(refused.body.code, 'node_unreachable');
+    assert.match(refused.body.detail, /force=true/);
+    const forced = await request(service.restApp).delete(`/v1/clusters/sk/nodes/${encodeURIComponent(dead.address)}?force=true`).set('authorization', AUTH);
+    assert.equal(forced.status, 202, forced.text);
+    assert.match(forced.body.steps.at(-1).title, /Wait until no node knows/);
+    const removal = await waitForOperation(service.restApp, forced.body.id);
+    assert.equal(removal.status, 'succeeded', JSON.stringify(removal.error));
+
+    const live = masters.slice(0, 2).map((m) => m.address);
+    const dry = await post('/v1/clusters/sk/fix', { dryRun: true });
+    assert.equal(dry.body.assignments.reduce((n: number, x: { slots: number[][] }) => n + x.slots.reduce((k, [s, e]) => k + e! - s! + 1, 0), 0), dead.slots.reduce((n, [s, e]) => n + e - s + 1, 0));
+    const fix = await post('/v1/clusters/sk/fix', {});
+    assert.equal((await waitForOperation(service.restApp, fix.body.id)).status, 'succeeded');
+    await assertClusterSettled(live);
+    const cluster = await request(service.restApp).get('/v1/clusters/sk').set('authorization', AUTH);
+    assert.equal(cluster.body.status.phase, 'ready', JSON.stringify(cluster.body.status));
+  });
+});
