@@ -101,6 +101,52 @@ export function withServedSlots(spec: DesiredTopology, served: readonly ServedSl
   };
 }
 
+/** A node's role as the node itself reports it; `master` is its master's address in the spec (null when not in it). */
+export interface ObservedRole {
+  readonly address: string;
+  readonly role: 'master' | 'replica';
+  readonly master: string | null;
+}
+
+/**
+ * The desired topology with its roles set to what the nodes report, so the spec never says what
+ * the nodes contradict (a master Redis turned into a replica, a replica that took over): a shard
+ * whose master reports itself a replica while one of its replicas reports itself a master gets
+ * that replica as master (a failover); a node that reports itself a replica of a master of the
+ * spec is in that master's shard (a shard whose master became a replica elsewhere, and has no
+ * slots left, goes away); a replica of the spec that reports itself a master without taking over
+ * gets a shard of its own. Nodes that did not report keep their place. Slots are left as they are
+ * (see {@link withServedSlots}).
+ *
+ * @example withObservedRoles(spec, [{ address: 'c:1', role: 'replica', master: 'a:1' }]) // c:1 now in a:1's shard
+ */
+export function withObservedRoles(spec: DesiredTopology, observed: readonly ObservedRole[]): DesiredTopology {
+  const seen = new Map(observed.map((o) => [o.address, o]));
+  let shards: ShardPlan[] = spec.shards.map((shard) => {
+    if (seen.get(shard.master)?.role !== 'replica' && seen.has(shard.master)) return shard;
+    const promoted = shard.replicas.find((r) => seen.get(r)?.role === 'master');
+    if (promoted === undefined) return shard;
+    return { ...shard, master: promoted, replicas: [shard.master, ...shard.replicas.filter((r) => r !== promoted)] };
+  });
+  for (const o of observed) {
+    if (o.role !== 'replica' || o.master === null || !shards.some((s) => s.master === o.master)) continue;
+    const own = shards.find((s) => s.master === o.address);
+    if (own) {
+      // A master that became a replica elsewhere: its shard goes when nothing is left in it.
+      shards = shards.filter((s) => s !== own || own.slots.length > 0);
+      if (shards.includes(own)) continue;
+      shards = own.replicas.reduce((acc, r) => (seen.has(r) ? acc : withReplicaOf(withoutNode(acc, r), r, o.master!)), shards);
+    }
+    shards = withReplicaOf(withoutNode(shards, o.address), o.address, o.master);
+  }
+  for (const o of observed) {
+    if (o.role === 'master' && !shards.some((s) => s.master === o.address) && spec.nodes.includes(o.address)) {
+      shards = [...withoutNode(shards, o.address), { index: nextIndex(shards), master: o.address, replicas: [], slots: [] }];
+    }
+  }
+  return { ...spec, shards };
+}
+
 /** The node rows that describe a desired topology: each shard's master and replicas. */
 export function desiredNodesOf(spec: DesiredTopology): DesiredNode[] {
   return spec.shards.flatMap((s) => [

@@ -25,6 +25,8 @@ export interface RemoveNodePlanInput {
    * expected to be ready afterwards (`fix` assigns the slots).
    */
   readonly abandonSlots?: number;
+  /** Said in the summary, e.g. that the removal leaves fewer than 3 masters serving slots. */
+  readonly note?: string | null;
   readonly timeoutSeconds: number;
 }
 
@@ -83,6 +85,7 @@ export function planRemoveNode(input: RemoveNodePlanInput): Plan {
       ...(replicas.length > 0 ? [`its replicas follow ${replicas.map((p) => p.master.address).join(', ')}`] : []),
       ...(reset ? [] : ['it is unreachable, so it is forgotten but not reset']),
       ...(abandonSlots > 0 ? [`its ${abandonSlots} slots are left without a master (their keys are lost with it): run fix to assign them`] : []),
+      ...(input.note ? [input.note] : []),
     ].join('; ');
   return plan('remove_node', summary, buildSteps(specs), {
     moves: drain,

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { parseNodeAddress } from '../domain/nodeAddress.ts';
 import type { ObservedNode } from '../domain/observedTopology.ts';
 import { formatRanges, SLOT_COUNT } from '../domain/slotRange.ts';
 import { normaliseRanges, slotRangesWhere } from '../domain/slotSet.ts';
@@ -55,7 +56,13 @@ export async function checkReadiness(clients: ReadonlyMap<string, Redis>): Promi
   states.sort((a, b) => (order.get(a.address) ?? 0) - (order.get(b.address) ?? 0));
 
   const addressById = new Map(states.map((s) => [s.view.myself.id, s.address]));
-  const nameOf = (node: ObservedNode): string => addressById.get(node.id) ?? `${node.address} (${node.id})`;
+  // Where the address slotsmith uses differs from the one the nodes use, both are shown: a link
+  // problem is about the address in CLUSTER NODES.
+  const nameOf = (node: ObservedNode): string => {
+    const known = addressById.get(node.id);
+    if (known === undefined) return `${node.address} (${node.id})`;
+    return sameAddress(known, node.address) ? known : `${known} (${node.address} in CLUSTER NODES)`;
+  };
 
   for (const state of states) {
     const { address, view } = state;
@@ -174,4 +181,11 @@ export async function waitForReadiness(
     if (result.ready || Date.now() >= deadline) return result;
     await sleep(opts.intervalMs ?? 30, opts.signal);
   }
+}
+
+/** Whether two spellings name the same `host:port` (the nodes announce IPv6 without brackets). */
+function sameAddress(a: string, b: string): boolean {
+  const pa = parseNodeAddress(a, 'announced');
+  const pb = parseNodeAddress(b, 'announced');
+  return pa.ok && pb.ok ? pa.address === pb.address : a === b;
 }

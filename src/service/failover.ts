@@ -8,7 +8,7 @@ import type { Caller, ServiceDeps } from './deps.ts';
 import { TOPOLOGY_TIMEOUT_SECONDS } from '../domain/timeouts.ts';
 import type { OperationView } from '../contract/operationView.ts';
 import type { PlanView } from '../contract/planView.ts';
-import { observeMembers, refOf, replicasOf, requireMember, requireNodeRole } from './observeMembers.ts';
+import { observeMembers, refOf, replicasOf, requireMember, requireNodeRole, type Member } from './observeMembers.ts';
 import { unreachableError } from './observeForChange.ts';
 import { parseInput } from './parseInput.ts';
 import { submitTopologyChange } from './submitTopologyChange.ts';
@@ -40,6 +40,7 @@ export async function failover(deps: ServiceDeps, caller: Caller, name: unknown,
   if (!master) {
     throw new DomainError('precondition', 'master_unknown', `${replica.address} replicates ${replica.masterId ?? 'nothing'}, which no node knows`);
   }
+  if (mode === 'force') requireVoteMajority(cm.members, replica.address);
   const reachable = cm.members.filter((m) => m.reachable);
   const ready = reachable.length === cm.members.length && cm.observation.unreachable.length === 0;
   return submitTopologyChange(deps, caller, {
@@ -56,4 +57,20 @@ export async function failover(deps: ServiceDeps, caller: Caller, name: unknown,
     spec: withFailover(cluster.spec, replica.address, master.address),
     refuseWhileBusy: false,
   }, req.dryRun ?? false);
+}
+
+/**
+ * A FORCE failover skips the handshake with the old master but still needs the votes of a majority
+ * of the masters that serve slots (Redis Cluster specification, "Replica election and
+ * promotion"); without them it never happens. Refuses it up front (`no_majority`), counting the
+ * masters that answer and that no node flags as failed, and names TAKEOVER, which needs no vote.
+ */
+function requireVoteMajority(members: readonly Member[], replica: string): void {
+  const voters = members.filter((m) => m.role === 'master' && m.slotCount > 0);
+  const up = voters.filter((m) => m.reachable && !m.flags.includes('fail'));
+  const needed = Math.floor(voters.length / 2) + 1;
+  if (up.length >= needed) return;
+  const down = voters.filter((m) => !up.includes(m)).map((m) => m.address);
+  throw new DomainError('precondition', 'no_majority',
+    `a FORCE failover of ${replica} needs the votes of ${needed} of the ${voters.length} masters that serve slots, and only ${up.length} answer (${down.join(', ')} do not): no majority can authorise it. Mode "takeover" promotes the replica without a vote (its epoch wins by itself; writes the old master takes after it comes back are lost)`);
 }

@@ -35,6 +35,7 @@ const reshardInput = z.strictObject({
   })).min(1, 'must list at least one move').max(1000).optional(),
   replace: z.boolean().optional(),
   maxKeysPerSecond,
+  allowFewerThanThreeMasters: z.boolean().optional(),
   dryRun: z.boolean().optional(),
 });
 
@@ -44,6 +45,7 @@ const rebalanceInput = z.strictObject({
   useEmptyMasters: z.boolean().optional(),
   replace: z.boolean().optional(),
   maxKeysPerSecond,
+  allowFewerThanThreeMasters: z.boolean().optional(),
   dryRun: z.boolean().optional(),
 });
 
@@ -76,7 +78,7 @@ export async function reshard(deps: ServiceDeps, caller: Caller, name: unknown, 
     ], cm).map((m) => m.id);
     moves = planMoveBySlotCount(masters, { to: to!, ...(req.from ? { from } : {}), slots: req.slots! });
   }
-  return submit(deps, caller, cluster, 'reshard', moves, masters, req);
+  return submit(deps, caller, { cluster, cm, kind: 'reshard', moves, masters }, req);
 }
 
 /** Evens out slots by weight (default 1 each) as redis-cli does, moving keys with them. */
@@ -94,7 +96,7 @@ export async function rebalance(deps: ServiceDeps, caller: Caller, name: unknown
     thresholdPercent: threshold,
     useEmptyMasters: req.useEmptyMasters ?? false,
   });
-  return submit(deps, caller, cluster, 'rebalance', moves, masters, req);
+  return submit(deps, caller, { cluster, cm, kind: 'rebalance', moves, masters }, req);
 }
 
 /** The cluster, its members (after the checks of observeForChange) and its masters in address order. */
@@ -109,12 +111,16 @@ async function observeMasters(deps: ServiceDeps, name: unknown): Promise<{ clust
 }
 
 async function submit(
-  deps: ServiceDeps, caller: Caller, cluster: ClusterRecord, kind: 'reshard' | 'rebalance',
-  moves: readonly SlotMove[], masters: readonly MasterLoad[],
-  { replace = false, maxKeysPerSecond, dryRun = false }: { replace?: boolean | undefined; maxKeysPerSecond?: number | undefined; dryRun?: boolean | undefined },
+  deps: ServiceDeps, caller: Caller,
+  { cluster, cm, kind, moves, masters }: { cluster: ClusterRecord; cm: ClusterMembers; kind: 'reshard' | 'rebalance'; moves: readonly SlotMove[]; masters: readonly MasterLoad[] },
+  opts: { replace?: boolean | undefined; maxKeysPerSecond?: number | undefined; allowFewerThanThreeMasters?: boolean | undefined; dryRun?: boolean | undefined },
 ): Promise<OperationView | PlanView> {
-  const plan = planSlotMoves({ kind, moves, masters, replace, maxKeysPerSecond, convergeTimeoutSeconds: CONVERGE_TIMEOUT_SECONDS });
-  if (dryRun) return toPlanView(deps, cluster, plan);
+  const replicasOf = new Map(masters.map((m) => [m.id, cm.members.filter((r) => r.role === 'replica' && r.masterId === m.id).map((r) => r.address)]));
+  const plan = planSlotMoves({
+    kind, moves, masters, replicasOf, replace: opts.replace ?? false, maxKeysPerSecond: opts.maxKeysPerSecond,
+    allowFewerThanThreeMasters: opts.allowFewerThanThreeMasters, convergeTimeoutSeconds: CONVERGE_TIMEOUT_SECONDS,
+  });
+  if (opts.dryRun) return toPlanView(deps, cluster, plan);
   const op = await insertOperation(deps.db, { clusterId: cluster.id, clusterName: cluster.name, ...queuedOperation(plan, caller, cluster.name) });
   deps.wakeWorker();
   return toOperationView(op);

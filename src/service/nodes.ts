@@ -5,6 +5,7 @@ import { DomainError, invalidInput, type FieldError } from '../domain/errors.ts'
 import { parseNodeAddress } from '../domain/nodeAddress.ts';
 import { planAddNode } from '../domain/planAddNode.ts';
 import { planDrain } from '../domain/planDrain.ts';
+import { checkServingMasters } from '../domain/masterQuorum.ts';
 import { planRemoveNode } from '../domain/planRemoveNode.ts';
 import type { MasterLoad } from '../domain/slotMove.ts';
 import { REPLICA_SYNC_TIMEOUT_SECONDS, TOPOLOGY_TIMEOUT_SECONDS } from '../domain/timeouts.ts';
@@ -95,7 +96,7 @@ export async function addNode(deps: ServiceDeps, caller: Caller, name: unknown, 
   return submitTopologyChange(deps, caller, { cluster, plan, spec, refuseWhileBusy: true }, req.dryRun ?? false);
 }
 
-const removeNodeInput = z.strictObject({ dryRun: queryFlag.optional(), force: queryFlag.optional() });
+const removeNodeInput = z.strictObject({ dryRun: queryFlag.optional(), force: queryFlag.optional(), allowFewerThanThreeMasters: queryFlag.optional() });
 
 /**
  * Removes a node (`node`: its id, its address in the spec, or the `ip:port` it announces; `input`:
@@ -109,8 +110,10 @@ const removeNodeInput = z.strictObject({ dryRun: queryFlag.optional(), force: qu
  * node and leaves the spec. A dead master that still serves slots is refused (`node_unreachable`,
  * naming a failover to its replica) unless `force`: then its slots are left without a master (its
  * keys are gone with it) and `fix` assigns them to the others. Removing the last master is
- * refused (`last_master`, 409), as is any removal while another operation of the cluster is
- * pending (`cluster_busy`) or while another node is unreachable (it could not forget this one).
+ * refused (`last_master`, 409), as is one that leaves fewer than 3 masters serving slots
+ * (`too_few_masters`) unless `allowFewerThanThreeMasters`, and any removal while another
+ * operation of the cluster is pending (`cluster_busy`) or another node is unreachable (it could
+ * not forget this one).
  */
 export async function removeNode(deps: ServiceDeps, caller: Caller, name: unknown, node: unknown, input: unknown): Promise<OperationView | PlanView> {
   requireRole(caller, 'operator');
@@ -149,6 +152,8 @@ export async function removeNode(deps: ServiceDeps, caller: Caller, name: unknow
   if (target.role === 'master' && masters.length === 1) {
     throw new DomainError('precondition', 'last_master', `${target.address} is the last master of cluster "${cluster.name}"; a cluster needs at least one`);
   }
+  const serving = masters.filter((m) => m.slotCount > 0).length;
+  const quorumNote = checkServingMasters(serving, serving - (target.role === 'master' && target.slotCount > 0 ? 1 : 0), req.allowFewerThanThreeMasters === true);
   const abandon = !target.reachable && target.slotCount > 0;
   if (abandon && req.force !== true) {
     const replicas = replicasOf(target, cm.members).filter((r) => r.reachable);
@@ -177,6 +182,7 @@ export async function removeNode(deps: ServiceDeps, caller: Caller, name: unknow
     remaining,
     reset: target.reachable,
     abandonSlots: abandon ? target.slotCount : 0,
+    note: quorumNote,
     timeoutSeconds: pairs.length > 0 ? REPLICA_SYNC_TIMEOUT_SECONDS : TOPOLOGY_TIMEOUT_SECONDS,
   });
   return submitTopologyChange(deps, caller, {

@@ -1,4 +1,4 @@
-import { desiredNodesOf, withNodeRemoved, withServedSlots, type ServedSlots } from '../domain/desiredTopology.ts';
+import { desiredNodesOf, withNodeRemoved, withObservedRoles, withServedSlots, type ObservedRole, type ServedSlots } from '../domain/desiredTopology.ts';
 import { DomainError } from '../domain/errors.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import { toClusterRecord } from './clusters.ts';
@@ -89,9 +89,9 @@ export async function dropNodeFromDesired(db: Database, clusterId: string, addre
  * `withServedSlots`), after slots moved. Retries when another change wins the race. Returns false
  * when nothing changed.
  */
-export async function recordServedSlots(db: Database, clusterId: string, served: readonly ServedSlots[]): Promise<boolean> {
+export async function recordServedSlots(db: Database, clusterId: string, served: readonly ServedSlots[], roles: readonly ObservedRole[] = []): Promise<boolean> {
   return editDesired(db, clusterId, 'record the served slots in the desired topology', async (spec) => {
-    const next = withServedSlots(spec, served);
+    const next = withObservedRoles(withServedSlots(spec, served), roles);
     return JSON.stringify(next) === JSON.stringify(spec) ? null : next;
   });
 }

@@ -29,7 +29,7 @@ export function executorsFor(db: Database): StepExecutors {
     ...failoverExecutors,
     ...waitTopologyExecutors,
     release_new_node: releaseNewNodeExecutor((clusterId, address) => dropNodeFromDesired(db, clusterId, address)),
-    record_slots: recordServedSlotsExecutor((clusterId, served) => recordServedSlots(db, clusterId, served)),
+    record_slots: recordServedSlotsExecutor((clusterId, served, roles) => recordServedSlots(db, clusterId, served, roles)),
   };
 }
 

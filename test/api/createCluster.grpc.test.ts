@@ -82,8 +82,8 @@ describe('create a cluster over gRPC', () => {
       });
     }
     await assert.rejects(call(clients.operations, 'getOperation', { id: '00000000-0000-0000-0000-000000000000' }), { code: grpc.status.NOT_FOUND });
-    const dup = { name: 'grpc-dup', nodes: ['127.0.0.1:1', '127.0.0.1:2', '127.0.0.1:3'], replicasPerShard: 0 };
-    await call(clients.clusters, 'createCluster', dup);
+    // The name of a ready cluster is taken (a create that failed without changing anything could be retried).
+    const dup = { name: 'grpc-3x0', nodes: ['127.0.0.1:1', '127.0.0.1:2', '127.0.0.1:3'], replicasPerShard: 0 };
     await assert.rejects(call(clients.clusters, 'createCluster', dup), { code: grpc.status.ALREADY_EXISTS });
     await assert.rejects(call(clients.clusters, 'createCluster', { name: 'neg', nodes: ['127.0.0.1:1', '127.0.0.1:2', '127.0.0.1:3'], replicasPerShard: -1 }), (err: grpc.ServiceError) => {
       assert.equal(err.code, grpc.status.INVALID_ARGUMENT);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { desiredNodesOf, withFailover, withNodeAdded, withNodeRemoved, withReplicaMoved, withServedSlots, type DesiredTopology } from '../../src/domain/desiredTopology.ts';
+import { desiredNodesOf, withFailover, withNodeAdded, withNodeRemoved, withObservedRoles, withReplicaMoved, withServedSlots, type DesiredTopology } from '../../src/domain/desiredTopology.ts';
 import { SLOT_COUNT } from '../../src/domain/slotRange.ts';
 import { rangesToSlots } from '../../src/domain/slotSet.ts';
 import { clusterArb } from './slotPlanChecks.ts';
@@ -67,5 +67,31 @@ describe('desired topology edits', () => {
       assert.equal(new Set(slots).size, SLOT_COUNT);
       result.shards.forEach((s, i) => assert.deepEqual(rangesToSlots(s.slots), rangesToSlots(masters[i]!.slots)));
     }));
+  });
+});
+
+describe('roles as the nodes report them', () => {
+  test('a master Redis turned into a replica after it gave its last slot away joins its new master\'s shard', () => {
+    const drained = withServedSlots(spec, [{ address: 'a:1', slots: [[0, 10922]] }, { address: 'b:1', slots: [] }, { address: 'c:1', slots: [[10923, 16383]] }]);
+    const after = withObservedRoles(drained, [
+      { address: 'a:1', role: 'master', master: null },
+      { address: 'b:1', role: 'replica', master: 'a:1' },
+      { address: 'c:2', role: 'replica', master: 'a:1' },
+      { address: 'c:1', role: 'master', master: null },
+    ]);
+    assert.deepEqual(after.shards.map((s) => [s.index, s.master, s.replicas]), [[0, 'a:1', ['b:2', 'b:1', 'c:2']], [2, 'c:1', ['a:2']]]);
+    assert.deepEqual(desiredNodesOf(after).filter((n) => n.role === 'master').map((n) => n.address), ['a:1', 'c:1']);
+  });
+
+  test('a replica that took over becomes its shard\'s master, with the old master (down, not reporting) as its replica', () => {
+    const after = withObservedRoles(spec, [{ address: 'b:2', role: 'master', master: null }, { address: 'b:1', role: 'master', master: null }]);
+    assert.deepEqual(after.shards[0], { index: 0, master: 'b:2', replicas: ['a:1'], slots: [[0, 5460]] });
+    assert.deepEqual(after.shards.slice(1), spec.shards.slice(1));
+  });
+
+  test('when the nodes report what the spec says, nothing changes', () => {
+    const same = spec.shards.flatMap((s) => [{ address: s.master, role: 'master' as const, master: null }, ...s.replicas.map((r) => ({ address: r, role: 'replica' as const, master: s.master }))]);
+    assert.deepEqual(withObservedRoles(spec, same), spec);
+    assert.deepEqual(withObservedRoles(spec, []), spec);
   });
 });
