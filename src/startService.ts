@@ -7,6 +7,7 @@ import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import { connectNode } from './redis/connectNode.ts';
 import { countKeysPerSlot } from './redis/countKeysInSlots.ts';
+import { readFunctionLibraries } from './redis/functions.ts';
 import type { Redis } from 'ioredis';
 import { NodeConnections } from './redis/nodeConnections.ts';
 import { observeCluster } from './redis/observeCluster.ts';
@@ -61,10 +62,10 @@ export async function startService({ config, log, announceToken, db: given }: St
       onOperationChange: (id) => changes.announce(id),
     })
     : null;
-  const keysPerSlot = async (address: string, auth: NodeAuth | null, slots: readonly number[]): Promise<number[]> => {
+  const withClient = async <T>(address: string, auth: NodeAuth | null, fn: (client: Redis) => Promise<T>): Promise<T> => {
     const client = await connectNode(address, auth ?? undefined);
     try {
-      return await countKeysPerSlot(client, slots);
+      return await fn(client);
     } finally {
       client.disconnect();
     }
@@ -91,8 +92,9 @@ export async function startService({ config, log, announceToken, db: given }: St
         await connections.closeAll();
       }
     },
-    countKeys: async (address, auth, slots) => (await keysPerSlot(address, auth, slots)).reduce((a, b) => a + b, 0),
-    keysPerSlot,
+    countKeys: async (address, auth, slots) => (await withClient(address, auth, (c) => countKeysPerSlot(c, slots))).reduce((a, b) => a + b, 0),
+    keysPerSlot: (address, auth, slots) => withClient(address, auth, (c) => countKeysPerSlot(c, slots)),
+    functionLibraries: (address, auth) => withClient(address, auth, readFunctionLibraries),
     wakeWorker: () => worker?.wake(),
     notifyCancel: (id) => worker?.cancel(id),
     nextChange: (id, maxWaitMs, signal) => changes.next(id, maxWaitMs, signal),

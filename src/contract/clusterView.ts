@@ -43,4 +43,9 @@ export interface ClusterView {
 }
 
 /** What `GET /v1/clusters/{name}/check` (gRPC `CheckCluster`) answers. */
-export type ClusterCheckView = ClusterCheck & { cluster: string; checkedAt: string };
+export type ClusterCheckView = ClusterCheck & {
+  cluster: string;
+  checkedAt: string;
+  /** Masters whose function libraries differ from those most masters hold, with theirs. */
+  functionDrift: { address: string; libraries: string[] }[];
+};

@@ -38,6 +38,8 @@ export function planAddNode({ address, nodeId, role, master, masterChosen = fals
     step('check_new_node', `Check that ${address} is reachable, empty, alone and in cluster mode`, { address, memberIds: members.map((m) => m.id) }),
     ...(masterAuth ? [step('set_master_auth', `Give ${address} the cluster's password as masterauth if it has none`, { nodes: [address] })] : []),
     step('tune_nodes', `Lower the node timeout of ${address} so every node sees it join within ~0.5 s`, { nodes: [address], settings: ROLE_CHANGE_TUNING }),
+    // A master will serve slots: it needs the cluster's functions (a replica gets them by replication).
+    ...(master === undefined ? [step('copy_functions', `Copy the cluster's function libraries to ${address}`, { from: memberAddresses, to: [address] })] : []),
     step('meet_new_node', `Introduce ${address} to the ${members.length} nodes of the cluster`, { address, members: memberAddresses }),
     step('wait_known', `Wait until every node knows ${address}`, { address, members: memberAddresses, timeoutSeconds }),
   ];

@@ -98,6 +98,8 @@ export function planFix({ resolutions, coverage, masters, replace, convergeTimeo
   const uncovered = coverage.assignments.reduce((n, a) => n + countSlots(a.slots), 0);
   const specs: StepSpec[] = [];
   if (uncovered > 0) {
+    const owners = [...new Set(coverage.assignments.map((a) => a.owner.address))];
+    specs.push(step('copy_functions', `Make sure ${owners.join(', ')} hold the cluster's function libraries before serving more slots`, { from: masters.map((m) => m.address), to: owners }));
     specs.push(step('cover_slots', `Give ${uncovered} slots that no master serves to ${coverage.assignments.length} ${coverage.assignments.length === 1 ? 'master' : 'masters'}`, {
       assignments: coverage.assignments, strays: coverage.strays, masters, ...(replace ? { replace } : {}),
     }));

@@ -51,6 +51,12 @@ export interface StepParams {
    * none, so any of them can replicate (the credentials come from the cluster, never from params).
    */
   readonly set_master_auth: { readonly nodes: readonly string[] };
+  /**
+   * The function libraries most of `from` hold are copied to each of `to` that holds none (a
+   * node that will serve slots must have them, or FCALL fails there); a node holding different
+   * ones fails the step.
+   */
+  readonly copy_functions: { readonly from: readonly string[]; readonly to: readonly string[] };
   /** Create: `CLUSTER SET-CONFIG-EPOCH` per node address. */
   readonly set_config_epochs: { readonly epochs: Readonly<Record<string, number>> };
   /** Create: `CLUSTER ADDSLOTSRANGE` per master address. */

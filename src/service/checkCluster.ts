@@ -1,17 +1,32 @@
 import type { ClusterCheckView } from '../contract/clusterView.ts';
 import { checkCluster as judge } from '../domain/checkCluster.ts';
+import type { FunctionLibraries } from '../redis/functions.ts';
 import { requireRole } from './authorize.ts';
 import { findCluster } from './clusters.ts';
 import type { Caller, ServiceDeps } from './deps.ts';
 
 /**
  * Asks every node for its view and reports open slots, uncovered slots, nodes that disagree,
- * failed or disconnected nodes, masters without replicas and unreachable nodes. Read-only.
+ * failed or disconnected nodes, masters without replicas, unreachable nodes, and masters whose
+ * function libraries differ from the others' (FCALL would fail or differ on their slots). Read-only.
  */
 export async function checkCluster(deps: ServiceDeps, caller: Caller, name: unknown): Promise<ClusterCheckView> {
   requireRole(caller, 'viewer');
   const cluster = await findCluster(deps, name);
   const checkedAt = deps.now().toISOString();
   const observation = await deps.observe(cluster.spec.nodes, cluster.auth);
-  return { cluster: cluster.name, checkedAt, ...judge(observation.nodes, observation.views, observation.unreachable) };
+  const judged = judge(observation.nodes, observation.views, observation.unreachable);
+  const masters = observation.reached.filter((r) => observation.nodes.find((n) => n.id === r.nodeId)?.role === 'master');
+  const functionDrift = functionDriftOf(await Promise.all(masters.map(async (m) => ({
+    address: m.address, libraries: await deps.functionLibraries(m.address, cluster.auth),
+  }))));
+  return { cluster: cluster.name, checkedAt, ...judged, ok: judged.ok && functionDrift.length === 0, functionDrift };
+}
+
+/** The masters whose function libraries differ from those most masters hold. */
+function functionDriftOf(masters: readonly { address: string; libraries: FunctionLibraries }[]): ClusterCheckView['functionDrift'] {
+  const counts = new Map<string, number>();
+  for (const m of masters) counts.set(m.libraries.digest, (counts.get(m.libraries.digest) ?? 0) + 1);
+  const majority = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
+  return masters.filter((m) => m.libraries.digest !== majority).map((m) => ({ address: m.address, libraries: [...m.libraries.names] }));
 }

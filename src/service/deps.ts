@@ -1,4 +1,5 @@
 import type { ObservedNode } from '../domain/observedTopology.ts';
+import type { FunctionLibraries } from '../redis/functions.ts';
 import type { Database } from '../store/database.ts';
 import type { NodeAuth } from '../store/records.ts';
 
@@ -21,6 +22,8 @@ export interface ServiceDeps {
   readonly checkReady: (addresses: readonly string[], auth: NodeAuth | null) => Promise<{ ready: boolean; problems: { address: string; reason: string }[] }>;
   /** Counts the keys a node holds in the given slots (read-only; for dry runs). */
   readonly countKeys: (address: string, auth: NodeAuth | null, slots: readonly number[]) => Promise<number>;
+  /** The function libraries a node holds (read-only). */
+  readonly functionLibraries: (address: string, auth: NodeAuth | null) => Promise<FunctionLibraries>;
   /** The keys a node holds in each of the given slots, in order, served by it or not (read-only). */
   readonly keysPerSlot: (address: string, auth: NodeAuth | null, slots: readonly number[]) => Promise<number[]>;
   /** Tells a worker in this process that there is new work, so it need not wait for its next poll. */

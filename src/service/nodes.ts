@@ -13,6 +13,7 @@ import type { OperationView } from '../contract/operationView.ts';
 import type { PlanView } from '../contract/planView.ts';
 import { probeNode } from '../redis/probeNode.ts';
 import { resolveHost } from '../redis/resolveHost.ts';
+import type { ClusterRecord } from '../store/records.ts';
 import { assertNoUnfinishedOperation, clusterOfNode } from '../store/topologyChanges.ts';
 import { requireRole } from './authorize.ts';
 import { findCluster } from './clusters.ts';
@@ -80,6 +81,7 @@ export async function addNode(deps: ServiceDeps, caller: Caller, name: unknown, 
   if (!probe.ok) {
     throw new DomainError('precondition', 'node_not_fit', `${address} cannot join cluster "${cluster.name}": ${probe.problems.join('; ')}`);
   }
+  if (req.role === 'master') await requireSameFunctions(deps, cluster, address, cm.members.filter((m) => m.role === 'master' && m.reachable));
   const plan = planAddNode({
     address,
     nodeId: probe.nodeId ?? undefined,
@@ -191,6 +193,24 @@ export async function removeNode(deps: ServiceDeps, caller: Caller, name: unknow
     spec: withNodeRemoved(cluster.spec, target.address, pairs.map((p) => ({ replica: p.replica, master: p.master.address }))),
     refuseWhileBusy: true,
   }, req.dryRun ?? false);
+}
+
+/**
+ * A new master that already holds function libraries must hold the cluster's (those of most of
+ * its masters): it will serve slots, and FCALL must answer the same there. One with none is given
+ * them by the add (`copy_functions`). Refuses `node_not_fit` naming both sets.
+ */
+async function requireSameFunctions(deps: ServiceDeps, cluster: ClusterRecord, address: string, masters: readonly Member[]): Promise<void> {
+  const mine = await deps.functionLibraries(address, cluster.auth);
+  if (mine.names.length === 0 || masters.length === 0) return;
+  const theirs = await Promise.all(masters.map((m) => deps.functionLibraries(m.address, cluster.auth)));
+  const counts = new Map<string, number>();
+  for (const t of theirs) counts.set(t.digest, (counts.get(t.digest) ?? 0) + 1);
+  const [digest] = [...counts].sort((a, b) => b[1] - a[1])[0]!;
+  if (mine.digest === digest) return;
+  const cluster_ = theirs.find((t) => t.digest === digest)!;
+  throw new DomainError('precondition', 'node_not_fit',
+    `${address} cannot join cluster "${cluster.name}" as a master: it holds the function libraries ${mine.names.join(', ')}, which differ from the cluster's (${cluster_.names.join(', ') || 'none'}); delete them on it (FUNCTION FLUSH) and it gets the cluster's`);
 }
 
 /** Masters as replica placement sees them; `receiving` marks empty masters that a drain will fill. */

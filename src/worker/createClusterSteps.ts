@@ -1,6 +1,7 @@
 import { DomainError } from '../domain/errors.ts';
 import { parseNodeAddress } from '../domain/nodeAddress.ts';
 import { addSlotsRange } from '../redis/addSlotsRange.ts';
+import { readFunctionLibraries } from '../redis/functions.ts';
 import { meetAll } from '../redis/meetAll.ts';
 import { myNodeId } from '../redis/myNodeId.ts';
 import { observeCluster } from '../redis/observeCluster.ts';
@@ -20,6 +21,12 @@ const checkNodes: StepExecutor<'check_nodes'> = async (ctx) => {
   if (unfit.length > 0) {
     const list = unfit.map((u) => `${u.address} (${u.reason})`).join(', ');
     throw new StepFailure('nodes_not_fit', `${unfit.length} of ${nodes.length} nodes cannot join a new cluster, nothing was changed: ${list}`, unfit);
+  }
+  // Every master will serve slots: FCALL must find the same functions on each.
+  const libraries = await Promise.all(nodes.map(async (a) => ({ address: a, libraries: await readFunctionLibraries(await ctx.connections.get(a)) })));
+  if (new Set(libraries.map((l) => l.libraries.digest)).size > 1) {
+    const differing = libraries.map((l) => ({ address: l.address, reason: `function libraries: ${l.libraries.names.join(', ') || 'none'}` }));
+    throw new StepFailure('nodes_not_fit', `the nodes hold different function libraries, so FCALL would answer differently by slot; nothing was changed: ${differing.map((d) => `${d.address} (${d.reason})`).join(', ')}`, differing);
   }
   const versions = [...new Set(results.map((r) => r.redisVersion))].join(', ');
   return { detail: `${nodes.length} nodes are empty, in cluster mode, Redis ${versions}` };

@@ -7,6 +7,7 @@ import { configExecutors } from './configSteps.ts';
 import { createClusterExecutors } from './createClusterSteps.ts';
 import { failoverExecutors } from './failoverSteps.ts';
 import { fixExecutors } from './fixSteps.ts';
+import { functionExecutors } from './functionSteps.ts';
 import { moveSlotsExecutors } from './moveSlotsSteps.ts';
 import { nodeExecutors } from './nodeSteps.ts';
 import { recordServedSlotsExecutor } from './recordServedSlots.ts';
@@ -25,6 +26,7 @@ export function executorsFor(db: Database): StepExecutors {
     ...configExecutors,
     ...moveSlotsExecutors,
     ...fixExecutors,
+    ...functionExecutors,
     ...nodeExecutors,
     ...failoverExecutors,
     ...waitTopologyExecutors,

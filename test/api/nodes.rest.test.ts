@@ -113,7 +113,7 @@ describe('topology changes over REST', () => {
     const dry = await post('/v1/clusters/topo/nodes', { address, role: 'master', dryRun: true });
     assert.equal(dry.status, 200, dry.text);
     assert.deepEqual(dry.body.steps.map((s: { kind: string }) => s.kind),
-      ['check_new_node', 'tune_nodes', 'meet_new_node', 'wait_known', 'wait_topology', 'restore_config', 'release_new_node']);
+      ['check_new_node', 'tune_nodes', 'copy_functions', 'meet_new_node', 'wait_known', 'wait_topology', 'restore_config', 'release_new_node']);
     assert.match(dry.body.summary, /as a master without slots/);
     assert.equal((await viewsOf([address])).get(address)!.length, 1, 'a dry run changes nothing');
 

@@ -11,6 +11,7 @@ export function fakeExecutors(overrides: Partial<StepExecutors> = {}): StepExecu
     check_nodes: done('check_nodes'),
     tune_nodes: done('tune_nodes'),
     set_master_auth: done('set_master_auth'),
+    copy_functions: done('copy_functions'),
     set_config_epochs: done('set_config_epochs'),
     assign_slots: done('assign_slots'),
     meet_nodes: done('meet_nodes'),
