@@ -48,4 +48,6 @@ export type ClusterCheckView = ClusterCheck & {
   checkedAt: string;
   /** Masters whose function libraries differ from those most masters hold, with theirs. */
   functionDrift: { address: string; libraries: string[] }[];
+  /** Keys a master holds in slots it neither serves nor imports (clients cannot reach them). */
+  strayKeys: { address: string; slots: SlotRange[]; keys: number }[];
 };

@@ -23,6 +23,11 @@ export function assessHealth(
       : []),
     ...check.disagreeingNodes.map((d) => `${d.address} ${d.reason}`),
   ];
+  // Slots whose master failed (or is unreachable) and that no replica serves yet are down.
+  const unreachableAddresses = new Set(check.unreachable.map((u) => u.address));
+  const failedAddresses = new Set(check.failedNodes.filter((f) => f.flags.includes('fail')).map((f) => f.address));
+  const down = observed.filter((m) => m.role === 'master' && m.slots.length > 0 && (failedAddresses.has(m.address) || unreachableAddresses.has(m.address) || m.flags.includes('fail')));
+  for (const m of down) problems.push(`${countSlots(m.slots)} slots are down: their master ${m.address} ${m.flags.includes('fail') || failedAddresses.has(m.address) ? 'failed' : 'is unreachable'} and no replica took over`);
   const missing = expected.nodeCount - observed.length - check.unreachable.length;
   if (missing > 0) problems.push(`${missing} planned nodes are not part of the cluster`);
   for (const m of observed) {

@@ -84,6 +84,8 @@ export interface FixInput {
    * the importing node's copy wins (it was the newer one written there during the move).
    */
   readonly replace: boolean;
+  /** MIGRATE timeout in ms (absent: the default). */
+  readonly migrateTimeoutMs?: number | undefined;
   readonly convergeTimeoutSeconds: number;
 }
 
@@ -94,18 +96,25 @@ export interface FixInput {
  *
  * @example planFix({ resolutions, coverage, masters, replace: false, convergeTimeoutSeconds: 60 }).summary // 'close 2 open slots'
  */
-export function planFix({ resolutions, coverage, masters, replace, convergeTimeoutSeconds }: FixInput): Plan {
+export function planFix({ resolutions, coverage, masters, replace, migrateTimeoutMs, convergeTimeoutSeconds }: FixInput): Plan {
+  const keyOptions = { ...(replace ? { replace } : {}), ...(migrateTimeoutMs === undefined ? {} : { migrateTimeoutMs }) };
   const uncovered = coverage.assignments.reduce((n, a) => n + countSlots(a.slots), 0);
   const specs: StepSpec[] = [];
   if (uncovered > 0) {
     const owners = [...new Set(coverage.assignments.map((a) => a.owner.address))];
     specs.push(step('copy_functions', `Make sure ${owners.join(', ')} hold the cluster's function libraries before serving more slots`, { from: masters.map((m) => m.address), to: owners }));
-    specs.push(step('cover_slots', `Give ${uncovered} slots that no master serves to ${coverage.assignments.length} ${coverage.assignments.length === 1 ? 'master' : 'masters'}`, {
-      assignments: coverage.assignments, strays: coverage.strays, masters, ...(replace ? { replace } : {}),
+  }
+  if (uncovered > 0 || coverage.strays.length > 0) {
+    const title = [
+      ...(uncovered > 0 ? [`Give ${uncovered} slots that no master serves to ${coverage.assignments.length} ${coverage.assignments.length === 1 ? 'master' : 'masters'}`] : []),
+      ...(coverage.strays.length > 0 ? [`move the stray keys of ${new Set(coverage.strays.map((s) => s.slot)).size} slots to the masters serving them`] : []),
+    ].join(', then ');
+    specs.push(step('cover_slots', title.charAt(0).toUpperCase() + title.slice(1), {
+      assignments: coverage.assignments, strays: coverage.strays, masters, ...keyOptions,
     }));
   }
   if (resolutions.length > 0) {
-    specs.push(step('close_open_slots', `Close ${resolutions.length} open ${resolutions.length === 1 ? 'slot' : 'slots'}`, { resolutions, masters, ...(replace ? { replace } : {}) }));
+    specs.push(step('close_open_slots', `Close ${resolutions.length} open ${resolutions.length === 1 ? 'slot' : 'slots'}`, { resolutions, masters, ...keyOptions }));
   }
   specs.push(
     step('wait_converged', 'Wait until every node agrees on the slot owners', { timeoutSeconds: convergeTimeoutSeconds }),
@@ -113,10 +122,10 @@ export function planFix({ resolutions, coverage, masters, replace, convergeTimeo
   );
   const parts = [
     ...(uncovered > 0 ? [`give ${uncovered} uncovered slots to masters (${describeAssignments(coverage.assignments)})`] : []),
-    ...(coverage.strays.length > 0 ? [`move the stray keys of ${new Set(coverage.strays.map((s) => s.slot)).size} of them to their owners`] : []),
+    ...(coverage.strays.length > 0 ? [`move the stray keys of ${new Set(coverage.strays.map((s) => s.slot)).size} slots to the masters serving them`] : []),
     ...(resolutions.length > 0 ? [`close ${resolutions.length} open slots`] : []),
   ];
-  const summary = parts.length === 0 ? 'nothing to fix: no slot is open or without a master'
+  const summary = parts.length === 0 ? 'nothing to fix: no slot is open or without a master, and no key is out of place'
     : `${parts.join('; ')}${replace ? '; where both sides hold a key, the copy that moves overwrites the other' : ''}`;
   return plan('fix', summary, buildSteps(specs), { resolutions, assignments: coverage.assignments });
 }

@@ -25,6 +25,8 @@ export interface RemoveNodePlanInput {
    * expected to be ready afterwards (`fix` assigns the slots).
    */
   readonly abandonSlots?: number;
+  /** MIGRATE timeout in ms for the drain (absent: the default). */
+  readonly migrateTimeoutMs?: number | undefined;
   /** Said in the summary, e.g. that the removal leaves fewer than 3 masters serving slots. */
   readonly note?: string | null;
   readonly timeoutSeconds: number;
@@ -52,7 +54,9 @@ export function planRemoveNode(input: RemoveNodePlanInput): Plan {
     specs.push(
       step('check_cluster', 'Check that every master is reachable and no slot is open', { masters }),
       step('hold_replica_migration', `Keep ${node.address} a master until its last slot is gone`, { nodes: held }),
-      step('move_slots', `Move the ${slots} slots of ${node.address} to ${targets} other ${targets === 1 ? 'master' : 'masters'} with their keys`, { moves: drain, masters, replace: false }),
+      step('move_slots', `Move the ${slots} slots of ${node.address} to ${targets} other ${targets === 1 ? 'master' : 'masters'} with their keys`, {
+        moves: drain, masters, replace: false, ...(input.migrateTimeoutMs === undefined ? {} : { migrateTimeoutMs: input.migrateTimeoutMs }),
+      }),
     );
   }
   const moved = replicas.map((p) => p.replica);

@@ -12,6 +12,8 @@ export interface SlotMovePlanInput {
   readonly masters: readonly MasterLoad[];
   /** The addresses of each master's replicas, by master id (a master left empty keeps them). */
   readonly replicasOf: ReadonlyMap<string, readonly string[]>;
+  /** MIGRATE timeout in ms (absent: the default). */
+  readonly migrateTimeoutMs?: number | undefined;
   /** Allow a plan that leaves fewer than 3 masters serving slots (see `checkServingMasters`). */
   readonly allowFewerThanThreeMasters?: boolean | undefined;
   /** Overwrite keys that already exist on the target with different values (BUSYKEY). */
@@ -49,7 +51,11 @@ export function planSlotMoves(input: SlotMovePlanInput): Plan {
     step('check_cluster', 'Check that every master is reachable and no slot is open', { masters: refs }),
     ...(held.length > 0 ? [step('hold_replica_migration', `Keep ${emptied.map((m) => m.address).join(', ')} ${emptied.length === 1 ? 'a master' : 'masters'} when ${emptied.length === 1 ? 'it gives' : 'they give'} away the last slot`, { nodes: held })] : []),
     step('move_slots', `Move ${total} slots from ${sources} ${sources === 1 ? 'master' : 'masters'} with their keys${maxKeysPerSecond === undefined ? '' : ` (at most ${maxKeysPerSecond} keys/s)`}`,
-      { moves: planned, masters: refs, replace, ...(maxKeysPerSecond === undefined ? {} : { maxKeysPerSecond }) }),
+      {
+        moves: planned, masters: refs, replace,
+        ...(maxKeysPerSecond === undefined ? {} : { maxKeysPerSecond }),
+        ...(input.migrateTimeoutMs === undefined ? {} : { migrateTimeoutMs: input.migrateTimeoutMs }),
+      }),
     step('wait_converged', 'Wait until every node agrees on the new slot owners', { timeoutSeconds: convergeTimeoutSeconds }),
     RECORD_SLOTS_STEP,
     ...(held.length > 0 ? [step('restore_replica_migration', `Restore replica migration on ${held.join(', ')}`, {})] : []),

@@ -79,6 +79,8 @@ export interface StepParams {
     readonly replace: boolean;
     /** Throttle: keys moved per second at most, all sources together; absent: no limit. */
     readonly maxKeysPerSecond?: number;
+    /** MIGRATE timeout in ms; absent: the default (see `MIGRATE_TIMEOUT_MS`). */
+    readonly migrateTimeoutMs?: number;
   };
   /** After slots moved: every node agrees on the owners. */
   readonly wait_converged: { readonly timeoutSeconds: number };
@@ -92,9 +94,15 @@ export interface StepParams {
     readonly masters: readonly NodeRef[];
     /** Overwrite keys the owner holds with different values (BUSYKEY) with the moving copy. */
     readonly replace?: boolean;
+    readonly migrateTimeoutMs?: number;
   };
   /** Fix: closes each open slot toward its resolved owner; `replace` as for `cover_slots`. */
-  readonly close_open_slots: { readonly resolutions: readonly SlotResolution[]; readonly masters: readonly NodeRef[]; readonly replace?: boolean };
+  readonly close_open_slots: {
+    readonly resolutions: readonly SlotResolution[];
+    readonly masters: readonly NodeRef[];
+    readonly replace?: boolean;
+    readonly migrateTimeoutMs?: number;
+  };
   /** Add: the new node is fit to join (or already joined, on a resumed run). */
   readonly check_new_node: { readonly address: string; readonly memberIds: readonly string[] };
   /** Add: every member meets the new node. */

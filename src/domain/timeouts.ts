@@ -14,3 +14,11 @@ export const TOPOLOGY_TIMEOUT_SECONDS = 60;
  * default; big datasets take longer).
  */
 export const REPLICA_SYNC_TIMEOUT_SECONDS = 600;
+
+/**
+ * The MIGRATE timeout of a key move (`migrateTimeoutMs`): how long the target may take to take in
+ * one batch; a very large key needs more (redis-cli's `--cluster-timeout`). Inside the Lua fast
+ * path it is capped at 1 s so the source never blocks past Redis's busy-script threshold; batches
+ * that need more go through the pipelined path with this timeout.
+ */
+export const MIGRATE_TIMEOUT_MS = { default: 5_000, min: 100, max: 600_000 } as const;

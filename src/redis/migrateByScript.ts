@@ -115,20 +115,23 @@ export async function migrateByScript(
     opts.batchKeys, Number.isFinite(opts.batchBytes) ? opts.batchBytes : Number.MAX_SAFE_INTEGER,
     Math.max(1, Math.min(SCRIPT_CALL_LIMITS.keys, opts.keysPerCall ?? SCRIPT_CALL_LIMITS.keys)), SCRIPT_CALL_LIMITS.bytes,
   ];
+  const perCall = fixed[6] as number;
   while (rest.length > 0 && !opts.signal?.aborted) {
+    const settle = await opts.pace?.reserve(perCall, opts.signal);
     let reply: unknown;
     try {
       reply = await runNodeScript(source, MIGRATE_SCRIPT, [...fixed, ...rest]);
     } catch (err) {
+      settle?.(0);
       if (err instanceof Error) noteScriptRefusal(source, err);
       break;
     }
     const [moved, emptied, error] = reply as [number, number, Buffer | null];
+    settle?.(moved);
     keysMoved += moved;
     if (moved > 0) opts.onKeysMoved?.(moved, rest[0] as number);
     rest = rest.slice(emptied);
     if (error) break;
-    if (moved > 0) await opts.pace?.(moved, opts.signal);
   }
   return { keysMoved, unfinished: rest };
 }

@@ -89,7 +89,8 @@ export async function migrateSlotsKeys(
   slots: readonly number[],
   opts: MigrateKeysOptions = {},
 ): Promise<{ keysMoved: number }> {
-  const batchKeys = opts.batchKeys ?? MIGRATE_DEFAULTS.batchKeys;
+  // Paced, no MIGRATE moves more keys than one pacing round, so the limit holds batch by batch.
+  const batchKeys = Math.min(opts.batchKeys ?? MIGRATE_DEFAULTS.batchKeys, opts.keysPerRound ?? Infinity);
   const batchBytes = opts.batchBytes ?? MIGRATE_DEFAULTS.batchBytes;
   const settings = {
     timeoutMs: opts.timeoutMs ?? MIGRATE_DEFAULTS.timeoutMs,
@@ -129,8 +130,11 @@ export async function migrateSlotsKeys(
     }
 
     let progressed = false;
-    const rounds = chunkByBudget(batches, (b) => b.bytes, batchBytes);
+    // Paced, a round moves at most a pacing round's worth of keys.
+    const rounds = chunkByBudget(batches, (b) => b.bytes, batchBytes)
+      .flatMap((round) => (opts.keysPerRound === undefined ? [round] : chunkByBudget(round, (b) => b.keys.length, opts.keysPerRound)));
     for (const [r, round] of rounds.entries()) {
+      const settle = await opts.pace?.reserve(round.reduce((n, b) => n + b.keys.length, 0), opts.signal);
       const pipeline = source.pipeline();
       for (const batch of round) pipeline.call('MIGRATE', ...migrateArgs(target, batch.keys, settings));
       // The last round also lists what is left, saving a round trip per pass.
@@ -157,11 +161,11 @@ export async function migrateSlotsKeys(
         }
         throw migrateError(source, target, batch, outcome.message, settings.timeoutMs);
       }
+      settle?.(moved);
       if (moved > 0) {
         keysMoved += moved;
         progressed = true;
         opts.onKeysMoved?.(moved, round[0]?.slot ?? -1);
-        await opts.pace?.(moved);
       }
       if (next) listed = await next.read(replies.slice(round.length));
     }
@@ -185,7 +189,7 @@ function migrateError(source: Redis, target: MigrateTarget, batch: KeyBatch, mes
       'precondition',
       'key_too_big',
       `key ${describeKey(key)} in slot ${batch.slot} (${batch.bytes} bytes) could not be migrated ${route} ` +
-        `within the MIGRATE timeout of ${timeoutMs} ms (${message}); raise the timeout, or check that the target is reachable`,
+        `within the MIGRATE timeout of ${timeoutMs} ms (${message}); it needs a longer timeout, or the target is not reachable`,
     );
   }
   return new DomainError('unavailable', 'migrate_failed', `MIGRATE of ${batch.keys.length} key(s) of slot ${batch.slot} ${route} failed: ${message}`);

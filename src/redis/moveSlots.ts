@@ -165,15 +165,17 @@ export async function moveSlots(
 }
 
 /**
- * The pace of a run with `maxKeysPerSecond`: one pacer for all sources, rounds of a tenth of a
- * second's worth of keys so the pace is smooth. A cancel ends the waits, so the windows in flight
- * finish at full speed and the cancel takes effect at once.
+ * The pace of a run with `maxKeysPerSecond`: one pacer for all sources (so they never burst
+ * together), rounds of a tenth of a second's worth of keys so the pace is smooth. A cancel ends
+ * the waits, so the windows in flight finish at full speed and the cancel takes effect at once.
  */
 function pacing(opts: MoveSlotsOptions): Pick<MigrateKeysOptions, 'pace' | 'keysPerRound'> {
   if (opts.maxKeysPerSecond === undefined) return {};
   const pacer = keyPacer(opts.maxKeysPerSecond);
   return {
-    pace: (keys) => pacer(keys, opts.signal).catch(() => undefined),
+    pace: {
+      reserve: (keys) => pacer.reserve(keys, opts.signal).catch(() => () => undefined),
+    },
     keysPerRound: Math.ceil(opts.maxKeysPerSecond / 10),
   };
 }

@@ -1,6 +1,8 @@
 import type { ClusterCheckView } from '../contract/clusterView.ts';
 import { checkCluster as judge } from '../domain/checkCluster.ts';
+import { slotsToRanges } from '../domain/slotSet.ts';
 import type { FunctionLibraries } from '../redis/functions.ts';
+import { scanStrayKeys } from './strayKeys.ts';
 import { requireRole } from './authorize.ts';
 import { findCluster } from './clusters.ts';
 import type { Caller, ServiceDeps } from './deps.ts';
@@ -8,7 +10,8 @@ import type { Caller, ServiceDeps } from './deps.ts';
 /**
  * Asks every node for its view and reports open slots, uncovered slots, nodes that disagree,
  * failed or disconnected nodes, masters without replicas, unreachable nodes, and masters whose
- * function libraries differ from the others' (FCALL would fail or differ on their slots). Read-only.
+ * function libraries differ from the others' (FCALL would fail or differ on their slots), and keys
+ * a master holds in slots it neither serves nor imports. Read-only.
  */
 export async function checkCluster(deps: ServiceDeps, caller: Caller, name: unknown): Promise<ClusterCheckView> {
   requireRole(caller, 'viewer');
@@ -20,7 +23,10 @@ export async function checkCluster(deps: ServiceDeps, caller: Caller, name: unkn
   const functionDrift = functionDriftOf(await Promise.all(masters.map(async (m) => ({
     address: m.address, libraries: await deps.functionLibraries(m.address, cluster.auth),
   }))));
-  return { cluster: cluster.name, checkedAt, ...judged, ok: judged.ok && functionDrift.length === 0, functionDrift };
+  const strayKeys = (await scanStrayKeys(deps, cluster, observation, masters)).map((m) => ({
+    address: m.address, slots: slotsToRanges(m.slots.map((s) => s.slot)), keys: m.slots.reduce((n, s) => n + s.keys, 0),
+  }));
+  return { cluster: cluster.name, checkedAt, ...judged, ok: judged.ok && functionDrift.length === 0 && strayKeys.length === 0, functionDrift, strayKeys };
 }
 
 /** The masters whose function libraries differ from those most masters hold. */

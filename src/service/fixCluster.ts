@@ -6,7 +6,7 @@ import { planCoverage } from '../domain/planCoverage.ts';
 import { planFix, resolveOpenSlots, type MoveHistory } from '../domain/planFix.ts';
 import { rangesToSlots } from '../domain/slotSet.ts';
 import { isStepOf } from '../domain/steps.ts';
-import { CONVERGE_TIMEOUT_SECONDS } from '../domain/timeouts.ts';
+import { CONVERGE_TIMEOUT_SECONDS, MIGRATE_TIMEOUT_MS } from '../domain/timeouts.ts';
 import type { OperationView } from '../contract/operationView.ts';
 import type { PlanView } from '../contract/planView.ts';
 import { listOperations, insertOperation } from '../store/operations.ts';
@@ -15,13 +15,18 @@ import { findCluster } from './clusters.ts';
 import type { Caller, ServiceDeps } from './deps.ts';
 import { unreachableError } from './observeForChange.ts';
 import { parseInput } from './parseInput.ts';
+import { scanStrayKeys } from './strayKeys.ts';
 import { queuedOperation, toPlanView } from './plans.ts';
 import { toOperationView } from './toViews.ts';
 
 /** How far back the fix looks for the operation that opened a slot. */
 const HISTORY_DEPTH = 100;
 
-const fixInput = z.strictObject({ dryRun: z.boolean().optional(), replace: z.boolean().optional() });
+const fixInput = z.strictObject({
+  dryRun: z.boolean().optional(),
+  replace: z.boolean().optional(),
+  migrateTimeoutMs: z.number().int('must be an integer').min(MIGRATE_TIMEOUT_MS.min, `must be at least ${MIGRATE_TIMEOUT_MS.min}`).max(MIGRATE_TIMEOUT_MS.max, `must be at most ${MIGRATE_TIMEOUT_MS.max}`).optional(),
+});
 
 /**
  * Repairs the slot map: `{dryRun?, replace?}`.
@@ -54,7 +59,14 @@ export async function fixCluster(deps: ServiceDeps, caller: Caller, name: unknow
   const uncovered = rangesToSlots(checkCluster(observation.nodes, observation.views, observation.unreachable).uncoveredSlots);
   const keys = new Map(await Promise.all(masters.map(async (m) => [m.id, uncovered.length === 0 ? [] : await deps.keysPerSlot(m.address, cluster.auth, uncovered)] as const)));
   const index = new Map(uncovered.map((slot, i) => [slot, i]));
-  const coverage = planCoverage(uncovered, masters, (id, slot) => keys.get(id)?.[index.get(slot) ?? -1] ?? 0);
+  const covered = planCoverage(uncovered, masters, (id, slot) => keys.get(id)?.[index.get(slot) ?? -1] ?? 0);
+  // Keys on a master in a slot it neither serves nor imports, in a slot some master serves: they go to that master.
+  const strays = (await scanStrayKeys(deps, cluster, observation, observation.reached.filter((r) => masters.some((m) => m.id === r.nodeId))))
+    .flatMap((holder) => holder.slots.flatMap(({ slot, keys: count }) => {
+      const owner = masters.find((m) => m.slots.some(([s, e]) => s <= slot && slot <= e));
+      return owner ? [{ slot, from: { id: holder.nodeId, address: holder.address }, to: { id: owner.id, address: owner.address }, keys: count }] : [];
+    }));
+  const coverage = { assignments: covered.assignments, strays: [...covered.strays, ...strays] };
   const open = [...new Set(observation.nodes.flatMap((n) => [...n.migrating, ...n.importing].map((o) => o.slot)))].sort((a, b) => a - b);
   const history: MoveHistory[] = recent.items.map((op) => ({
     operationId: op.id,
@@ -72,7 +84,8 @@ export async function fixCluster(deps: ServiceDeps, caller: Caller, name: unknow
     throw new DomainError('precondition', 'open_slot_unresolvable', `cannot decide where these slots belong: ${unresolved.map((u) => `${u.slot} (${u.reason})`).join(', ')}`);
   }
   const plan = planFix({
-    resolutions, coverage, masters: masters.map((m) => ({ id: m.id, address: m.address })), replace: req.replace ?? false, convergeTimeoutSeconds: CONVERGE_TIMEOUT_SECONDS,
+    resolutions, coverage, masters: masters.map((m) => ({ id: m.id, address: m.address })), replace: req.replace ?? false,
+    migrateTimeoutMs: req.migrateTimeoutMs, convergeTimeoutSeconds: CONVERGE_TIMEOUT_SECONDS,
   });
   if (req.dryRun) return toPlanView(deps, cluster, plan);
   const op = await insertOperation(deps.db, { clusterId: cluster.id, clusterName: cluster.name, ...queuedOperation(plan, caller, cluster.name) });

@@ -5,7 +5,7 @@ import { planRebalance } from '../domain/planRebalance.ts';
 import { planExplicitMoves, planMoveBySlotCount } from '../domain/planReshard.ts';
 import { planSlotMoves } from '../domain/planSlotMoves.ts';
 import type { MasterLoad, SlotMove } from '../domain/slotMove.ts';
-import { CONVERGE_TIMEOUT_SECONDS } from '../domain/timeouts.ts';
+import { CONVERGE_TIMEOUT_SECONDS, MIGRATE_TIMEOUT_MS } from '../domain/timeouts.ts';
 import { validateThreshold, validateWeights } from '../domain/validateMoveRequests.ts';
 import type { OperationView } from '../contract/operationView.ts';
 import type { PlanView } from '../contract/planView.ts';
@@ -23,6 +23,8 @@ import { toOperationView } from './toViews.ts';
 const DEFAULT_THRESHOLD_PERCENT = 2;
 
 const nodeRef = z.string().min(1).max(300);
+/** MIGRATE timeout of each batch, for very large keys (redis-cli's `--cluster-timeout`). */
+const migrateTimeoutMs = z.number().int('must be an integer').min(MIGRATE_TIMEOUT_MS.min, `must be at least ${MIGRATE_TIMEOUT_MS.min}`).max(MIGRATE_TIMEOUT_MS.max, `must be at most ${MIGRATE_TIMEOUT_MS.max}`).optional();
 /** Throttle: keys moved per second at most, all sources together; unset moves as fast as the nodes go. */
 const maxKeysPerSecond = z.number().int('must be an integer').min(1, 'must be at least 1').max(10_000_000, 'must be at most 10000000').optional();
 const reshardInput = z.strictObject({
@@ -35,6 +37,7 @@ const reshardInput = z.strictObject({
   })).min(1, 'must list at least one move').max(1000).optional(),
   replace: z.boolean().optional(),
   maxKeysPerSecond,
+  migrateTimeoutMs,
   allowFewerThanThreeMasters: z.boolean().optional(),
   dryRun: z.boolean().optional(),
 });
@@ -45,6 +48,7 @@ const rebalanceInput = z.strictObject({
   useEmptyMasters: z.boolean().optional(),
   replace: z.boolean().optional(),
   maxKeysPerSecond,
+  migrateTimeoutMs,
   allowFewerThanThreeMasters: z.boolean().optional(),
   dryRun: z.boolean().optional(),
 });
@@ -113,11 +117,11 @@ async function observeMasters(deps: ServiceDeps, name: unknown): Promise<{ clust
 async function submit(
   deps: ServiceDeps, caller: Caller,
   { cluster, cm, kind, moves, masters }: { cluster: ClusterRecord; cm: ClusterMembers; kind: 'reshard' | 'rebalance'; moves: readonly SlotMove[]; masters: readonly MasterLoad[] },
-  opts: { replace?: boolean | undefined; maxKeysPerSecond?: number | undefined; allowFewerThanThreeMasters?: boolean | undefined; dryRun?: boolean | undefined },
+  opts: { replace?: boolean | undefined; maxKeysPerSecond?: number | undefined; migrateTimeoutMs?: number | undefined; allowFewerThanThreeMasters?: boolean | undefined; dryRun?: boolean | undefined },
 ): Promise<OperationView | PlanView> {
   const replicasOf = new Map(masters.map((m) => [m.id, cm.members.filter((r) => r.role === 'replica' && r.masterId === m.id).map((r) => r.address)]));
   const plan = planSlotMoves({
-    kind, moves, masters, replicasOf, replace: opts.replace ?? false, maxKeysPerSecond: opts.maxKeysPerSecond,
+    kind, moves, masters, replicasOf, replace: opts.replace ?? false, maxKeysPerSecond: opts.maxKeysPerSecond, migrateTimeoutMs: opts.migrateTimeoutMs,
     allowFewerThanThreeMasters: opts.allowFewerThanThreeMasters, convergeTimeoutSeconds: CONVERGE_TIMEOUT_SECONDS,
   });
   if (opts.dryRun) return toPlanView(deps, cluster, plan);

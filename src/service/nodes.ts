@@ -8,7 +8,7 @@ import { planDrain } from '../domain/planDrain.ts';
 import { checkServingMasters } from '../domain/masterQuorum.ts';
 import { planRemoveNode } from '../domain/planRemoveNode.ts';
 import type { MasterLoad } from '../domain/slotMove.ts';
-import { REPLICA_SYNC_TIMEOUT_SECONDS, TOPOLOGY_TIMEOUT_SECONDS } from '../domain/timeouts.ts';
+import { MIGRATE_TIMEOUT_MS, REPLICA_SYNC_TIMEOUT_SECONDS, TOPOLOGY_TIMEOUT_SECONDS } from '../domain/timeouts.ts';
 import type { OperationView } from '../contract/operationView.ts';
 import type { PlanView } from '../contract/planView.ts';
 import { probeNode } from '../redis/probeNode.ts';
@@ -98,7 +98,12 @@ export async function addNode(deps: ServiceDeps, caller: Caller, name: unknown, 
   return submitTopologyChange(deps, caller, { cluster, plan, spec, refuseWhileBusy: true }, req.dryRun ?? false);
 }
 
-const removeNodeInput = z.strictObject({ dryRun: queryFlag.optional(), force: queryFlag.optional(), allowFewerThanThreeMasters: queryFlag.optional() });
+const removeNodeInput = z.strictObject({
+  dryRun: queryFlag.optional(),
+  force: queryFlag.optional(),
+  allowFewerThanThreeMasters: queryFlag.optional(),
+  migrateTimeoutMs: z.coerce.number().int('must be an integer').min(MIGRATE_TIMEOUT_MS.min, `must be at least ${MIGRATE_TIMEOUT_MS.min}`).max(MIGRATE_TIMEOUT_MS.max, `must be at most ${MIGRATE_TIMEOUT_MS.max}`).optional(),
+});
 
 /**
  * Removes a node (`node`: its id, its address in the spec, or the `ip:port` it announces; `input`:
@@ -185,6 +190,7 @@ export async function removeNode(deps: ServiceDeps, caller: Caller, name: unknow
     reset: target.reachable,
     abandonSlots: abandon ? target.slotCount : 0,
     note: quorumNote,
+    migrateTimeoutMs: req.migrateTimeoutMs,
     timeoutSeconds: pairs.length > 0 ? REPLICA_SYNC_TIMEOUT_SECONDS : TOPOLOGY_TIMEOUT_SECONDS,
   });
   return submitTopologyChange(deps, caller, {

@@ -4,7 +4,9 @@ import { addSlotsRange } from '../redis/addSlotsRange.ts';
 import { closeOpenSlot } from '../redis/closeOpenSlots.ts';
 import { setSlotImporting, setSlotNode } from '../redis/setSlot.ts';
 import type { ExecutorsOf, StepExecutor } from './stepContext.ts';
-import { busyKeysFailure } from './busyKeys.ts';
+import { MIGRATE_TIMEOUT_MS } from '../domain/timeouts.ts';
+import { keyMoveFailure } from './keyMoveFailure.ts';
+import { withMigrateConnections } from './migrateConnections.ts';
 import { StepFailure } from './stepFailure.ts';
 
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -17,7 +19,7 @@ const messageOf = (err: unknown): string => (err instanceof Error ? err.message 
  * first, which lets it hand the keys over, and the slot is closed as `closeOpenSlot` does.
  */
 const coverSlots: StepExecutor<'cover_slots'> = async (ctx) => {
-  const { assignments, strays, masters, replace = false } = ctx.step.params;
+  const { assignments, strays, masters, replace = false, migrateTimeoutMs = MIGRATE_TIMEOUT_MS.default } = ctx.step.params;
   const slotsTotal = assignments.reduce((n, a) => n + countSlots(a.slots), 0);
   let covered = 0;
   for (const a of assignments) {
@@ -37,15 +39,16 @@ const coverSlots: StepExecutor<'cover_slots'> = async (ctx) => {
     ctx.signal.throwIfAborted();
     try {
       await setSlotImporting(await ctx.connections.get(stray.from.address), [stray.slot], stray.to.id);
-      const result = await closeOpenSlot(ctx.connections, stray.slot, {
+      const result = await withMigrateConnections(ctx, migrateTimeoutMs, (connections) => closeOpenSlot(connections, stray.slot, {
         intendedOwnerId: stray.to.id,
         masters,
         replace,
+        timeoutMs: migrateTimeoutMs,
         ...(ctx.cluster.auth ? { auth: ctx.cluster.auth } : {}),
-      });
+      }));
       keysMoved += result.keysMoved;
     } catch (err) {
-      throw busyKeysFailure(err, 'fix', ctx.cluster.name, replace) ?? new StepFailure('cover_slots_failed', `could not move the keys of slot ${stray.slot} from ${stray.from.address} to ${stray.to.address}: ${messageOf(err)}`,
+      throw keyMoveFailure(err, 'fix', ctx.cluster.name, { replace, migrateTimeoutMs }) ?? new StepFailure('cover_slots_failed', `could not move the keys of slot ${stray.slot} from ${stray.from.address} to ${stray.to.address}: ${messageOf(err)}`,
         [{ address: stray.from.address, reason: `holds ${stray.keys} keys of slot ${stray.slot}` }], { cause: err });
     }
   }
@@ -55,7 +58,7 @@ const coverSlots: StepExecutor<'cover_slots'> = async (ctx) => {
 
 /** Closes each open slot toward the owner the plan chose; each slot is closed whole, so a cancel stops between slots. */
 const closeOpenSlots: StepExecutor<'close_open_slots'> = async (ctx) => {
-  const { resolutions, masters, replace = false } = ctx.step.params;
+  const { resolutions, masters, replace = false, migrateTimeoutMs = MIGRATE_TIMEOUT_MS.default } = ctx.step.params;
   // The fix's total counts the slots it covered before too.
   const slotsTotal = Math.max(ctx.operation.progress.slotsTotal ?? 0, resolutions.length);
   const before = slotsTotal - resolutions.length;
@@ -65,17 +68,18 @@ const closeOpenSlots: StepExecutor<'close_open_slots'> = async (ctx) => {
   for (const [i, r] of resolutions.entries()) {
     ctx.signal.throwIfAborted();
     try {
-      const result = await closeOpenSlot(ctx.connections, r.slot, {
+      const result = await withMigrateConnections(ctx, migrateTimeoutMs, (connections) => closeOpenSlot(connections, r.slot, {
         intendedOwnerId: r.ownerId,
         masters,
         replace,
+        timeoutMs: migrateTimeoutMs,
         ...(ctx.cluster.auth ? { auth: ctx.cluster.auth } : {}),
-      });
+      }));
       keysMoved += result.keysMoved;
       if (result.action === 'finished') finished++;
       if (result.action === 'rolled_back') rolledBack++;
     } catch (err) {
-      throw busyKeysFailure(err, 'fix', ctx.cluster.name, replace) ?? new StepFailure('close_slot_failed', `slot ${r.slot} (${r.reason}): ${messageOf(err)}`, [{ address: r.ownerAddress, reason: `slot ${r.slot}` }], { cause: err });
+      throw keyMoveFailure(err, 'fix', ctx.cluster.name, { replace, migrateTimeoutMs }) ?? new StepFailure('close_slot_failed', `slot ${r.slot} (${r.reason}): ${messageOf(err)}`, [{ address: r.ownerAddress, reason: `slot ${r.slot}` }], { cause: err });
     }
     ctx.reportProgress({ slotsMoved: before + i + 1, slotsTotal, keysMoved });
   }

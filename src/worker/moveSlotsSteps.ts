@@ -2,7 +2,9 @@ import { moveSlots } from '../redis/moveSlots.ts';
 import { observeCluster } from '../redis/observeCluster.ts';
 import { waitForReadiness } from '../redis/readiness.ts';
 import type { ExecutorsOf, StepExecutor } from './stepContext.ts';
-import { busyKeysFailure } from './busyKeys.ts';
+import { MIGRATE_TIMEOUT_MS } from '../domain/timeouts.ts';
+import { keyMoveFailure } from './keyMoveFailure.ts';
+import { withMigrateConnections } from './migrateConnections.ts';
 import { explainNotReady, listProblems } from '../redis/explainNotReady.ts';
 import { StepFailure } from './stepFailure.ts';
 
@@ -26,19 +28,20 @@ const checkCluster: StepExecutor<'check_cluster'> = async (ctx) => {
 
 /** Moves every planned slot with its keys; resumable, and stops at a safe point when cancelled. */
 const moveSlotsStep: StepExecutor<'move_slots'> = async (ctx) => {
-  const { moves, masters, replace, maxKeysPerSecond } = ctx.step.params;
+  const { moves, masters, replace, maxKeysPerSecond, migrateTimeoutMs = MIGRATE_TIMEOUT_MS.default } = ctx.step.params;
   const slotsTotal = moves.reduce((n, m) => n + m.slotCount, 0);
   // A resumed run continues the count of the run before it (up to its last stored progress).
   const keysBefore = ctx.keysMovedSoFar;
   ctx.reportProgress({ slotsMoved: ctx.operation.progress.slotsMoved ?? 0, slotsTotal, keysMoved: keysBefore });
-  const result = await moveSlots(ctx.connections, moves, masters, {
+  const result = await withMigrateConnections(ctx, migrateTimeoutMs, (connections) => moveSlots(connections, moves, masters, {
     replace,
+    timeoutMs: migrateTimeoutMs,
     ...(maxKeysPerSecond === undefined ? {} : { maxKeysPerSecond }),
     ...(ctx.cluster.auth ? { auth: ctx.cluster.auth } : {}),
     signal: ctx.signal,
     onProgress: (p) => ctx.reportProgress({ slotsMoved: p.slotsMoved, slotsTotal, keysMoved: keysBefore + p.keysMoved }),
-  }).catch((err: unknown) => {
-    throw busyKeysFailure(err, ctx.operation.kind, ctx.cluster.name, replace) ?? err;
+  })).catch((err: unknown) => {
+    throw keyMoveFailure(err, ctx.operation.kind, ctx.cluster.name, { replace, migrateTimeoutMs }) ?? err;
   });
   ctx.reportProgress({ slotsMoved: result.slotsMoved + result.slotsAlreadyDone, slotsTotal, keysMoved: keysBefore + result.keysMoved });
   return { detail: `${result.slotsMoved} slots and ${result.keysMoved} keys moved${result.slotsAlreadyDone > 0 ? `, ${result.slotsAlreadyDone} slots already in place` : ''}` };

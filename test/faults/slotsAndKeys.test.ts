@@ -115,3 +115,93 @@ describe('fix repairs what the API could not leave before', () => {
     assert.equal(cluster.body.status.phase, 'ready', JSON.stringify(cluster.body.status));
   });
 });
+
+/** Issue 8, "also": a key that needs a longer MIGRATE timeout names migrateTimeoutMs, and a fix with it finishes the move. */
+describe('migrateTimeoutMs', () => {
+  let service: RunningService;
+  let set: RedisNodeSet;
+  before(async () => {
+    service = await startTestService();
+    set = await startRedisNodes(3);
+    await createReadyCluster(service, 'mt', set, 0);
+    await loadKeys(await observedMasters(service, 'mt'), 500, 16);
+  });
+  after(async () => {
+    await service.stop();
+    await set.stop();
+  });
+
+  test('a target that cannot take a key within the timeout fails key_too_big naming the option; fix with a longer one finishes', async () => {
+    const [a, b] = await observedMasters(service, 'mt');
+    const slot = calculateSlot('key:2');
+    const from = [a!, b!].find((m) => m.slots.some(([s, e]) => s <= slot && slot <= e))!;
+    const to = from === a ? b! : a!;
+    const target = set.nodes.find((n) => n.address === to.address)!;
+    // The target holds back writes (RESTORE-ASKING among them) longer than the MIGRATE timeout.
+    await withNodeClient(target, (c) => c.call('CLIENT', 'PAUSE', '3000', 'WRITE'));
+    const res = await request(service.restApp).post('/v1/clusters/mt/reshard').set('authorization', AUTH)
+      .send({ moves: [{ slots: [[slot, slot]], to: to.address }], migrateTimeoutMs: 100 });
+    assert.equal(res.status, 202, res.text);
+    const failed = await waitForOperation(service.restApp, res.body.id);
+    assert.equal(failed.error?.code, 'key_too_big', JSON.stringify(failed.error));
+    assert.match(failed.error!.detail, /within the MIGRATE timeout of 100 ms/);
+    assert.match(failed.error!.detail, /"migrateTimeoutMs": 1000/);
+    await withNodeClient(target, (c) => c.call('CLIENT', 'UNPAUSE'));
+
+    const bad = await request(service.restApp).post('/v1/clusters/mt/fix').set('authorization', AUTH).send({ migrateTimeoutMs: 10 });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.errors[0].pointer, '/migrateTimeoutMs');
+    const fix = await request(service.restApp).post('/v1/clusters/mt/fix').set('authorization', AUTH).send({ migrateTimeoutMs: 10_000 });
+    assert.equal((await waitForOperation(service.restApp, fix.body.id)).status, 'succeeded');
+    await assertClusterSettled(set.nodes.map((n) => n.address));
+    assert.equal(await withNodeClient(target, (c) => c.get('key:2')), 'v'.repeat(16));
+  });
+});
+
+/** Issue 8, "also": keys out of place are reported and fixed, and failed masters' slots are counted as down. */
+describe('status names what the nodes hide', () => {
+  let service: RunningService;
+  let set: RedisNodeSet;
+  before(async () => {
+    service = await startTestService();
+    set = await startRedisNodes(3);
+    await createReadyCluster(service, 'st', set, 0);
+    await loadKeys(await observedMasters(service, 'st'), 300, 16);
+  });
+  after(async () => {
+    await service.stop();
+    await set.stop();
+  });
+
+  test('a key a master holds in a slot it does not serve is reported by check, and fix moves it to the slot\'s master', async () => {
+    const [a, b] = await observedMasters(service, 'st');
+    const slot = calculateSlot('stray-key');
+    const owner = [a!, b!].find((m) => m.slots.some(([s, e]) => s <= slot && slot <= e)) ?? a!;
+    const other = owner === a ? b! : a!;
+    await withNodeClient(set.nodes.find((n) => n.address === other.address)!, async (c) => {
+      await c.cluster('SETSLOT', slot, 'IMPORTING', owner.id);
+      await c.call('ASKING');
+      await c.set('stray-key', 'lost');
+      await c.cluster('SETSLOT', slot, 'STABLE');
+    });
+    const check = await request(service.restApp).get('/v1/clusters/st/check').set('authorization', AUTH);
+    assert.equal(check.body.ok, false);
+    assert.deepEqual(check.body.strayKeys, [{ address: other.address, slots: [[slot, slot]], keys: 1 }]);
+    const dry = await request(service.restApp).post('/v1/clusters/st/fix').set('authorization', AUTH).send({ dryRun: true });
+    assert.match(dry.body.summary, /move the stray keys of 1 slots/);
+    const fix = await request(service.restApp).post('/v1/clusters/st/fix').set('authorization', AUTH).send({});
+    assert.equal((await waitForOperation(service.restApp, fix.body.id)).status, 'succeeded');
+    assert.equal(await withNodeClient(set.nodes.find((n) => n.address === owner.address)!, (c) => c.get('stray-key')), 'lost');
+    const after = await request(service.restApp).get('/v1/clusters/st/check').set('authorization', AUTH);
+    assert.deepEqual(after.body.strayKeys, []);
+  });
+
+  test('a dead master\'s slots are counted as down in the cluster\'s status', async () => {
+    const [, , c] = await observedMasters(service, 'st');
+    await set.kill(set.nodes.find((n) => n.address === c!.address)!);
+    const cluster = await request(service.restApp).get('/v1/clusters/st').set('authorization', AUTH);
+    assert.equal(cluster.body.status.phase, 'degraded');
+    const slots = c!.slots.reduce((n, [s, e]) => n + e - s + 1, 0);
+    assert.ok(cluster.body.status.problems.some((p: string) => p === `${slots} slots are down: their master ${c!.address} is unreachable and no replica took over`), JSON.stringify(cluster.body.status.problems));
+  });
+});

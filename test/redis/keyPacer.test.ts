@@ -3,36 +3,58 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { keyPacer } from '../../src/redis/keyPacer.ts';
 
-/** Moves `batches` of keys, each taking `costPerKeyMs` per key, paced at `rate`, on a fake clock. */
-async function pacedRun(rate: number, batches: readonly number[], costPerKeyMs: number): Promise<{ clock: number; waits: number }> {
+/**
+ * `sources` movers sharing one pacer on a fake clock: each reserves `batch` keys, moves `moved`
+ * of them in `costMs`, `rounds` times. Returns when each reservation was admitted, with its keys.
+ */
+async function pacedRun(rate: number, sources: number, rounds: number, batch: number, moved: (i: number) => number, costMs: number) {
   let clock = 0;
-  let waits = 0;
-  const pace = keyPacer(rate, () => clock, async (ms) => {
-    waits++;
+  const pacer = keyPacer(rate, () => clock, async (ms) => {
     clock += ms;
   });
-  for (const n of batches) {
-    clock += n * costPerKeyMs;
-    await pace(n);
+  const starts: { at: number; keys: number }[] = [];
+  // The fake clock is shared: sources take turns, as the event loop would interleave them.
+  for (let r = 0; r < rounds; r++) {
+    for (let s = 0; s < sources; s++) {
+      const settle = await pacer.reserve(batch);
+      const keys = Math.min(batch, moved(r * sources + s));
+      starts.push({ at: clock, keys });
+      clock += costMs;
+      settle(keys);
+    }
   }
-  return { clock, waits };
+  return { starts, clock };
 }
 
-test('1000 keys at 500 keys/s take 2 s however they are batched, when moving itself is instant', async () => {
-  assert.equal((await pacedRun(500, [100, 400, 250, 250], 0)).clock, 2000);
-  assert.equal((await pacedRun(500, [1000], 0)).clock, 2000);
+/** The most keys that started moving within any window [t, t + 1 s). */
+function busiestSecond(starts: readonly { at: number; keys: number }[]): number {
+  let most = 0;
+  for (const s of starts) {
+    most = Math.max(most, starts.filter((o) => o.at >= s.at && o.at < s.at + 1000).reduce((n, o) => n + o.keys, 0));
+  }
+  return most;
+}
+
+test('1000 keys at 500 keys/s take 2 s, with no burst when 4 sources start together', async () => {
+  const { starts } = await pacedRun(500, 4, 5, 50, () => 50, 0);
+  assert.equal(starts.reduce((n, s) => n + s.keys, 0), 1000);
+  assert.ok(busiestSecond(starts) <= 500, `busiest second moved ${busiestSecond(starts)}`);
+  assert.equal(starts.filter((s) => s.at < 1000).reduce((n, s) => n + s.keys, 0), 500, 'the first second moves exactly the limit');
 });
 
-test('property: never faster than the rate; never a wait when moving is slower than the rate', async () => {
+test('property: the limit holds over every window of one second; slower than the limit, nothing waits', async () => {
   await fc.assert(fc.asyncProperty(
-    fc.integer({ min: 1, max: 100_000 }),
-    fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: 1, maxLength: 30 }),
-    fc.double({ min: 0, max: 5, noNaN: true }),
-    async (rate, batches, costPerKeyMs) => {
-      const moved = batches.reduce((a, b) => a + b, 0);
-      const { clock, waits } = await pacedRun(rate, batches, costPerKeyMs);
-      assert.ok(clock > (moved / rate) * 1000 - 1, `${moved} keys in ${clock} ms at ${rate}/s`);
-      if (costPerKeyMs >= 1000 / rate) assert.equal(waits, 0);
+    fc.integer({ min: 10, max: 100_000 }),
+    fc.integer({ min: 1, max: 4 }),
+    fc.integer({ min: 1, max: 25 }),
+    fc.func(fc.nat({ max: 1000 })),
+    fc.double({ min: 0, max: 300, noNaN: true }),
+    async (rate, sources, rounds, movedOf, costMs) => {
+      const batch = Math.ceil(rate / 10);
+      const { starts } = await pacedRun(rate, sources, rounds, batch, (i) => movedOf(i) % (batch + 1), costMs);
+      assert.ok(busiestSecond(starts) <= rate, `${busiestSecond(starts)} keys within a second at ${rate}/s`);
     },
   ));
+  const slow = await pacedRun(1000, 1, 10, 100, () => 100, 150);
+  assert.deepEqual(slow.starts.map((s) => s.at), Array.from({ length: 10 }, (_, i) => i * 150), 'never held back');
 });

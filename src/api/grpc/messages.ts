@@ -39,7 +39,7 @@ export function clusterMessage(c: ClusterView): unknown {
 
 /** The ClusterCheck message (disagreeing nodes reuse the address/reason shape of UnreachableNode). */
 export function checkMessage(c: ClusterCheckView): unknown {
-  return withoutNulls({ ...c, uncoveredSlots: slotRanges(c.uncoveredSlots) });
+  return withoutNulls({ ...c, uncoveredSlots: slotRanges(c.uncoveredSlots), strayKeys: c.strayKeys.map((k) => ({ ...k, slots: slotRanges(k.slots) })) });
 }
 
 /** The Plan message of any dry run (slot ranges become SlotRange messages). */

@@ -91,6 +91,7 @@ export function buildGrpcServer({ deps, auth, log }: GrpcOptions): { server: grp
     rebalance: changeCall('Rebalance', ({ cluster, ...rest }, caller) => rebalance(deps, caller, cluster, rest), changeMessage),
     fixCluster: changeCall('FixCluster', (req, caller) => fixCluster(deps, caller, req.cluster, {
       ...(req.dryRun ? { dryRun: true } : {}), ...(req.replace ? { replace: true } : {}),
+      ...(req.migrateTimeoutMs === undefined ? {} : { migrateTimeoutMs: req.migrateTimeoutMs }),
     }), changeMessage),
     checkCluster: unary(async (req, caller) => checkMessage(await checkCluster(deps, caller, req.name))),
     addNode: changeCall('AddNode', ({ cluster, ...rest }, caller) => addNode(deps, caller, cluster, rest), changeMessage),
