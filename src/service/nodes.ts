@@ -159,8 +159,6 @@ export async function removeNode(deps: ServiceDeps, caller: Caller, name: unknow
   if (target.role === 'master' && masters.length === 1) {
     throw new DomainError('precondition', 'last_master', `${target.address} is the last master of cluster "${cluster.name}"; a cluster needs at least one`);
   }
-  const serving = masters.filter((m) => m.slotCount > 0).length;
-  const quorumNote = checkServingMasters(serving, serving - (target.role === 'master' && target.slotCount > 0 ? 1 : 0), req.allowFewerThanThreeMasters === true);
   const abandon = !target.reachable && target.slotCount > 0;
   if (abandon && req.force !== true) {
     const replicas = replicasOf(target, cm.members).filter((r) => r.reachable);
@@ -168,6 +166,8 @@ export async function removeNode(deps: ServiceDeps, caller: Caller, name: unknow
       ? `${target.address} is unreachable and serves ${target.slotCount} slots, which cannot be moved without it; fail over to its replica ${replicas[0]!.address} first (POST /v1/clusters/${cluster.name}/failover with mode "force", or "takeover" when no majority of masters answers)`
       : `${target.address} is unreachable and serves ${target.slotCount} slots that no replica holds; removing it with force=true gives up its keys: its slots are left without a master, and POST /v1/clusters/${cluster.name}/fix then assigns them to the other masters`);
   }
+  const serving = masters.filter((m) => m.slotCount > 0).length;
+  const quorumNote = checkServingMasters(serving, serving - (target.role === 'master' && target.slotCount > 0 ? 1 : 0), req.allowFewerThanThreeMasters === true);
 
   const loads: MasterLoad[] = masters.map((m) => ({ id: m.id, address: m.address, slots: m.slots }));
   // A dead master's slots cannot move (its keys are gone with it): they are abandoned, or it has none.

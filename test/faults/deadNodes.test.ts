@@ -81,10 +81,10 @@ describe('names the cluster was created with, and dead nodes', () => {
     const oldId = (await viewsOf([node.address])).get(node.address)!.find((n) => n.myself)!.id;
     await set.restart(node, { freshIdentity: true });
     const others = spec.nodes.filter((a) => a !== victim).map((a) => set.nodes.find((n) => named(n) === a)!.address);
-    const res = await api().delete(`/v1/clusters/named/nodes/${oldId}`).set('authorization', AUTH);
-    assert.equal(res.status, 202, res.text);
-    assert.doesNotMatch(res.body.steps.find((s: { kind: string }) => s.kind === 'forget_node').title, /reset/, 'the new node at the old address is not reset');
-    const op = await waitForOperation(service.restApp, res.body.id);
+    // Over gRPC this time.
+    const res = await call(clients.clusters, 'removeNode', { cluster: 'named', node: oldId });
+    assert.doesNotMatch(res.operation.steps.find((s: { kind: string }) => s.kind === 'forget_node').title, /reset/, 'the new node at the old address is not reset');
+    const op = await waitForOperation(service.restApp, res.operation.id);
     assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
     for (const [viewer, nodes] of await viewsOf(others)) assert.ok(!nodes.some((n) => n.id === oldId), `${viewer} still knows the old id`);
     assert.ok(!(await get()).spec.nodes.includes(victim));

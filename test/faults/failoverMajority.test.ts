@@ -4,6 +4,7 @@ import request from 'supertest';
 import type { ClusterView } from '../../src/contract/clusterView.ts';
 import type { RunningService } from '../../src/startService.ts';
 import { createReadyCluster } from '../helpers/clusters.ts';
+import { call, grpcClients } from '../helpers/grpcClient.ts';
 import { waitForOperation } from '../helpers/operations.ts';
 import { startRedisNodes, type RedisNodeSet } from '../helpers/redisNodes.ts';
 import { AUTH, startTestService } from '../helpers/testService.ts';
@@ -33,6 +34,16 @@ describe('refusals name the cause', () => {
     assert.equal(forced.body.code, 'no_majority');
     assert.match(forced.body.detail, /needs the votes of 2 of the 3 masters/);
     assert.match(forced.body.detail, /"takeover"/);
+    const clients = grpcClients(service.grpcPort!);
+    try {
+      await assert.rejects(call(clients.clusters, 'failover', { cluster: 'fm', replica, mode: 'force' }), (err: { code: number; details: string }) => {
+        assert.equal(err.code, 9);
+        assert.match(err.details, /^\[no_majority\]/);
+        return true;
+      });
+    } finally {
+      clients.close();
+    }
 
     const takeover = await request(service.restApp).post('/v1/clusters/fm/failover').set('authorization', AUTH).send({ replica, mode: 'takeover' });
     assert.equal(takeover.status, 202, takeover.text);

@@ -66,6 +66,7 @@ describe('function libraries follow the slots', () => {
     assert.equal(refused.status, 409, refused.text);
     assert.equal(refused.body.code, 'node_not_fit');
     assert.match(refused.body.detail, /function libraries other, which differ from the cluster's \(greet\)/);
+    await assert.rejects(call(clients.clusters, 'addNode', { cluster: 'fn', address: other.address, role: 'master' }), /node_not_fit/);
 
     const [first] = await observedMasters(service, 'fn');
     await withNodeClient(set.nodes.find((n) => n.address === first!.address)!, (c) => c.call('FUNCTION', 'LOAD', OTHER));

@@ -4,6 +4,7 @@ import request from 'supertest';
 import type { RunningService } from '../../src/startService.ts';
 import { assertClusterSettled } from '../helpers/clusterCheck.ts';
 import { eventually } from '../helpers/eventually.ts';
+import { call, grpcClients } from '../helpers/grpcClient.ts';
 import { waitForOperation } from '../helpers/operations.ts';
 import { startRedisNodes, withNodeClient } from '../helpers/redisNodes.ts';
 import { AUTH, startTestService } from '../helpers/testService.ts';
@@ -34,9 +35,11 @@ describe('passwords without masterauth', () => {
   test('a create that failed on a wrong masterauth names the cause, and the cluster is managed again once the nodes are fixed', async (t) => {
     const set = await startRedisNodes(6, { password: 'X', extraConfig: { masterauth: 'wrong' } });
     t.after(() => set.stop());
-    const res = await request(service.restApp).post('/v1/clusters').set('authorization', AUTH)
-      .send({ name: 'wrongauth', nodes: set.nodes.map((n) => n.address), replicasPerShard: 1, password: 'X' });
-    const op = await waitForOperation(service.restApp, res.body.id);
+    const clients = grpcClients(service.grpcPort!);
+    t.after(() => clients.close());
+    // Over gRPC this time.
+    const created = await call(clients.clusters, 'createCluster', { name: 'wrongauth', nodes: set.nodes.map((n) => n.address), replicasPerShard: 1, password: 'X' });
+    const op = await waitForOperation(service.restApp, created.id);
     assert.equal(op.status, 'failed');
     assert.equal(op.error?.code, 'not_ready');
     assert.ok(op.error!.nodes!.every((n) => /replication from its master 127\.0\.0\.1:\d+ is down/.test(n.reason)), JSON.stringify(op.error!.nodes));
@@ -54,6 +57,7 @@ describe('passwords without masterauth', () => {
       return cluster.body.status.phase === 'ready' ? cluster.body.status : undefined;
     }, 30_000, 250);
     assert.deepEqual(status.problems, []);
+    assert.equal((await call(clients.clusters, 'getCluster', { name: 'wrongauth' })).status.phase, 'ready');
     const plan = await request(service.restApp).post('/v1/clusters/wrongauth/rebalance').set('authorization', AUTH).send({ dryRun: true });
     assert.equal(plan.status, 200, plan.text);
   });

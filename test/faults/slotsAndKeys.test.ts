@@ -45,6 +45,8 @@ describe('fix repairs what the API could not leave before', () => {
     assert.equal(dry.status, 200, dry.text);
     assert.deepEqual(dry.body.assignments.map((x: { owner: { id: string }; slots: number[][] }) => [x.owner.id, x.slots]), [[a!.id, [[slot, slot]]]]);
     assert.match(dry.body.summary, /give 1 uncovered slots/);
+    const grpcDry = await call(clients.clusters, 'fixCluster', { cluster: 'sk', dryRun: true });
+    assert.deepEqual(grpcDry.plan.assignments.map((x: { owner: { id: string }; slots: { start?: number; end?: number }[] }) => [x.owner.id, x.slots.map((r) => [r.start ?? 0, r.end ?? 0])]), [[a!.id, [[slot, slot]]]]);
     const res = await post('/v1/clusters/sk/fix', {});
     const op = await waitForOperation(service.restApp, res.body.id);
     assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
@@ -99,7 +101,9 @@ describe('fix repairs what the API could not leave before', () => {
     assert.equal(refused.status, 409, refused.text);
     assert.equal(refused.body.code, 'node_unreachable');
     assert.match(refused.body.detail, /force=true/);
-    const forced = await request(service.restApp).delete(`/v1/clusters/sk/nodes/${encodeURIComponent(dead.address)}?force=true`).set('authorization', AUTH);
+    const forcedAlone = await request(service.restApp).delete(`/v1/clusters/sk/nodes/${encodeURIComponent(dead.address)}?force=true`).set('authorization', AUTH);
+    assert.equal(forcedAlone.body.code, 'too_few_masters', 'two masters are left: that needs saying too');
+    const forced = await request(service.restApp).delete(`/v1/clusters/sk/nodes/${encodeURIComponent(dead.address)}?force=true&allowFewerThanThreeMasters=true`).set('authorization', AUTH);
     assert.equal(forced.status, 202, forced.text);
     assert.match(forced.body.steps.at(-1).title, /Wait until no node knows/);
     const removal = await waitForOperation(service.restApp, forced.body.id);
@@ -109,7 +113,8 @@ describe('fix repairs what the API could not leave before', () => {
     const dry = await post('/v1/clusters/sk/fix', { dryRun: true });
     assert.equal(dry.body.assignments.reduce((n: number, x: { slots: number[][] }) => n + x.slots.reduce((k, [s, e]) => k + e! - s! + 1, 0), 0), dead.slots.reduce((n, [s, e]) => n + e - s + 1, 0));
     const fix = await post('/v1/clusters/sk/fix', {});
-    assert.equal((await waitForOperation(service.restApp, fix.body.id)).status, 'succeeded');
+    const fixed = await waitForOperation(service.restApp, fix.body.id);
+    assert.equal(fixed.status, 'succeeded', JSON.stringify(fixed.error));
     await assertClusterSettled(live);
     const cluster = await request(service.restApp).get('/v1/clusters/sk').set('authorization', AUTH);
     assert.equal(cluster.body.status.phase, 'ready', JSON.stringify(cluster.body.status));

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { mkdirSync, openSync, closeSync, statSync, unlinkSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -228,6 +229,7 @@ async function reserveFreePort(): Promise<number> {
     const port = PORT_MIN + Math.floor(Math.random() * (PORT_MAX - PORT_MIN + 1));
     const bus = port + BUS_OFFSET;
     if (port === 6379 || handedOut.has(port) || reservedPorts.has(port) || reservedPorts.has(bus)) continue;
+    if (!claimAcrossProcesses(port)) continue;
     reservedPorts.add(port);
     reservedPorts.add(bus);
     if ((await canBind(port)) && (await canBind(bus))) {
@@ -237,6 +239,34 @@ async function reserveFreePort(): Promise<number> {
     releasePort(port);
   }
   throw new Error('no free port pair found');
+}
+
+/** Where test processes running side by side mark the ports they handed out. */
+const PORT_REGISTRY = join(tmpdir(), 'slotsmith-test-ports');
+/** A mark older than this is from an earlier run and no longer counts. */
+const REGISTRY_TTL_MS = 2 * 60 * 60 * 1000;
+
+/**
+ * Claims `port` for this process among every test process of the run (the suite runs files in
+ * parallel): a port one file used is never handed to another, since a cluster of the first may
+ * still gossip about its address. One file per port, created exclusively; stale ones are reused.
+ */
+function claimAcrossProcesses(port: number): boolean {
+  mkdirSync(PORT_REGISTRY, { recursive: true });
+  const mark = join(PORT_REGISTRY, String(port));
+  try {
+    closeSync(openSync(mark, 'wx'));
+    return true;
+  } catch {
+    try {
+      if (Date.now() - statSync(mark).mtimeMs < REGISTRY_TTL_MS) return false;
+      unlinkSync(mark);
+      closeSync(openSync(mark, 'wx'));
+      return true;
+    } catch {
+      return false;
+    }
+  }
 }
 
 function releasePort(port: number): void {
