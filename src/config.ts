@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 
-export type Role = 'rest' | 'grpc' | 'worker';
-const ALL_ROLES: readonly Role[] = ['rest', 'grpc', 'worker'];
+export type Role = 'rest' | 'grpc' | 'worker' | 'observer';
+const ALL_ROLES: readonly Role[] = ['rest', 'grpc', 'worker', 'observer'];
 
 /**
  * Every option of the service, with its default, read once at start. The README's configuration
@@ -20,7 +20,7 @@ export interface Config {
   readonly databaseUrl: string | null;
   /** Admin bearer token (`SLOTSMITH_ADMIN_TOKEN`); unset means one is generated on first start. */
   readonly adminToken: string | null;
-  /** Which parts run in this process (`SLOTSMITH_ROLES` or `--roles=`, default rest,grpc,worker). */
+  /** Which parts run in this process (`SLOTSMITH_ROLES` or `--roles=`, default rest,grpc,worker,observer). */
   readonly roles: ReadonlySet<Role>;
   /** Identity of this process's worker in operation leases (`WORKER_ID`, default host-pid). */
   readonly workerId: string;
@@ -32,6 +32,10 @@ export interface Config {
   readonly workerConcurrency: number;
   /** How long a new cluster may take to become ready before the create fails (`CREATE_READY_TIMEOUT_SECONDS`, default 60). */
   readonly createReadyTimeoutSeconds: number;
+  /** Seconds between two looks of the observer at each cluster (`OBSERVE_INTERVAL_SECONDS`, default 5). */
+  readonly observeIntervalSeconds: number;
+  /** Clusters one observer looks at at once (`OBSERVER_CONCURRENCY`, default 8). */
+  readonly observerConcurrency: number;
   /** Minimum log level (`LOG_LEVEL`: debug, info, warn, error; default info). */
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
@@ -52,6 +56,8 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     pollIntervalMs: intOf(env, 'POLL_INTERVAL_MS', 500, 10, 60_000),
     workerConcurrency: intOf(env, 'WORKER_CONCURRENCY', 4, 1, 64),
     createReadyTimeoutSeconds: intOf(env, 'CREATE_READY_TIMEOUT_SECONDS', 60, 1, 3600),
+    observeIntervalSeconds: intOf(env, 'OBSERVE_INTERVAL_SECONDS', 5, 1, 3600),
+    observerConcurrency: intOf(env, 'OBSERVER_CONCURRENCY', 8, 1, 256),
     logLevel: levelOf(env.LOG_LEVEL),
   };
 }

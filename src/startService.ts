@@ -21,6 +21,8 @@ import { OperationChanges } from './service/operationChanges.ts';
 import { openDatabase, type Database } from './store/database.ts';
 import { deleteIdempotencyKeysBefore } from './store/idempotencyKeys.ts';
 import { migrate } from './store/migrate.ts';
+import { observeOne } from './observer/observeOne.ts';
+import { startObserver } from './observer/observer.ts';
 import { startWorker, type RunningWorker } from './worker/worker.ts';
 
 const KEY_SWEEP_INTERVAL_MS = 60 * 60 * 1000;
@@ -95,6 +97,7 @@ export async function startService({ config, log, announceToken, db: given }: St
     countKeys: async (address, auth, slots) => (await withClient(address, auth, (c) => countKeysPerSlot(c, slots))).reduce((a, b) => a + b, 0),
     keysPerSlot: (address, auth, slots) => withClient(address, auth, (c) => countKeysPerSlot(c, slots)),
     functionLibraries: (address, auth) => withClient(address, auth, readFunctionLibraries),
+    observeNow: (cluster) => observeOne(db, cluster),
     wakeWorker: () => worker?.wake(),
     notifyCancel: (id) => worker?.cancel(id),
     nextChange: (id, maxWaitMs, signal) => changes.next(id, maxWaitMs, signal),
@@ -123,6 +126,10 @@ export async function startService({ config, log, announceToken, db: given }: St
     log.info('gRPC API listening', { host: config.host, port: grpcPort });
   }
   if (worker) log.info('worker started', { workerId: config.workerId, leaseSeconds: config.leaseSeconds });
+  const observer = config.roles.has('observer')
+    ? startObserver({ db, observerId: config.workerId, intervalSeconds: config.observeIntervalSeconds, concurrency: config.observerConcurrency, log })
+    : null;
+  if (observer) log.info('observer started', { observerId: config.workerId, intervalSeconds: config.observeIntervalSeconds });
   // Idempotency keys are remembered for a day; an API process sweeps older ones once an hour.
   const sweep = config.roles.has('rest') || config.roles.has('grpc')
     ? setInterval(() => {
@@ -138,6 +145,7 @@ export async function startService({ config, log, announceToken, db: given }: St
         http && new Promise<void>((resolve) => { http.close(() => resolve()); http.closeAllConnections(); }),
         grpcServer && new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve())),
         worker?.stop(),
+        observer?.stop(),
       ]);
       if (!given) await db.close();
     },

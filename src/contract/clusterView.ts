@@ -1,4 +1,5 @@
 import type { ClusterCheck } from '../domain/checkCluster.ts';
+import type { Condition } from '../domain/clusterHealth.ts';
 import type { NodeProblem } from '../domain/operation.ts';
 import type { SlotRange } from '../domain/slotRange.ts';
 
@@ -17,11 +18,29 @@ export interface ObservedNodeView {
   slots: SlotRange[];
   migrating: { slot: number; nodeId: string }[];
   importing: { slot: number; nodeId: string }[];
+  /** The node's health as the observer judged it. */
+  health: {
+    reachable: boolean;
+    /** Flagged `fail?` by some node (PFAIL), `fail` by the cluster (FAIL). */
+    pfail: boolean;
+    failed: boolean;
+    loading: boolean;
+    /** A replica's link to its master; null on a master. */
+    replicaLink: 'up' | 'down' | null;
+    lagBytes: number | null;
+    lagSeconds: number | null;
+    failingSince: string | null;
+  };
+  /** What it said about itself; null when it did not answer. */
+  server: { flavour: 'redis' | 'valkey'; version: string } | null;
+  memoryBytes: number | null;
+  keys: number | null;
 }
 
-/** What the nodes reported at `observedAt`, and the addresses that did not answer. */
+/** What the nodes reported at `observedAt` (`ageSeconds` ago), and the addresses that did not answer. */
 export interface ObservedView {
   observedAt: string;
+  ageSeconds: number;
   nodes: ObservedNodeView[];
   unreachable: NodeProblem[];
 }
@@ -35,7 +54,11 @@ export interface ClusterView {
     shards: { index: number; master: string; replicas: string[]; slots: SlotRange[] }[];
     authConfigured: boolean;
   };
-  status: { phase: ClusterPhaseView; problems: string[] };
+  /**
+   * `phase` in one word; `conditions` (Ready, Degraded, Reconciling) with their reasons and
+   * transition times; `problems` in words.
+   */
+  status: { phase: ClusterPhaseView; problems: string[]; conditions: Condition[] };
   /** What the nodes themselves report; null in lists, where the nodes are not asked. */
   observed: ObservedView | null;
   createdAt: string;

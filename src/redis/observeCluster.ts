@@ -1,10 +1,15 @@
+import type { Redis } from 'ioredis';
+import type { NodeStats } from '../domain/nodeStats.ts';
 import type { ObservedNode } from '../domain/observedTopology.ts';
 import { connectNode, type ConnectOptions } from './connectNode.ts';
 import type { NodeAuth } from './nodeAuth.ts';
-import { readClusterView, type ClusterView } from './readClusterView.ts';
+import { parseInfo } from './parseInfo.ts';
+import { clusterViewFromText, readClusterView, type ClusterView } from './readClusterView.ts';
 
 /** What the nodes at some addresses say about their cluster, merged. */
 export interface ObservedCluster {
+  /** With `stats`: what each reached address said about itself (`CLUSTER INFO`, `INFO`). */
+  readonly stats: ReadonlyMap<string, NodeStats>;
   /** Every node any reachable node knows, once each. */
   readonly nodes: ObservedNode[];
   /** For each reachable address, the id of the node behind it (addresses may be names, nodes announce IPs). */
@@ -22,14 +27,15 @@ export interface ObservedCluster {
 export async function observeCluster(
   addresses: readonly string[],
   auth?: NodeAuth,
-  opts: ConnectOptions = {},
+  opts: ConnectOptions & { readonly stats?: boolean } = {},
 ): Promise<ObservedCluster> {
   const views = await Promise.all(
-    addresses.map(async (address): Promise<{ address: string; view?: ClusterView; reason?: string }> => {
+    addresses.map(async (address): Promise<{ address: string; view?: ClusterView; stats?: NodeStats; reason?: string }> => {
       let client;
       try {
         client = await connectNode(address, auth, opts);
-        return { address, view: await readClusterView(client) };
+        if (!opts.stats) return { address, view: await readClusterView(client) };
+        return { address, ...(await readViewAndStats(client, address)) };
       } catch (err) {
         return { address, reason: (err as Error).message };
       } finally {
@@ -57,7 +63,41 @@ export async function observeCluster(
     }
   }
   const perNode = views.flatMap(({ address, view }) => (view ? [{ address, nodes: view.nodes }] : []));
-  return { nodes: [...byId.values()], reached, unreachable, views: perNode };
+  const stats = new Map(views.flatMap(({ address, stats: s }) => (s ? [[address, s] as const] : [])));
+  return { nodes: [...byId.values()], reached, unreachable, views: perNode, stats };
+}
+
+/** `CLUSTER NODES`, `CLUSTER INFO` and `INFO` in one round trip. */
+async function readViewAndStats(client: Redis, address: string): Promise<{ view: ClusterView; stats: NodeStats }> {
+  const replies = await client.pipeline().call('CLUSTER', 'NODES').call('CLUSTER', 'INFO').info().exec();
+  const [nodes, cluster, info] = (replies ?? []).map(([err, value]) => {
+    if (err) throw err;
+    return String(value);
+  });
+  const view = clusterViewFromText(nodes ?? '', address);
+  const ci = parseInfo(cluster ?? '');
+  const i = parseInfo(info ?? '');
+  const num = (v: string | undefined): number | null => (v === undefined || v === '' || Number.isNaN(Number(v)) ? null : Number(v));
+  const replica = i.get('role') === 'slave';
+  const keys = [...i].filter(([k]) => /^db\d+$/.test(k)).reduce((n, [, v]) => n + Number(/(?:^|,)keys=(\d+)/.exec(v)?.[1] ?? 0), 0);
+  const valkey = i.get('server_name') === 'valkey' || i.has('valkey_version');
+  const link = i.get('master_link_status');
+  return {
+    view,
+    stats: {
+      clusterState: ci.get('cluster_state') ?? 'unknown',
+      currentEpoch: num(ci.get('cluster_current_epoch')) ?? 0,
+      flavour: valkey ? 'valkey' : 'redis',
+      version: (valkey ? i.get('valkey_version') : undefined) ?? i.get('redis_version') ?? 'unknown',
+      masterLinkStatus: replica ? (link === 'up' ? 'up' : 'down') : null,
+      masterAddress: replica ? `${i.get('master_host') ?? '?'}:${i.get('master_port') ?? '?'}` : null,
+      replOffset: num(replica ? i.get('slave_repl_offset') : i.get('master_repl_offset')),
+      lastIoSecondsAgo: replica ? num(i.get('master_last_io_seconds_ago')) : null,
+      usedMemoryBytes: num(i.get('used_memory')),
+      keys,
+      loading: i.get('loading') === '1',
+    },
+  };
 }
 
 function withPort(connectedAddress: string, reported: string): string {

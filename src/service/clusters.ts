@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { assessHealth } from '../domain/assessHealth.ts';
-import { checkCluster } from '../domain/checkCluster.ts';
+import type { Condition } from '../domain/clusterHealth.ts';
 import { DomainError, invalidInput } from '../domain/errors.ts';
 import { createChangedNothing, planCreateCluster } from '../domain/planCreateCluster.ts';
 import { planShards } from '../domain/planShards.ts';
 import { validateClusterName, validateClusterTopology } from '../domain/validateCreateCluster.ts';
 import { assertNoConflict, deleteCluster as deleteClusterRecords, getClusterByName, insertClusterWithOperation, listClusters as listClusterRecords } from '../store/clusters.ts';
-import { listOperations } from '../store/operations.ts';
+import { getObservation } from '../store/observations.ts';
+import { listOperations, operationActivity } from '../store/operations.ts';
 import type { ClusterRecord, NodeAuth } from '../store/records.ts';
 import type { Caller, ServiceDeps } from './deps.ts';
 import { DEFAULT_PAGE_SIZE, pageQuery } from './pagination.ts';
@@ -17,7 +17,6 @@ import type { OperationView } from '../contract/operationView.ts';
 import type { PlanView } from '../contract/planView.ts';
 import type { PageView } from '../contract/pageView.ts';
 import { queuedOperation, toPlanView } from './plans.ts';
-import { settlePhase } from './settlePhase.ts';
 import { toClusterView, toObservedView, toOperationView } from './toViews.ts';
 
 /** The largest cluster slotsmith creates in one call; Redis itself recommends at most ~1000 nodes. */
@@ -74,20 +73,44 @@ export async function createCluster(deps: ServiceDeps, caller: Caller, input: un
   return toOperationView(created.operation);
 }
 
-/** The desired spec, the status, and the topology as the nodes report it right now. */
-export async function getCluster(deps: ServiceDeps, caller: Caller, name: unknown): Promise<ClusterView> {
+const getClusterInput = z.strictObject({
+  refresh: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).optional(),
+});
+
+/**
+ * The desired spec, the status (phase, conditions, problems) and the topology as the observer last
+ * saw it, with its age: reads never ask the nodes, unless the cluster was never observed or the
+ * caller asks for `refresh`, which observes it first (and stores that observation). `Reconciling`
+ * is read live from the operations.
+ */
+export async function getCluster(deps: ServiceDeps, caller: Caller, name: unknown, query: unknown = {}): Promise<ClusterView> {
   requireRole(caller, 'viewer');
-  const { cluster, problems: notReady } = await settlePhase(deps, await findCluster(deps, name));
-  const observedAt = deps.now();
-  const observation = await deps.observe(cluster.spec.nodes, cluster.auth);
-  const observed = toObservedView(observedAt, observation.nodes, observation.unreachable);
-  if (cluster.phase !== 'ready') return toClusterView(cluster, { phase: cluster.phase, problems: notReady }, observed);
-  const check = checkCluster(observation.nodes, observation.views, observation.unreachable);
-  const problems = assessHealth(check, observation.nodes, {
-    nodeCount: cluster.spec.nodes.length,
-    replicasPerShard: cluster.spec.replicasPerShard,
-  });
-  return toClusterView(cluster, { phase: problems.length === 0 ? 'ready' : 'degraded', problems }, observed);
+  const { refresh = false } = parseInput(getClusterInput, query);
+  let cluster = await findCluster(deps, name);
+  let observation = refresh ? null : await getObservation(deps.db, cluster.id);
+  if (observation === null) {
+    await deps.observeNow(cluster);
+    cluster = await findCluster(deps, name);
+    observation = await getObservation(deps.db, cluster.id);
+  }
+  if (observation === null) throw new DomainError('unavailable', 'not_observed', `cluster "${cluster.name}" could not be observed`);
+  const operation = (await operationActivity(deps.db, cluster.id, null)).current;
+  const conditions = observation.health.conditions.map((c) => (c.type !== 'Reconciling' ? c : liveReconciling(c, operation, deps.now())));
+  const problems = [...observation.health.problems];
+  const phase = cluster.phase !== 'ready' ? cluster.phase : problems.length > 0 ? 'degraded' : 'ready';
+  return toClusterView(cluster, { phase, problems, conditions }, toObservedView(observation.snapshot, observation.health, deps.now()));
+}
+
+/** The Reconciling condition as the operations say now (the stored one is as old as the observation). */
+function liveReconciling(stored: Condition, operation: { id: string; kind: string; status: string } | null, now: Date): Condition {
+  const status = operation ? 'True' : 'False';
+  return {
+    type: 'Reconciling',
+    status,
+    reason: operation ? (operation.status === 'queued' ? 'OperationQueued' : 'OperationRunning') : 'Idle',
+    message: operation ? `${operation.kind} ${operation.id} is ${operation.status}` : 'no operation is queued or running',
+    lastTransitionTime: stored.status === status ? stored.lastTransitionTime : now.toISOString(),
+  };
 }
 
 const listClustersInput = z.strictObject(pageQuery);
@@ -98,7 +121,7 @@ export async function listClusters(deps: ServiceDeps, caller: Caller, query: unk
   const q = parseInput(listClustersInput, query);
   const page = await listClusterRecords(deps.db, { pageSize: q.pageSize ?? DEFAULT_PAGE_SIZE, pageToken: q.pageToken ?? null });
   return {
-    clusters: page.items.map((c) => toClusterView(c, { phase: c.phase, problems: [] }, null)),
+    clusters: page.items.map((c) => toClusterView(c, { phase: c.phase, problems: [], conditions: [] }, null)),
     nextPageToken: page.nextPageToken,
   };
 }

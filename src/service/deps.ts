@@ -1,7 +1,7 @@
 import type { ObservedNode } from '../domain/observedTopology.ts';
 import type { FunctionLibraries } from '../redis/functions.ts';
 import type { Database } from '../store/database.ts';
-import type { NodeAuth } from '../store/records.ts';
+import type { ClusterRecord, NodeAuth } from '../store/records.ts';
 
 /** What the nodes of a cluster report, read-only. */
 export interface Observation {
@@ -26,6 +26,8 @@ export interface ServiceDeps {
   readonly functionLibraries: (address: string, auth: NodeAuth | null) => Promise<FunctionLibraries>;
   /** The keys a node holds in each of the given slots, in order, served by it or not (read-only). */
   readonly keysPerSlot: (address: string, auth: NodeAuth | null, slots: readonly number[]) => Promise<number[]>;
+  /** Observes a cluster now and stores the observation (what the observer does each interval). */
+  readonly observeNow: (cluster: ClusterRecord) => Promise<void>;
   /** Tells a worker in this process that there is new work, so it need not wait for its next poll. */
   readonly wakeWorker: () => void;
   /** Tells a worker in this process that an operation it may be running was asked to cancel. */

@@ -77,7 +77,7 @@ export async function listOperationEvents(deps: ServiceDeps, caller: Caller, id:
   requireRole(caller, 'viewer');
   const q = parseInput(listEventsInput, query);
   const op = await findOperation(deps, id);
-  const page = await listEvents(deps.db, op.id, { pageSize: q.pageSize ?? DEFAULT_PAGE_SIZE, pageToken: q.pageToken ?? null });
+  const page = await listEvents(deps.db, { operationId: op.id }, { pageSize: q.pageSize ?? DEFAULT_PAGE_SIZE, pageToken: q.pageToken ?? null });
   return {
     events: page.items.map(toEventView),
     nextPageToken: page.nextPageToken,

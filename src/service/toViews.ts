@@ -2,8 +2,8 @@ import type { ClusterView, ObservedView } from '../contract/clusterView.ts';
 import type { EventView, OperationView } from '../contract/operationView.ts';
 import { problemOfOperation } from '../contract/problem.ts';
 import type { TokenView } from '../contract/tokenView.ts';
-import type { ObservedNode } from '../domain/observedTopology.ts';
-import type { NodeProblem } from '../domain/operation.ts';
+import type { ClusterHealth } from '../domain/clusterHealth.ts';
+import type { ClusterSnapshot } from '../domain/clusterSnapshot.ts';
 import type { ClusterRecord, EventRecord, OperationRecord, TokenRecord } from '../store/records.ts';
 
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
@@ -50,17 +50,31 @@ export function toClusterView(
   };
 }
 
-/** The nodes' report at `observedAt`. */
-export function toObservedView(observedAt: Date, nodes: readonly ObservedNode[], unreachable: readonly NodeProblem[]): ObservedView {
+/** What the observer saw, `ageSeconds` before `now`, with each node's health. */
+export function toObservedView(snapshot: ClusterSnapshot, health: ClusterHealth, now: Date): ObservedView {
+  const healthOf = new Map(health.nodes.map((n) => [n.id, n]));
   return {
-    observedAt: observedAt.toISOString(),
-    nodes: nodes.map((n) => ({
-      id: n.id, address: n.address, hostname: n.hostname, role: n.role, masterId: n.masterId,
-      flags: [...n.flags], linkState: n.linkState, configEpoch: n.configEpoch,
-      slots: n.slots.map((r) => [r[0], r[1]] as const),
-      migrating: n.migrating.map((m) => ({ ...m })), importing: n.importing.map((m) => ({ ...m })),
-    })),
-    unreachable: unreachable.map((u) => ({ address: u.address, reason: u.reason })),
+    observedAt: snapshot.observedAt,
+    ageSeconds: Math.max(0, Math.round((now.getTime() - Date.parse(snapshot.observedAt)) / 100) / 10),
+    nodes: snapshot.nodes.map((n) => {
+      const h = healthOf.get(n.id);
+      return {
+        id: n.id, address: n.address, hostname: n.hostname, role: n.role, masterId: n.masterId,
+        flags: [...n.flags, ...(n.failBy.length > 0 ? ['fail'] : n.pfailBy.length > 0 ? ['fail?'] : [])],
+        linkState: n.linkDownFrom.length > 0 ? 'disconnected' : 'connected',
+        configEpoch: n.configEpoch,
+        slots: n.slots.map((r) => [r[0], r[1]] as const),
+        migrating: n.migrating.map((m) => ({ ...m })), importing: n.importing.map((m) => ({ ...m })),
+        health: {
+          reachable: n.reachable, pfail: h?.pfail ?? false, failed: h?.failed ?? false, loading: h?.loading ?? false,
+          replicaLink: h?.replicaLink ?? null, lagBytes: h?.lagBytes ?? null, lagSeconds: h?.lagSeconds ?? null, failingSince: h?.failingSince ?? null,
+        },
+        server: n.stats ? { flavour: n.stats.flavour, version: n.stats.version } : null,
+        memoryBytes: n.stats?.usedMemoryBytes ?? null,
+        keys: n.stats?.keys ?? null,
+      };
+    }),
+    unreachable: snapshot.unreachable.map((u) => ({ address: u.address, reason: u.reason })),
   };
 }
 

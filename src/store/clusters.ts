@@ -1,7 +1,7 @@
 import { DomainError } from '../domain/errors.ts';
 import type { Cluster, Node, Prisma } from '../generated/prisma/client.ts';
 import type { Database } from './database.ts';
-import { toOperationRecord, type FirstEvent, type QueuedOperation } from './operations.ts';
+import { createQueuedOperation, type FirstEvent, type QueuedOperation } from './operations.ts';
 import { decodePageToken, normalisePageSize, toPage } from './pageToken.ts';
 import type { ClusterPhase, ClusterRecord, ClusterSpec, NodeAuth, NodeRecord, OperationRecord, Page } from './records.ts';
 import { isUniqueViolation, toJson, toNullableJson } from './values.ts';
@@ -48,21 +48,8 @@ export async function insertClusterWithOperation(
           nodes: { create: input.nodes.map((n) => ({ address: n.address, role: n.role, shardIndex: n.shardIndex })) },
         },
       });
-      const operation = await tx.operation.create({
-        data: {
-          clusterId: cluster.id,
-          clusterName: cluster.name,
-          kind: input.operation.kind,
-          status: 'queued',
-          steps: toJson(input.operation.steps),
-          progress: toJson(input.operation.progress),
-          requestedBy: input.operation.requestedBy,
-          events: {
-            create: { type: input.event.type, message: input.event.message, data: toNullableJson(input.event.data) },
-          },
-        },
-      });
-      return { cluster: toClusterRecord(cluster), operation: toOperationRecord(operation) };
+      const operation = await createQueuedOperation(tx, { ...input.operation, clusterId: cluster.id, clusterName: cluster.name, event: input.event });
+      return { cluster: toClusterRecord(cluster), operation };
     });
   } catch (err) {
     // Another request won a race between the check above and the insert: report it the same way.
@@ -108,6 +95,7 @@ export async function deleteClusterRows(tx: Prisma.TransactionClient, cluster: C
       `cluster "${cluster.name}" has an unfinished operation (${busy.kind} ${busy.id}, ${busy.status}); cancel it or wait until it ends`);
   }
   await tx.operation.deleteMany({ where: { clusterId: cluster.id } });
+  await tx.event.deleteMany({ where: { clusterName: cluster.name, operationId: null } });
   const { count } = await tx.cluster.deleteMany({ where: { id: cluster.id, ...(opts.onlyIfFailed ? { phase: 'failed' } : {}) } });
   if (count === 0) throw new DomainError('aborted', 'concurrent_change', `cluster "${cluster.name}" changed while this request was answered; send it again`);
 }
@@ -115,6 +103,12 @@ export async function deleteClusterRows(tx: Prisma.TransactionClient, cluster: C
 /** Deletes cluster `cluster`'s records (see {@link deleteClusterRows}) in one transaction. */
 export async function deleteCluster(db: Database, cluster: ClusterRecord): Promise<void> {
   await db.prisma.$transaction(async (tx) => deleteClusterRows(tx, cluster));
+}
+
+/** The cluster with id `id`, or null. */
+export async function getClusterById(db: Database, id: string): Promise<ClusterRecord | null> {
+  const row = await db.prisma.cluster.findUnique({ where: { id } });
+  return row ? toClusterRecord(row) : null;
 }
 
 /** The cluster called `name`, or null. */

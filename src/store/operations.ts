@@ -4,6 +4,7 @@ import type { Database } from './database.ts';
 import { decodePageToken, invalidPageToken, normalisePageSize, toPage } from './pageToken.ts';
 import type { OperationRecord, Page } from './records.ts';
 import { storedError, storedSteps } from './storedOperation.ts';
+import { appendEventIn } from './events.ts';
 import { isUuid, toJson, toNullableJson } from './values.ts';
 
 // Raw statements return the columns under the Prisma field names, so one mapper serves both paths.
@@ -210,9 +211,17 @@ export interface NewOperation extends QueuedOperation {
   readonly event: FirstEvent;
 }
 
-/** Queues an operation together with its first event, in one write. */
+/** Queues an operation together with its first event, in one transaction. */
 export async function insertOperation(db: Database, input: NewOperation): Promise<OperationRecord> {
-  const row = await db.prisma.operation.create({
+  return db.prisma.$transaction((tx) => createQueuedOperation(tx, input));
+}
+
+/**
+ * Creates a queued operation and its first event (with the event's webhook deliveries) inside the
+ * caller's transaction: the one way an operation comes to exist.
+ */
+export async function createQueuedOperation(tx: Prisma.TransactionClient, input: NewOperation): Promise<OperationRecord> {
+  const row = await tx.operation.create({
     data: {
       clusterId: input.clusterId,
       clusterName: input.clusterName,
@@ -221,8 +230,28 @@ export async function insertOperation(db: Database, input: NewOperation): Promis
       steps: toJson(input.steps),
       progress: toJson(input.progress),
       requestedBy: input.requestedBy,
-      events: { create: { type: input.event.type, message: input.event.message, data: toNullableJson(input.event.data) } },
     },
   });
+  await appendEventIn(tx, { operationId: row.id, clusterName: input.clusterName, type: input.event.type, message: input.event.message, data: input.event.data ?? null });
   return toOperationRecord(row);
+}
+
+/**
+ * What the operations of a cluster did around an observation: the one queued or running now (the
+ * oldest), and whether any ran since `since` (queued, running, or finished after it), so the
+ * observer can tell changes slotsmith made from changes made by hand.
+ */
+export async function operationActivity(db: Database, clusterId: string, since: Date | null): Promise<{
+  current: { id: string; kind: string; status: string } | null;
+  ranSince: boolean;
+}> {
+  const current = await db.prisma.operation.findFirst({
+    where: { clusterId, status: { in: ['queued', 'running', 'cancelling'] } },
+    orderBy: { createdAt: 'asc' },
+    select: { id: true, kind: true, status: true },
+  });
+  if (current) return { current, ranSince: true };
+  if (since === null) return { current: null, ranSince: false };
+  const finished = await db.prisma.operation.findFirst({ where: { clusterId, finishedAt: { gte: since } }, select: { id: true } });
+  return { current: null, ranSince: finished !== null };
 }

@@ -55,11 +55,14 @@ export interface OperationRecord {
 
 export interface EventRecord {
   readonly id: string;
-  readonly operationId: string;
+  /** The operation whose timeline it belongs to; null for what the observer saw. */
+  readonly operationId: string | null;
+  readonly clusterName: string | null;
   readonly at: Date;
   readonly type: string;
   readonly message: string;
   readonly data: Readonly<Record<string, unknown>> | null;
+  readonly nodes: readonly string[] | null;
 }
 
 export interface TokenRecord {

@@ -3,7 +3,7 @@ import { DomainError } from '../domain/errors.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import { toClusterRecord } from './clusters.ts';
 import type { Database } from './database.ts';
-import { toOperationRecord, type FirstEvent, type QueuedOperation } from './operations.ts';
+import { createQueuedOperation, type FirstEvent, type QueuedOperation } from './operations.ts';
 import type { ClusterRecord, ClusterSpec, OperationRecord } from './records.ts';
 import { isUniqueViolation, toJson, toNullableJson } from './values.ts';
 
@@ -42,19 +42,7 @@ export async function insertTopologyChange(db: Database, change: TopologyChange)
         throw new DomainError('aborted', 'concurrent_change', `cluster "${cluster.name}" changed while this request was planned; send it again`);
       }
       await syncNodeRows(tx, cluster.id, spec);
-      const operation = await tx.operation.create({
-        data: {
-          clusterId: cluster.id,
-          clusterName: cluster.name,
-          kind: change.operation.kind,
-          status: 'queued',
-          steps: toJson(change.operation.steps),
-          progress: toJson(change.operation.progress),
-          requestedBy: change.operation.requestedBy,
-          events: { create: { type: change.event.type, message: change.event.message, data: toNullableJson(change.event.data) } },
-        },
-      });
-      return toOperationRecord(operation);
+      return createQueuedOperation(tx, { ...change.operation, clusterId: cluster.id, clusterName: cluster.name, event: change.event });
     });
   } catch (err) {
     if (isUniqueViolation(err)) {

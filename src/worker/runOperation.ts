@@ -76,7 +76,7 @@ export async function runOperation(deps: RunDeps, claimed: OperationRecord, oute
       deps.onChange?.(claimed.id);
     },
     async event(type, message, data) {
-      await appendEvent(db, { operationId: claimed.id, type, message, ...(data ? { data } : {}) });
+      await appendEvent(db, { operationId: claimed.id, clusterName: claimed.clusterName, type, message, ...(data ? { data } : {}) });
       deps.onChange?.(claimed.id);
     },
   };

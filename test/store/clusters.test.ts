@@ -44,7 +44,7 @@ describeEachBackend('clusters', (ctx) => {
       ['127.0.0.1:7001', 'master', 0, null],
       ['127.0.0.1:7002', 'master', 1, null],
     ]);
-    const events = await listEvents(ctx.db, operation.id, { pageSize: 10 });
+    const events = await listEvents(ctx.db, { operationId: operation.id }, { pageSize: 10 });
     assert.deepEqual(events.items.map((e) => [e.type, e.message, e.data]), [
       ['operation_queued', 'create c1', { nodes: 2 }],
     ]);

@@ -43,7 +43,7 @@ function parseSchema(source: string): Expected {
     for (const line of model.lines.filter((l) => !l.startsWith('@@'))) {
       const [, field = '', type = '', modifier = '', attrs = ''] = line.match(/^(\w+)\s+(\w+)(\?|\[\])?\s*(.*)$/) ?? [];
       if (tableOf.has(type)) {
-        if (modifier === '') relations.push({ target: tableOf.get(type) ?? type, attrs });
+        if (modifier !== '[]' && /@relation\(/.test(attrs)) relations.push({ target: tableOf.get(type) ?? type, attrs });
         continue;
       }
       const column = attrs.match(/@map\("(\w+)"\)/)?.[1] ?? field;
@@ -83,10 +83,14 @@ const schema = parseSchema(readFileSync(new URL('../../prisma/schema.prisma', im
 
 test('the schema parser finds the models it should (guards the test below against parsing nothing)', () => {
   const tables = new Set(schema.columns.map((c) => c.table));
-  assert.deepEqual([...tables].sort(), ['api_tokens', 'clusters', 'idempotency_keys', 'nodes', 'operation_events', 'operations']);
+  assert.deepEqual([...tables].sort(), [
+    'api_tokens', 'cluster_observations', 'clusters', 'idempotency_keys', 'nodes', 'observer_leases', 'operation_events', 'operations',
+    'webhook_deliveries', 'webhooks',
+  ]);
   assert.equal(schema.indexes.get('idempotency_keys_pkey'), 'unique(token_id, key)');
   assert.ok(schema.columns.some((c) => c.table === 'operations' && c.column === 'lease_expires_at' && c.nullable));
-  assert.equal(schema.foreignKeys.size, 3);
+  assert.equal(schema.foreignKeys.size, 7);
+  assert.equal(schema.foreignKeys.get('operation_events_operation_id_fkey'), '(operation_id)->operations(id) ON DELETE CASCADE', 'an optional relation is a foreign key too');
 });
 
 describeEachBackend('migrations match schema.prisma', (ctx) => {

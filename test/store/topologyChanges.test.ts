@@ -42,7 +42,7 @@ describeEachBackend('topology changes', (ctx) => {
     assert.deepEqual((await getClusterByName(ctx.db, 'c1'))!.spec, spec);
     const rows = await listNodes(ctx.db, cluster.id);
     assert.deepEqual(rows.find((r) => r.address === '127.0.0.1:7004'), { clusterId: cluster.id, address: '127.0.0.1:7004', role: 'replica', shardIndex: 0, redisNodeId: null });
-    assert.deepEqual((await listEvents(ctx.db, op.id, { pageSize: 10 })).items.map((e) => e.type), ['operation_queued']);
+    assert.deepEqual((await listEvents(ctx.db, { operationId: op.id }, { pageSize: 10 })).items.map((e) => e.type), ['operation_queued']);
     assert.equal(await clusterOfNode(ctx.db, '127.0.0.1:7004'), 'c1');
 
     // A failover-like change re-roles rows in place; a removal deletes them.

@@ -9,7 +9,7 @@ test('defaults match the README table', () => {
   assert.equal(c.dataDir, './.data');
   assert.equal(c.databaseUrl, null);
   assert.equal(c.adminToken, null);
-  assert.deepEqual([...c.roles].sort(), ['grpc', 'rest', 'worker']);
+  assert.deepEqual([...c.roles].sort(), ['grpc', 'observer', 'rest', 'worker']);
   assert.equal(c.leaseSeconds, 15);
   assert.equal(c.createReadyTimeoutSeconds, 60);
 });

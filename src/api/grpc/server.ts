@@ -82,7 +82,7 @@ export function buildGrpcServer({ deps, auth, log }: GrpcOptions): { server: grp
   server.addService(proto.slotsmith.v1.ClusterService.service, {
     createCluster: changeCall('CreateCluster', (req, caller) => createCluster(deps, caller, req), createMessage),
     planCluster: unary(async (req, caller) => createMessage(await createCluster(deps, caller, { ...req, dryRun: true }))),
-    getCluster: unary(async (req, caller) => clusterMessage(await getCluster(deps, caller, req.name))),
+    getCluster: unary(async (req, caller) => clusterMessage(await getCluster(deps, caller, req.name, req.refresh ? { refresh: true } : {}))),
     deleteCluster: changeCall('DeleteCluster', async (req, caller) => {
       await deleteCluster(deps, caller, req.name);
       return {};

@@ -17,7 +17,7 @@ export function clusterRoutes(ctx: RestContext): Route[] {
       res.json(await listClusters(deps, caller, req.query));
     }),
     authenticated(ctx, 'GET', '/v1/clusters/{name}', async (req, res, caller) => {
-      res.json(await getCluster(deps, caller, req.params.name));
+      res.json(await getCluster(deps, caller, req.params.name, req.query));
     }),
     authenticated(ctx, 'DELETE', '/v1/clusters/{name}', async (req, res, caller) => {
       await once(ctx, req, caller, () => deleteCluster(deps, caller, req.params.name));

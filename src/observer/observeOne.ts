@@ -1,0 +1,58 @@
+import { clusterEvents } from '../domain/clusterEvents.ts';
+import { deriveHealth } from '../domain/clusterHealth.ts';
+import { snapshotOf } from '../domain/clusterSnapshot.ts';
+import { parseNodeAddress } from '../domain/nodeAddress.ts';
+import { observeCluster } from '../redis/observeCluster.ts';
+import { listNodes, setClusterPhase } from '../store/clusters.ts';
+import type { Database } from '../store/database.ts';
+import { saveObservation } from '../store/observations.ts';
+import { operationActivity } from '../store/operations.ts';
+import type { ClusterRecord } from '../store/records.ts';
+
+/** How long one node may take to answer a look (connect, then one pipeline) before it counts as unreachable. */
+export const NODE_TIMEOUT_MS = 2_000;
+
+/**
+ * Looks at one cluster once and stores what was seen: every node of the spec, and every node they
+ * know of that is not in the spec (at the address it announces), each asked in parallel with a
+ * per-node timeout; then the snapshot, the health derived from it, and the events of the
+ * transitions since the previous look, in one transaction (see `saveObservation`). A failed
+ * cluster whose nodes are ready again becomes ready. Read-only on the nodes.
+ */
+export async function observeOne(db: Database, cluster: ClusterRecord, now: () => Date = () => new Date()): Promise<void> {
+  const observedAt = now();
+  const opts = { connectTimeoutMs: NODE_TIMEOUT_MS, commandTimeoutMs: NODE_TIMEOUT_MS, stats: true } as const;
+  const first = await observeCluster(cluster.spec.nodes, cluster.auth ?? undefined, opts);
+  const asked = new Set(first.reached.map((r) => r.nodeId));
+  const gossipOnly = first.nodes.filter((n) => !asked.has(n.id) && !n.flags.includes('noaddr') && !n.flags.includes('handshake') && parseNodeAddress(n.address, 'announced').ok);
+  const rows = await listNodes(db, cluster.id);
+  const specAddressOf = new Map(rows.flatMap((r) => (r.redisNodeId ? [[r.redisNodeId, r.address] as const] : [])));
+  // Nodes the spec does not know by id (gossip only, or a node of the spec that is down) are asked where they say they are.
+  const extra = gossipOnly.filter((n) => !specAddressOf.has(n.id));
+  const more = extra.length > 0 ? await observeCluster(extra.map((n) => n.address), cluster.auth ?? undefined, opts) : null;
+  const observed = more ? {
+    nodes: first.nodes.map((n) => more.nodes.find((m) => m.id === n.id && m.myself) ?? n),
+    reached: [...first.reached, ...more.reached],
+    unreachable: first.unreachable,
+    views: [...first.views, ...more.views],
+    stats: new Map([...first.stats, ...more.stats]),
+  } : first;
+  const snapshot = snapshotOf(observed, specAddressOf, observedAt);
+  let ready = false;
+  // Whether an operation ran since the previous look tells slotsmith's changes from changes by hand.
+  const previousAt = await previousObservedAt(db, cluster.id);
+  const activity = await operationActivity(db, cluster.id, previousAt);
+  await saveObservation(db, cluster.id, observedAt, (previous) => {
+    const health = deriveHealth({ spec: cluster.spec, phase: cluster.phase, snapshot, previous: previous?.health ?? null, operation: activity.current, now: observedAt });
+    ready = health.conditions.some((c) => c.type === 'Ready' && c.status === 'True');
+    const events = clusterEvents(cluster.name, previous ? { snapshot: previous.snapshot, health: previous.health } : null, { snapshot, health }, activity.ranSince)
+      .map((e) => ({ clusterName: cluster.name, type: e.type, message: e.summary, data: e.data, nodes: e.nodes }));
+    return { snapshot, health, events };
+  });
+  if (cluster.phase === 'failed' && ready) await setClusterPhase(db, cluster.id, 'ready');
+}
+
+async function previousObservedAt(db: Database, clusterId: string): Promise<Date | null> {
+  const row = await db.prisma.clusterObservation.findUnique({ where: { clusterId }, select: { observedAt: true } });
+  return row?.observedAt ?? null;
+}
