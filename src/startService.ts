@@ -19,6 +19,7 @@ import type { NodeAuth } from './store/records.ts';
 import { IDEMPOTENCY_KEEP_MS } from './service/idempotency.ts';
 import { OperationChanges } from './service/operationChanges.ts';
 import { openDatabase, type Database } from './store/database.ts';
+import { EVENT_CHANNEL } from './store/events.ts';
 import { deleteIdempotencyKeysBefore } from './store/idempotencyKeys.ts';
 import { migrate } from './store/migrate.ts';
 import { observeOne } from './observer/observeOne.ts';
@@ -57,11 +58,19 @@ export async function startService({ config, log, announceToken, db: given }: St
   if (applied.length > 0) log.info('applied migrations', { migrations: applied });
 
   const changes = new OperationChanges();
+  // Every appended event is NOTIFYed (see appendEvent): streams in this process wake at once,
+  // whichever process wrote it.
+  const events = new OperationChanges();
+  const unlisten = await db.listen(EVENT_CHANNEL, () => events.announce('event')).catch((err: unknown) => {
+    log.warn('listening for events failed; streams poll instead', { error: String(err) });
+    return null;
+  });
   const worker = config.roles.has('worker')
     ? startWorker({
       db, workerId: config.workerId, leaseSeconds: config.leaseSeconds,
       pollIntervalMs: config.pollIntervalMs, concurrency: config.workerConcurrency, log,
       onOperationChange: (id) => changes.announce(id),
+      observe: (cluster) => observeOne(db, cluster),
     })
     : null;
   const withClient = async <T>(address: string, auth: NodeAuth | null, fn: (client: Redis) => Promise<T>): Promise<T> => {
@@ -101,6 +110,7 @@ export async function startService({ config, log, announceToken, db: given }: St
     wakeWorker: () => worker?.wake(),
     notifyCancel: (id) => worker?.cancel(id),
     nextChange: (id, maxWaitMs, signal) => changes.next(id, maxWaitMs, signal),
+    nextEvent: (maxWaitMs, signal) => events.next('event', maxWaitMs, signal),
     createReadyTimeoutSeconds: config.createReadyTimeoutSeconds,
     adminTokenFromEnv: config.adminToken !== null,
     now: () => new Date(),
@@ -147,6 +157,7 @@ export async function startService({ config, log, announceToken, db: given }: St
         worker?.stop(),
         observer?.stop(),
       ]);
+      await unlisten?.();
       if (!given) await db.close();
     },
   };

@@ -27,11 +27,19 @@ export interface OperationView {
   finishedAt: string | null;
 }
 
-/** One entry of an operation's timeline. */
+/**
+ * One entry of the event log: an operation's timeline (with `operationId`) or a change the
+ * observer saw (`operationId` null). `id` grows with every event: a stream resumes after it.
+ */
 export interface EventView {
   id: string;
   at: string;
   type: string;
+  /** One line for humans and chat windows. */
   message: string;
+  cluster: string | null;
+  operationId: string | null;
+  /** Addresses of the nodes involved. */
+  nodes: string[];
   data: Record<string, unknown> | null;
 }

@@ -131,7 +131,6 @@ function readyBlocker(phase: HealthInput['phase'], snapshot: ClusterSnapshot, no
     [c.disconnectedLinks.length > 0, 'LinksDisconnected', c.disconnectedLinks.map((l) => `${l.from} -> ${l.to}`).join(', ')],
     [nodes.some((n) => n.replicaLink === 'down'), 'ReplicaLinkDown', `replication down on ${nodes.filter((n) => n.replicaLink === 'down').map((n) => n.address).join(', ')}`],
     [nodes.some((n) => n.loading), 'Loading', `loading: ${nodes.filter((n) => n.loading).map((n) => n.address).join(', ')}`],
-    [phase === 'failed', 'CreateFailed', 'the create failed and the nodes are not ready yet'],
   ];
   const hit = first.find(([bad]) => bad);
   return hit ? { reason: hit[1], message: hit[2] } : null;

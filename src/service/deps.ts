@@ -37,6 +37,11 @@ export interface ServiceDeps {
    * `signal` aborts. Changes made in other processes are seen only by reading the operation again.
    */
   readonly nextChange: (operationId: string, maxWaitMs: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * Resolves when an event is appended anywhere (a NOTIFY from any process on this database),
+   * after `maxWaitMs` at most, or when `signal` aborts; streams read the log again then.
+   */
+  readonly nextEvent: (maxWaitMs: number, signal?: AbortSignal) => Promise<void>;
   readonly createReadyTimeoutSeconds: number;
   /** `SLOTSMITH_ADMIN_TOKEN` is set: an admin exists outside the database, so its last admin token may go. */
   readonly adminTokenFromEnv: boolean;

@@ -80,7 +80,10 @@ export function toObservedView(snapshot: ClusterSnapshot, health: ClusterHealth,
 
 /** An event of an operation's timeline. */
 export function toEventView(e: EventRecord): EventView {
-  return { id: e.id, at: e.at.toISOString(), type: e.type, message: e.message, data: e.data ? { ...e.data } : null };
+  return {
+    id: e.id, at: e.at.toISOString(), type: e.type, message: e.message, cluster: e.clusterName, operationId: e.operationId,
+    nodes: [...(e.nodes ?? [])], data: e.data ? { ...e.data } : null,
+  };
 }
 
 /** A token without its secret or hash. */

@@ -26,6 +26,13 @@ export interface Database extends SqlSession {
    * `tx`: on PGlite the transaction holds the single connection, so `db.query` would wait forever.
    */
   transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T>;
+  /**
+   * Calls `onNotify` with the payload of every `NOTIFY` on `channel`, from any process on this
+   * database (PostgreSQL: one extra connection that LISTENs; PGlite: the instance itself).
+   * Resolves with a function that stops listening. A hint only: a listener that was away misses
+   * notifications, so readers poll as well.
+   */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   /** Disconnects Prisma and closes the pool or the PGlite instance. */
   close(): Promise<void>;
 }
@@ -80,6 +87,18 @@ async function openPostgres(connectionString: string): Promise<Database> {
         client.release();
       }
     },
+    async listen(channel, onNotify) {
+      const client = new pg.Client({ connectionString });
+      client.on('error', () => {});
+      client.on('notification', (n) => {
+        if (n.channel === channel) onNotify(n.payload ?? '');
+      });
+      await client.connect();
+      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      return async () => {
+        await client.end().catch(() => undefined);
+      };
+    },
     async close() {
       await prisma.$disconnect();
       await pool.end();
@@ -116,6 +135,12 @@ async function openPGlite(dataDir: string | undefined): Promise<Database> {
     prisma,
     ...session(pglite),
     transaction: (fn) => pglite.transaction((tx) => fn(session(tx))),
+    async listen(channel, onNotify) {
+      const unlisten = await pglite.listen(channel, onNotify);
+      return async () => {
+        await unlisten().catch(() => undefined);
+      };
+    },
     async close() {
       await prisma.$disconnect();
       await pglite.close();

@@ -4,7 +4,7 @@ import { getClusterByName, setClusterPhase, setRedisNodeIds } from '../store/clu
 import type { Database } from '../store/database.ts';
 import { appendEvent } from '../store/events.ts';
 import { finishOperation, getOperation, releaseLease, renewLease, saveProgress } from '../store/operations.ts';
-import type { ClusterPhase, OperationRecord } from '../store/records.ts';
+import type { ClusterPhase, ClusterRecord, OperationRecord } from '../store/records.ts';
 import { watchCancel } from './cancelWatcher.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { keepLease } from './leaseKeeper.ts';
@@ -25,6 +25,11 @@ export interface RunDeps {
   readonly phaseAfter?: (kind: OperationRecord['kind'], status: 'succeeded' | 'failed' | 'cancelled') => ClusterPhase | null;
   /** Told after every stored change: progress saved, an event appended (which includes the end). */
   readonly onChange?: (operationId: string) => void;
+  /**
+   * Looks at the cluster and stores what it saw, just before the operation is marked finished, so
+   * a read right after the end already shows the cluster as the operation left it.
+   */
+  readonly observe?: (cluster: ClusterRecord) => Promise<void>;
 }
 
 /** How often a running operation looks for a cancel made through another process. */
@@ -93,6 +98,7 @@ export async function runOperation(deps: RunDeps, claimed: OperationRecord, oute
       stop: stop.signal, cancel: cancel.signal, now, log,
     });
     const error = outcome.status === 'failed' ? outcome.error : null;
+    await deps.observe?.(cluster).catch((err: unknown) => log.warn('observing the cluster after an operation failed', { operation: claimed.id, error: String(err) }));
     const owned = await finishOperation(db, claimed.id, workerId, { status: outcome.status, error, steps, progress: meter.progress(steps) });
     if (!owned) return;
     const phase = deps.phaseAfter?.(claimed.kind, outcome.status);

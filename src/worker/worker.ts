@@ -1,6 +1,6 @@
 import type { Logger } from '../logger.ts';
 import type { Database } from '../store/database.ts';
-import type { ClusterPhase } from '../store/records.ts';
+import type { ClusterPhase, ClusterRecord } from '../store/records.ts';
 import { claimNextOperation } from '../store/operations.ts';
 import { dropNodeFromDesired, recordServedSlots } from '../store/topologyChanges.ts';
 import { configExecutors } from './configSteps.ts';
@@ -50,6 +50,8 @@ export interface WorkerOptions {
   readonly log: Logger;
   /** Told after every stored change of a running operation (progress, events, its end). */
   readonly onOperationChange?: (operationId: string) => void;
+  /** Observes a cluster and stores what it saw (see `RunDeps.observe`). */
+  readonly observe?: (cluster: ClusterRecord) => Promise<void>;
 }
 
 export interface RunningWorker {
@@ -93,7 +95,7 @@ export function startWorker(opts: WorkerOptions): RunningWorker {
           log.info('claimed operation', { operation: claimed.id, cluster: claimed.clusterName, kind: claimed.kind, attempt: claimed.attempts });
           const cancel = new AbortController();
           cancels.set(claimed.id, cancel);
-          const run = runOperation({ db, workerId, leaseSeconds: opts.leaseSeconds, log, executors, phaseAfter, ...(opts.onOperationChange ? { onChange: opts.onOperationChange } : {}) }, claimed, shutdown.signal, cancel.signal)
+          const run = runOperation({ db, workerId, leaseSeconds: opts.leaseSeconds, log, executors, phaseAfter, ...(opts.observe ? { observe: opts.observe } : {}), ...(opts.onOperationChange ? { onChange: opts.onOperationChange } : {}) }, claimed, shutdown.signal, cancel.signal)
             .catch((err: unknown) => log.error('operation crashed', { operation: claimed.id, error: String(err) }))
             .finally(() => {
               cancels.delete(claimed.id);

@@ -46,8 +46,13 @@ describe('check reports what is wrong, from the nodes', () => {
     const open = await request(service.restApp).get('/v1/clusters/chk/check').set('authorization', AUTH);
     assert.equal(open.body.ok, false);
     assert.deepEqual(open.body.openSlots, [{ slot: 100, address: owner.address, state: 'migrating', peerId: other.id }]);
-    const status = (await request(service.restApp).get('/v1/clusters/chk').set('authorization', AUTH)).body.status;
+    // A read answers from the latest observation; `refresh` looks at the nodes now.
+    const stale = (await request(service.restApp).get('/v1/clusters/chk').set('authorization', AUTH)).body;
+    assert.ok(stale.observed.ageSeconds >= 0);
+    const status = (await request(service.restApp).get('/v1/clusters/chk?refresh=true').set('authorization', AUTH)).body.status;
     assert.equal(status.phase, 'degraded');
+    assert.deepEqual(status.conditions.map((c: { type: string; status: string; reason: string }) => [c.type, c.status, c.reason]),
+      [['Ready', 'False', 'OpenSlots'], ['Degraded', 'True', 'OpenSlots'], ['Reconciling', 'False', 'Idle']]);
     assert.deepEqual(status.problems, [`slot 100 is migrating on ${owner.address}`], 'the cluster view names the same trouble');
     await withNodeClient(ownerNode, (c) => c.cluster('SETSLOT', 100, 'STABLE'));
 

@@ -116,7 +116,7 @@ describe('fix repairs what the API could not leave before', () => {
     const fixed = await waitForOperation(service.restApp, fix.body.id);
     assert.equal(fixed.status, 'succeeded', JSON.stringify(fixed.error));
     await assertClusterSettled(live);
-    const cluster = await request(service.restApp).get('/v1/clusters/sk').set('authorization', AUTH);
+    const cluster = await request(service.restApp).get('/v1/clusters/sk?refresh=true').set('authorization', AUTH);
     assert.equal(cluster.body.status.phase, 'ready', JSON.stringify(cluster.body.status));
   });
 });
@@ -204,7 +204,7 @@ describe('status names what the nodes hide', () => {
   test('a dead master\'s slots are counted as down in the cluster\'s status', async () => {
     const [, , c] = await observedMasters(service, 'st');
     await set.kill(set.nodes.find((n) => n.address === c!.address)!);
-    const cluster = await request(service.restApp).get('/v1/clusters/st').set('authorization', AUTH);
+    const cluster = await request(service.restApp).get('/v1/clusters/st?refresh=true').set('authorization', AUTH);
     assert.equal(cluster.body.status.phase, 'degraded');
     const slots = c!.slots.reduce((n, [s, e]) => n + e - s + 1, 0);
     assert.ok(cluster.body.status.problems.some((p: string) => p === `${slots} slots are down: their master ${c!.address} is unreachable and no replica took over`), JSON.stringify(cluster.body.status.problems));

@@ -1,5 +1,5 @@
 import type { ClusterCheckView, ClusterView } from '../../contract/clusterView.ts';
-import type { OperationView } from '../../contract/operationView.ts';
+import type { EventView, OperationView } from '../../contract/operationView.ts';
 import type { PlanView } from '../../contract/planView.ts';
 import type { TokenView } from '../../contract/tokenView.ts';
 
@@ -77,4 +77,21 @@ export function reshardInputOf(req: Record<string, unknown>): unknown {
 /** A token for gRPC: times as RFC 3339 strings, an empty string for "never used". */
 export function tokenMessage(token: TokenView): Record<string, unknown> {
   return { ...token, lastUsedAt: token.lastUsedAt ?? '' };
+}
+
+/** The Event message (data as JSON text, nulls as empty strings). */
+export function eventMessage(e: EventView): Record<string, unknown> {
+  return {
+    id: e.id, at: e.at, type: e.type, message: e.message, cluster: e.cluster ?? '', operationId: e.operationId ?? '',
+    nodes: e.nodes, dataJson: e.data ? JSON.stringify(e.data) : '',
+  };
+}
+
+/** The event query of a ListEvents or WatchEvents request, in the REST query's terms. */
+export function eventQueryOf(req: Record<string, unknown>): Record<string, unknown> {
+  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+  const types = Array.isArray(req.types) && req.types.length > 0 ? req.types.join(',') : undefined;
+  return Object.fromEntries(Object.entries({
+    cluster: text(req.cluster), type: types, since: text(req.since), after: text(req.afterId), pageSize: req.pageSize, pageToken: text(req.pageToken),
+  }).filter(([, v]) => v !== undefined));
 }

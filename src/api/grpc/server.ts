@@ -16,7 +16,8 @@ import type { Caller, ServiceDeps } from '../../service/deps.ts';
 import { idempotently, refuseIdempotencyKey } from '../../service/idempotency.ts';
 import { createToken, listTokens, revokeToken } from '../../service/tokens.ts';
 import { cancelOperation, getOperation, listOperations, watchOperation } from '../../service/operations.ts';
-import { changeMessage, checkMessage, clusterMessage, operationMessage, planMessage, reshardInputOf, tokenMessage } from './messages.ts';
+import { listEventLog, parseEventQuery, streamEventLog } from '../../service/eventLog.ts';
+import { changeMessage, checkMessage, clusterMessage, eventMessage, eventQueryOf, operationMessage, planMessage, reshardInputOf, tokenMessage } from './messages.ts';
 import { toGrpcError } from './status.ts';
 
 export const PROTO_FILE = fileURLToPath(new URL('../../../proto/slotsmith/v1/slotsmith.proto', import.meta.url));
@@ -52,7 +53,7 @@ function callerOf(auth: Authenticator, metadata: grpc.Metadata): Promise<Caller>
 /** A grpc-js server with ClusterService, OperationService, health checking and reflection. */
 export function buildGrpcServer({ deps, auth, log }: GrpcOptions): { server: grpc.Server; health: HealthImplementation } {
   const proto = grpc.loadPackageDefinition(packageDefinition) as unknown as {
-    slotsmith: { v1: { ClusterService: grpc.ServiceClientConstructor; OperationService: grpc.ServiceClientConstructor; TokenService: grpc.ServiceClientConstructor } };
+    slotsmith: { v1: Record<'ClusterService' | 'OperationService' | 'EventService' | 'TokenService', grpc.ServiceClientConstructor> };
   };
   const server = new grpc.Server();
   const fail = (err: unknown) => {
@@ -77,6 +78,18 @@ export function buildGrpcServer({ deps, auth, log }: GrpcOptions): { server: grp
   const changeCall = <T>(method: string, change: (req: Req, caller: Caller) => Promise<T>, toMessage: (result: T) => unknown): grpc.handleUnaryCall<Req, unknown> =>
     unary(async (req, caller, { idempotencyKey }) =>
       toMessage(await idempotently(deps, caller, { key: idempotencyKey, fingerprint: { rpc: method, request: req } }, () => change(req, caller))));
+  /** A server stream: authenticates, writes until `write` ends, ends the call; the client cancelling aborts `signal`. */
+  const stream = (call: grpc.ServerWritableStream<Req, unknown>, write: (caller: Caller, signal: AbortSignal) => Promise<void>): void => {
+    const stop = new AbortController();
+    call.on('cancelled', () => stop.abort());
+    (async () => {
+      await write(await callerOf(auth, call.metadata), stop.signal);
+      call.end();
+    })().catch((err: unknown) => {
+      // grpc-js turns an 'error' event carrying a status object into the call's final status.
+      if (!stop.signal.aborted) call.emit('error', fail(err));
+    });
+  };
   const createMessage = (result: Awaited<ReturnType<typeof createCluster>>) => ('dryRun' in result ? planMessage(result) : operationMessage(result));
 
   server.addService(proto.slotsmith.v1.ClusterService.service, {
@@ -112,20 +125,22 @@ export function buildGrpcServer({ deps, auth, log }: GrpcOptions): { server: grp
       const page = await listOperations(deps, caller, req);
       return { operations: page.operations.map(operationMessage), nextPageToken: page.nextPageToken ?? '' };
     }),
-    watchOperation: (call: grpc.ServerWritableStream<Req, unknown>) => {
-      const stop = new AbortController();
-      call.on('cancelled', () => stop.abort());
-      (async () => {
-        const caller = await callerOf(auth, call.metadata);
-        for await (const op of watchOperation(deps, caller, call.request.id, stop.signal)) {
-          call.write(operationMessage(op));
-        }
-        call.end();
-      })().catch((err: unknown) => {
-        // grpc-js turns an 'error' event carrying a status object into the call's final status.
-        if (!stop.signal.aborted) call.emit('error', fail(err));
-      });
-    },
+    watchOperation: (call: grpc.ServerWritableStream<Req, unknown>) => stream(call, async (caller, signal) => {
+      for await (const op of watchOperation(deps, caller, call.request.id, signal)) call.write(operationMessage(op));
+    }),
+  });
+
+  server.addService(proto.slotsmith.v1.EventService.service, {
+    listEvents: unary(async (req, caller) => {
+      const page = await listEventLog(deps, caller, eventQueryOf(req));
+      return { events: page.events.map(eventMessage), nextPageToken: page.nextPageToken ?? '' };
+    }),
+    watchEvents: (call: grpc.ServerWritableStream<Req, unknown>) => stream(call, async (caller, signal) => {
+      const query = parseEventQuery(eventQueryOf(call.request));
+      const operationId = typeof call.request.operationId === 'string' && call.request.operationId !== '' ? call.request.operationId : undefined;
+      const filter = operationId === undefined ? query : { ...query, filter: { ...query.filter, operationId }, fromStart: true };
+      for await (const event of streamEventLog(deps, caller, filter, signal)) call.write(eventMessage(event));
+    }),
   });
 
   server.addService(proto.slotsmith.v1.TokenService.service, {
@@ -148,6 +163,7 @@ export function buildGrpcServer({ deps, auth, log }: GrpcOptions): { server: grp
     '': 'SERVING',
     'slotsmith.v1.ClusterService': 'SERVING',
     'slotsmith.v1.OperationService': 'SERVING',
+    'slotsmith.v1.EventService': 'SERVING',
     'slotsmith.v1.TokenService': 'SERVING',
   });
   health.addToServer(server);

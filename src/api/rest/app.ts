@@ -3,6 +3,7 @@ import { problemFromError } from './problem.ts';
 import type { RestContext } from './restContext.ts';
 import { mountRoutes, type Route } from './routeTable.ts';
 import { clusterRoutes } from './routes/clusterRoutes.ts';
+import { eventRoutes } from './routes/eventRoutes.ts';
 import { healthRoutes } from './routes/healthRoutes.ts';
 import { operationRoutes } from './routes/operationRoutes.ts';
 import { tokenRoutes } from './routes/tokenRoutes.ts';
@@ -12,7 +13,7 @@ export type RestOptions = RestContext;
 
 /** Every route of the REST API, one table per resource (the paths and methods of `openapi.yaml`). */
 export function restRoutes(ctx: RestContext): Route[] {
-  return [...healthRoutes(ctx), ...clusterRoutes(ctx), ...operationRoutes(ctx), ...tokenRoutes(ctx)];
+  return [...healthRoutes(ctx), ...clusterRoutes(ctx), ...operationRoutes(ctx), ...eventRoutes(ctx), ...tokenRoutes(ctx)];
 }
 
 /** The REST API as an Express app; transport only: every rule lives in the service layer. */

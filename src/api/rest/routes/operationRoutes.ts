@@ -1,4 +1,6 @@
 import { cancelOperation, getOperation, listOperationEvents, listOperations } from '../../../service/operations.ts';
+import { streamEventLog } from '../../../service/eventLog.ts';
+import { lastEventId, sendEventStream, wantsEventStream } from '../eventStream.ts';
 import { authenticated, once, sendOperation, type RestContext } from '../restContext.ts';
 import type { Route } from '../routeTable.ts';
 
@@ -20,7 +22,15 @@ export function operationRoutes(ctx: RestContext): Route[] {
       sendOperation(res, op, op.status === 'cancelling' ? 202 : 200);
     }),
     authenticated(ctx, 'GET', '/v1/operations/{id}/events', async (req, res, caller) => {
-      res.json(await listOperationEvents(deps, caller, req.params.id, req.query));
+      if (!wantsEventStream(req)) {
+        res.json(await listOperationEvents(deps, caller, req.params.id, req.query));
+        return;
+      }
+      // The whole timeline (or what follows Last-Event-ID), then live until the operation ends.
+      const op = await getOperation(deps, caller, req.params.id);
+      const resume = lastEventId(req);
+      const query = { filter: { operationId: op.id, ...(resume ? { afterId: resume } : {}) }, pageSize: 200, pageToken: null, fromStart: true };
+      await sendEventStream(req, res, (signal) => streamEventLog(deps, caller, query, signal));
     }),
   ];
 }
