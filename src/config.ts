@@ -36,6 +36,12 @@ export interface Config {
   readonly observeIntervalSeconds: number;
   /** Clusters one observer looks at at once (`OBSERVER_CONCURRENCY`, default 8). */
   readonly observerConcurrency: number;
+  /** Hosts webhooks may point at (`WEBHOOK_ALLOWED_HOSTS`, comma-separated; `*.example.com` for subdomains); unset allows any. */
+  readonly webhookAllowedHosts: readonly string[] | null;
+  /** First retry delay of a failed webhook delivery, doubling per attempt up to an hour (`WEBHOOK_RETRY_BASE_MS`, default 5000). */
+  readonly webhookRetryBaseMs: number;
+  /** How long a failing webhook delivery is retried before it is given up (`WEBHOOK_GIVE_UP_SECONDS`, default 86400: a day). */
+  readonly webhookGiveUpSeconds: number;
   /** Minimum log level (`LOG_LEVEL`: debug, info, warn, error; default info). */
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
@@ -58,6 +64,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     createReadyTimeoutSeconds: intOf(env, 'CREATE_READY_TIMEOUT_SECONDS', 60, 1, 3600),
     observeIntervalSeconds: intOf(env, 'OBSERVE_INTERVAL_SECONDS', 5, 1, 3600),
     observerConcurrency: intOf(env, 'OBSERVER_CONCURRENCY', 8, 1, 256),
+    webhookAllowedHosts: env.WEBHOOK_ALLOWED_HOSTS ? env.WEBHOOK_ALLOWED_HOSTS.split(',').map((h) => h.trim()).filter(Boolean) : null,
+    webhookRetryBaseMs: intOf(env, 'WEBHOOK_RETRY_BASE_MS', 5_000, 100, 3_600_000),
+    webhookGiveUpSeconds: intOf(env, 'WEBHOOK_GIVE_UP_SECONDS', 86_400, 1, 30 * 86_400),
     logLevel: levelOf(env.LOG_LEVEL),
   };
 }

@@ -24,6 +24,8 @@ import { deleteIdempotencyKeysBefore } from './store/idempotencyKeys.ts';
 import { migrate } from './store/migrate.ts';
 import { observeOne } from './observer/observeOne.ts';
 import { startObserver } from './observer/observer.ts';
+import { startDeliverer } from './notify/deliverer.ts';
+import { DEFAULT_RETRY_SCHEDULE } from './notify/retrySchedule.ts';
 import { startWorker, type RunningWorker } from './worker/worker.ts';
 
 const KEY_SWEEP_INTERVAL_MS = 60 * 60 * 1000;
@@ -112,6 +114,7 @@ export async function startService({ config, log, announceToken, db: given }: St
     nextChange: (id, maxWaitMs, signal) => changes.next(id, maxWaitMs, signal),
     nextEvent: (maxWaitMs, signal) => events.next('event', maxWaitMs, signal),
     createReadyTimeoutSeconds: config.createReadyTimeoutSeconds,
+    webhookAllowedHosts: config.webhookAllowedHosts,
     adminTokenFromEnv: config.adminToken !== null,
     now: () => new Date(),
   };
@@ -140,6 +143,14 @@ export async function startService({ config, log, announceToken, db: given }: St
     ? startObserver({ db, observerId: config.workerId, intervalSeconds: config.observeIntervalSeconds, concurrency: config.observerConcurrency, log })
     : null;
   if (observer) log.info('observer started', { observerId: config.workerId, intervalSeconds: config.observeIntervalSeconds });
+  // Webhooks are sent by the processes that observe: both are the service's outward-facing watch.
+  const deliverer = config.roles.has('observer')
+    ? startDeliverer({
+      db, delivererId: config.workerId, log, allowedHosts: config.webhookAllowedHosts,
+      schedule: { ...DEFAULT_RETRY_SCHEDULE, baseMs: config.webhookRetryBaseMs, giveUpMs: config.webhookGiveUpSeconds * 1000 },
+      nextEvent: (maxWaitMs, signal) => events.next('event', maxWaitMs, signal),
+    })
+    : null;
   // Idempotency keys are remembered for a day; an API process sweeps older ones once an hour.
   const sweep = config.roles.has('rest') || config.roles.has('grpc')
     ? setInterval(() => {
@@ -156,6 +167,7 @@ export async function startService({ config, log, announceToken, db: given }: St
         grpcServer && new Promise<void>((resolve) => grpcServer.tryShutdown(() => resolve())),
         worker?.stop(),
         observer?.stop(),
+        deliverer?.stop(),
       ]);
       await unlisten?.();
       if (!given) await db.close();

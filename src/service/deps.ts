@@ -43,6 +43,8 @@ export interface ServiceDeps {
    */
   readonly nextEvent: (maxWaitMs: number, signal?: AbortSignal) => Promise<void>;
   readonly createReadyTimeoutSeconds: number;
+  /** `WEBHOOK_ALLOWED_HOSTS`: the hosts webhooks may point at; null allows any. */
+  readonly webhookAllowedHosts: readonly string[] | null;
   /** `SLOTSMITH_ADMIN_TOKEN` is set: an admin exists outside the database, so its last admin token may go. */
   readonly adminTokenFromEnv: boolean;
   readonly now: () => Date;

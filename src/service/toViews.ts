@@ -1,3 +1,5 @@
+import type { DeliveryView, WebhookView } from '../contract/webhookView.ts';
+import type { DeliveryRecord, WebhookRecord } from '../store/webhooks.ts';
 import type { ClusterView, ObservedView } from '../contract/clusterView.ts';
 import type { EventView, OperationView } from '../contract/operationView.ts';
 import { problemOfOperation } from '../contract/problem.ts';
@@ -83,6 +85,23 @@ export function toEventView(e: EventRecord): EventView {
   return {
     id: e.id, at: e.at.toISOString(), type: e.type, message: e.message, cluster: e.clusterName, operationId: e.operationId,
     nodes: [...(e.nodes ?? [])], data: e.data ? { ...e.data } : null,
+  };
+}
+
+/** A webhook without its secret. */
+export function toWebhookView(record: WebhookRecord): WebhookView {
+  return {
+    id: record.id, url: record.url, events: [...record.eventTypes], clusters: record.clusters ? [...record.clusters] : null,
+    createdBy: record.createdBy, createdAt: record.createdAt.toISOString(),
+  };
+}
+
+/** One delivery and its last attempt. */
+export function toDeliveryView(d: DeliveryRecord): DeliveryView {
+  return {
+    id: d.id, eventId: d.eventId, status: d.status, attempts: d.attempts, nextAttemptAt: d.nextAttemptAt.toISOString(),
+    lastAttemptAt: d.lastAttemptAt?.toISOString() ?? null, lastStatus: d.lastStatus, lastResponse: d.lastResponse, lastError: d.lastError,
+    deliveredAt: d.deliveredAt?.toISOString() ?? null, createdAt: d.createdAt.toISOString(),
   };
 }
 

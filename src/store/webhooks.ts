@@ -1,6 +1,7 @@
+import { WEBHOOK_TEST_EVENT } from '../domain/eventTypes.ts';
 import type { Webhook, WebhookDelivery } from '../generated/prisma/client.ts';
 import type { Database } from './database.ts';
-import { appendEventIn } from './events.ts';
+import { EVENT_CHANNEL } from './events.ts';
 import { decodePageToken, invalidPageToken, normalisePageSize, toPage } from './pageToken.ts';
 import type { Page } from './records.ts';
 import { isUuid, toJson, toNullableJson } from './values.ts';
@@ -82,14 +83,14 @@ export async function listDeliveries(db: Database, webhookId: string, opts: { pa
   return toPage(rows, pageSize, toDeliveryRecord, (r) => ({ id: r.id.toString() }));
 }
 
-/** Writes a `webhook_test` event and a delivery of it to this webhook only. */
+/** Writes a `webhook_test` event (in the log, of no cluster) and a delivery of it to this webhook only, and announces the event. */
 export async function enqueueTestDelivery(db: Database, webhook: WebhookRecord, requestedBy: string): Promise<DeliveryRecord> {
   return db.prisma.$transaction(async (tx) => {
     const event = await tx.event.create({
-      data: { type: 'webhook_test', message: `test event for webhook ${webhook.id}, sent by ${requestedBy}`, data: toJson({ webhookId: webhook.id }) },
+      data: { type: WEBHOOK_TEST_EVENT, message: `test event for webhook ${webhook.id}, sent by ${requestedBy}`, data: toJson({ webhookId: webhook.id }) },
     });
     const row = await tx.webhookDelivery.create({ data: { webhookId: webhook.id, eventId: event.id, status: 'pending' } });
-    await tx.$queryRawUnsafe(`SELECT pg_notify('slotsmith_deliveries', $1)::text AS n`, row.id.toString());
+    await tx.$queryRawUnsafe(`SELECT pg_notify('${EVENT_CHANNEL}', $1)::text AS n`, event.id.toString());
     return toDeliveryRecord(row);
   });
 }
@@ -117,13 +118,16 @@ export async function claimDeliveries(db: Database, owner: string, leaseSeconds:
     event_id: string; at: Date; type: string; message: string; cluster_name: string | null; operation_id: string | null; nodes: string[] | null; data: unknown;
   }>(`
     WITH heads AS (
-      SELECT DISTINCT ON (webhook_id) id FROM webhook_deliveries WHERE status = 'pending' ORDER BY webhook_id, id
+      SELECT DISTINCT ON (webhook_id) id, next_attempt_at, locked_by, lease_expires_at
+      FROM webhook_deliveries WHERE status = 'pending' ORDER BY webhook_id, id
+    ), due AS (
+      SELECT id FROM heads WHERE next_attempt_at <= now() AND (locked_by IS NULL OR lease_expires_at <= now())
+      ORDER BY next_attempt_at LIMIT $3
     ), leased AS (
       UPDATE webhook_deliveries AS d
       SET locked_by = $1, lease_expires_at = now() + make_interval(secs => $2::double precision), attempts = d.attempts + 1
-      WHERE d.id IN (SELECT id FROM heads) AND d.next_attempt_at <= now()
+      WHERE d.id IN (SELECT id FROM due) AND d.status = 'pending'
         AND (d.locked_by IS NULL OR d.lease_expires_at <= now())
-        AND d.id IN (SELECT id FROM heads LIMIT $3)
       RETURNING d.*
     )
     SELECT l.id::text, l.webhook_id, w.url, w.secret, l.attempts, l.created_at,

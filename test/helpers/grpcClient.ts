@@ -8,6 +8,8 @@ export interface GrpcClients {
   clusters: grpc.Client & Record<string, Unary>;
   operations: grpc.Client & Record<string, Unary> & { watchOperation(req: object, metadata: grpc.Metadata): grpc.ClientReadableStream<any> };
   health: grpc.Client & Record<string, Unary>;
+  events: grpc.Client & Record<string, Unary> & { watchEvents(req: object, metadata: grpc.Metadata): grpc.ClientReadableStream<any> };
+  webhooks: grpc.Client & Record<string, Unary>;
   close(): void;
 }
 
@@ -19,7 +21,9 @@ export function grpcClients(port: number): GrpcClients {
   const clusters = new proto.slotsmith.v1.ClusterService(target, creds);
   const operations = new proto.slotsmith.v1.OperationService(target, creds);
   const health = new proto.grpc.health.v1.Health(target, creds);
-  return { clusters, operations, health, close: () => [clusters, operations, health].forEach((c) => c.close()) };
+  const events = new proto.slotsmith.v1.EventService(target, creds);
+  const webhooks = new proto.slotsmith.v1.WebhookService(target, creds);
+  return { clusters, operations, health, events, webhooks, close: () => [clusters, operations, health, events, webhooks].forEach((c) => c.close()) };
 }
 
 export function authMetadata(token = ADMIN_TOKEN): grpc.Metadata {

@@ -1,3 +1,4 @@
+import type { DeliveryView, WebhookView } from '../../contract/webhookView.ts';
 import type { ClusterCheckView, ClusterView } from '../../contract/clusterView.ts';
 import type { EventView, OperationView } from '../../contract/operationView.ts';
 import type { PlanView } from '../../contract/planView.ts';
@@ -77,6 +78,24 @@ export function reshardInputOf(req: Record<string, unknown>): unknown {
 /** A token for gRPC: times as RFC 3339 strings, an empty string for "never used". */
 export function tokenMessage(token: TokenView): Record<string, unknown> {
   return { ...token, lastUsedAt: token.lastUsedAt ?? '' };
+}
+
+/** The Webhook message (every cluster as an empty list). */
+export function webhookMessage(w: WebhookView): Record<string, unknown> {
+  return { ...w, clusters: w.clusters ?? [], createdBy: w.createdBy ?? '' };
+}
+
+/** The Delivery message (nulls as empty strings and 0). */
+export function deliveryMessage(d: DeliveryView): Record<string, unknown> {
+  return {
+    ...d, lastAttemptAt: d.lastAttemptAt ?? '', lastStatus: d.lastStatus ?? 0, lastResponse: d.lastResponse ?? '', lastError: d.lastError ?? '',
+    deliveredAt: d.deliveredAt ?? '',
+  };
+}
+
+/** A CreateWebhook request in the REST body's terms: an empty cluster list is every cluster. */
+export function webhookInputOf(req: Record<string, unknown>): Record<string, unknown> {
+  return { url: req.url ?? '', events: req.events ?? [], ...(Array.isArray(req.clusters) && req.clusters.length > 0 ? { clusters: req.clusters } : {}) };
 }
 
 /** The Event message (data as JSON text, nulls as empty strings). */

@@ -16,8 +16,9 @@ import type { Caller, ServiceDeps } from '../../service/deps.ts';
 import { idempotently, refuseIdempotencyKey } from '../../service/idempotency.ts';
 import { createToken, listTokens, revokeToken } from '../../service/tokens.ts';
 import { cancelOperation, getOperation, listOperations, watchOperation } from '../../service/operations.ts';
+import { createWebhook, deleteWebhook, getWebhook, listWebhookDeliveries, listWebhooks, testWebhook } from '../../service/webhooks.ts';
 import { listEventLog, parseEventQuery, streamEventLog } from '../../service/eventLog.ts';
-import { changeMessage, checkMessage, clusterMessage, eventMessage, eventQueryOf, operationMessage, planMessage, reshardInputOf, tokenMessage } from './messages.ts';
+import { changeMessage, checkMessage, clusterMessage, eventMessage, eventQueryOf, operationMessage, planMessage, reshardInputOf, tokenMessage, webhookInputOf, webhookMessage, deliveryMessage } from './messages.ts';
 import { toGrpcError } from './status.ts';
 
 export const PROTO_FILE = fileURLToPath(new URL('../../../proto/slotsmith/v1/slotsmith.proto', import.meta.url));
@@ -53,7 +54,7 @@ function callerOf(auth: Authenticator, metadata: grpc.Metadata): Promise<Caller>
 /** A grpc-js server with ClusterService, OperationService, health checking and reflection. */
 export function buildGrpcServer({ deps, auth, log }: GrpcOptions): { server: grpc.Server; health: HealthImplementation } {
   const proto = grpc.loadPackageDefinition(packageDefinition) as unknown as {
-    slotsmith: { v1: Record<'ClusterService' | 'OperationService' | 'EventService' | 'TokenService', grpc.ServiceClientConstructor> };
+    slotsmith: { v1: Record<'ClusterService' | 'OperationService' | 'EventService' | 'TokenService' | 'WebhookService', grpc.ServiceClientConstructor> };
   };
   const server = new grpc.Server();
   const fail = (err: unknown) => {
@@ -159,12 +160,36 @@ export function buildGrpcServer({ deps, auth, log }: GrpcOptions): { server: grp
     }),
   });
 
+  server.addService(proto.slotsmith.v1.WebhookService.service, {
+    createWebhook: unary(async (req, caller, { idempotencyKey }) => {
+      refuseIdempotencyKey(idempotencyKey);
+      const { secret, ...view } = await createWebhook(deps, caller, webhookInputOf(req));
+      return { webhook: webhookMessage(view), secret };
+    }),
+    listWebhooks: unary(async (req, caller) => {
+      const page = await listWebhooks(deps, caller, req);
+      return { webhooks: page.webhooks.map(webhookMessage), nextPageToken: page.nextPageToken ?? '' };
+    }),
+    getWebhook: unary(async (req, caller) => webhookMessage(await getWebhook(deps, caller, req.id))),
+    deleteWebhook: unary(async (req, caller) => {
+      await deleteWebhook(deps, caller, req.id);
+      return {};
+    }),
+    listDeliveries: unary(async (req, caller) => {
+      const { id, ...query } = req;
+      const page = await listWebhookDeliveries(deps, caller, id, query);
+      return { deliveries: page.deliveries.map(deliveryMessage), nextPageToken: page.nextPageToken ?? '' };
+    }),
+    testWebhook: unary(async (req, caller) => deliveryMessage(await testWebhook(deps, caller, req.id))),
+  });
+
   const health = new HealthImplementation({
     '': 'SERVING',
     'slotsmith.v1.ClusterService': 'SERVING',
     'slotsmith.v1.OperationService': 'SERVING',
     'slotsmith.v1.EventService': 'SERVING',
     'slotsmith.v1.TokenService': 'SERVING',
+    'slotsmith.v1.WebhookService': 'SERVING',
   });
   health.addToServer(server);
   new ReflectionService(packageDefinition).addToServer(server);

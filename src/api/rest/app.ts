@@ -7,13 +7,14 @@ import { eventRoutes } from './routes/eventRoutes.ts';
 import { healthRoutes } from './routes/healthRoutes.ts';
 import { operationRoutes } from './routes/operationRoutes.ts';
 import { tokenRoutes } from './routes/tokenRoutes.ts';
+import { webhookRoutes } from './routes/webhookRoutes.ts';
 import { sendProblem } from './sendProblem.ts';
 
 export type RestOptions = RestContext;
 
 /** Every route of the REST API, one table per resource (the paths and methods of `openapi.yaml`). */
 export function restRoutes(ctx: RestContext): Route[] {
-  return [...healthRoutes(ctx), ...clusterRoutes(ctx), ...operationRoutes(ctx), ...eventRoutes(ctx), ...tokenRoutes(ctx)];
+  return [...healthRoutes(ctx), ...clusterRoutes(ctx), ...operationRoutes(ctx), ...eventRoutes(ctx), ...tokenRoutes(ctx), ...webhookRoutes(ctx)];
 }
 
 /** The REST API as an Express app; transport only: every rule lives in the service layer. */
