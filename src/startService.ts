@@ -83,6 +83,7 @@ export async function startService({ config, log, announceToken, db: given }: St
       client.disconnect();
     }
   };
+  const auth = await createAuthenticator(db, config.adminToken, announceToken);
   const deps: ServiceDeps = {
     db,
     observe: (addresses, auth) => observeCluster([...addresses], auth ?? undefined),
@@ -113,12 +114,12 @@ export async function startService({ config, log, announceToken, db: given }: St
     notifyCancel: (id) => worker?.cancel(id),
     nextChange: (id, maxWaitMs, signal) => changes.next(id, maxWaitMs, signal),
     nextEvent: (maxWaitMs, signal) => events.next('event', maxWaitMs, signal),
+    tokenRevoked: () => auth.forget(),
     createReadyTimeoutSeconds: config.createReadyTimeoutSeconds,
     webhookAllowedHosts: config.webhookAllowedHosts,
     adminTokenFromEnv: config.adminToken !== null,
     now: () => new Date(),
   };
-  const auth = await createAuthenticator(db, config.adminToken, announceToken);
   const restApp = buildRestApp({ deps, auth, log, isReady: async () => (await db.query('select 1 as ok')).length === 1 });
 
   let http: HttpServer | null = null;

@@ -17,21 +17,41 @@ export function generateToken(): string {
 export interface Authenticator {
   /** Resolves the caller from an `Authorization` header value, or throws `unauthenticated`. */
   authenticate(authorization: string | undefined): Promise<Caller>;
+  /** Drops every cached token, so a revocation in this process takes effect at the next request. */
+  forget(): void;
 }
+
+/**
+ * How long a token read from the database is trusted without reading it again: a token revoked
+ * by another process stops working within this time (one revoked here stops at once, see
+ * `forget`).
+ */
+export const TOKEN_CACHE_MS = 1_000;
+/** A token's last use is written at most this often. */
+export const TOUCH_INTERVAL_MS = 60_000;
+/** Cached tokens at most; beyond, the cache starts over (a bound against many distinct tokens). */
+const CACHE_LIMIT = 10_000;
 
 /**
  * With `adminToken` set, that token is the admin and nothing is stored for it. Otherwise tokens
  * live hashed in the database; on the first start with none stored, one admin token is generated,
- * stored hashed and handed to `announce` once (it is never logged or shown again).
+ * stored hashed and handed to `announce` once (it is never logged or shown again). A request
+ * neither reads nor writes the database for a token read within the last second, and its last
+ * use is written at most once a minute.
  */
-export async function createAuthenticator(db: Database, adminToken: string | null, announce: (token: string) => void): Promise<Authenticator> {
+export async function createAuthenticator(db: Database, adminToken: string | null, announce: (token: string) => void, clock: () => number = Date.now): Promise<Authenticator> {
   const adminHash = adminToken ? Buffer.from(hashToken(adminToken), 'hex') : null;
   if (!adminHash && (await countTokens(db)) === 0) {
     const token = generateToken();
     await insertToken(db, { name: 'admin', hash: hashToken(token), role: 'admin' });
     announce(token);
   }
+  const cache = new Map<string, { caller: Caller; until: number }>();
+  const touchedAt = new Map<string, number>();
   return {
+    forget() {
+      cache.clear();
+    },
     async authenticate(authorization) {
       const match = /^Bearer ([\x21-\x7e]{1,512})$/.exec(authorization?.trim() ?? '');
       if (!match?.[1]) {
@@ -41,10 +61,23 @@ export async function createAuthenticator(db: Database, adminToken: string | nul
       if (adminHash && timingSafeEqual(adminHash, Buffer.from(hash, 'hex'))) {
         return { tokenId: 'env', name: 'admin', role: 'admin' };
       }
+      const now = clock();
+      const cached = cache.get(hash);
+      if (cached && cached.until > now) return cached.caller;
       const record = await findTokenByHash(db, hash);
-      if (!record) throw new DomainError('unauthenticated', 'invalid_token', 'the bearer token is not valid');
-      void touchToken(db, record.id).catch(() => undefined);
-      return { tokenId: record.id, name: record.name, role: record.role };
+      if (!record) {
+        cache.delete(hash);
+        throw new DomainError('unauthenticated', 'invalid_token', 'the bearer token is not valid');
+      }
+      const caller: Caller = { tokenId: record.id, name: record.name, role: record.role };
+      if (cache.size >= CACHE_LIMIT) cache.clear();
+      cache.set(hash, { caller, until: now + TOKEN_CACHE_MS });
+      if (now - (touchedAt.get(record.id) ?? -Infinity) >= TOUCH_INTERVAL_MS) {
+        if (touchedAt.size >= CACHE_LIMIT) touchedAt.clear();
+        touchedAt.set(record.id, now);
+        void touchToken(db, record.id).catch(() => undefined);
+      }
+      return caller;
     },
   };
 }

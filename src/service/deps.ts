@@ -42,6 +42,8 @@ export interface ServiceDeps {
    * after `maxWaitMs` at most, or when `signal` aborts; streams read the log again then.
    */
   readonly nextEvent: (maxWaitMs: number, signal?: AbortSignal) => Promise<void>;
+  /** Tells this process's authenticator that a token was revoked (it drops its cache). */
+  readonly tokenRevoked: () => void;
   readonly createReadyTimeoutSeconds: number;
   /** `WEBHOOK_ALLOWED_HOSTS`: the hosts webhooks may point at; null allows any. */
   readonly webhookAllowedHosts: readonly string[] | null;

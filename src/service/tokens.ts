@@ -39,7 +39,8 @@ export async function listTokens(deps: ServiceDeps, caller: Caller, query: unkno
 }
 
 /**
- * Revokes a token at once (its next request is refused). The last admin token stored is kept
+ * Revokes a token at once (its next request to this process is refused; other processes refuse it
+ * within a second, their token cache's lifetime). The last admin token stored is kept
  * unless `SLOTSMITH_ADMIN_TOKEN` is set, so the service always has an administrator.
  */
 export async function revokeToken(deps: ServiceDeps, caller: Caller, id: unknown): Promise<void> {
@@ -47,4 +48,5 @@ export async function revokeToken(deps: ServiceDeps, caller: Caller, id: unknown
   const notFound = () => new DomainError('not_found', 'token_not_found', `token "${String(id)}" does not exist`);
   if (typeof id !== 'string' || !isUuid(id)) throw notFound();
   if (!(await deleteToken(deps.db, id, !deps.adminTokenFromEnv))) throw notFound();
+  deps.tokenRevoked();
 }

@@ -5,7 +5,10 @@ import request from 'supertest';
 import type { RunningService } from '../../src/startService.ts';
 import { authMetadata, call } from '../helpers/grpcClient.ts';
 import { packageDefinition } from '../../src/api/grpc/server.ts';
-import { AUTH, startTestService } from '../helpers/testService.ts';
+import { ADMIN_TOKEN, AUTH, startTestService } from '../helpers/testService.ts';
+import { createAuthenticator, hashToken, TOKEN_CACHE_MS } from '../../src/service/auth.ts';
+import { findTokenByHash } from '../../src/store/tokens.ts';
+import { eventually } from '../helpers/eventually.ts';
 
 describe('API tokens: an admin hands out roles, and revokes them', () => {
   let service: RunningService;
@@ -54,6 +57,29 @@ describe('API tokens: an admin hands out roles, and revokes them', () => {
     const again = await request(service.restApp).delete(`/v1/tokens/${made.body.id}`).set('authorization', AUTH);
     assert.equal(again.status, 404);
     assert.equal(again.body.code, 'token_not_found');
+  });
+
+  test('a token is read from the database once a second, its use written once a minute; a revocation elsewhere holds within a second', async () => {
+    const made = await admin.post('/v1/tokens', { name: 'busy-bot', role: 'viewer' });
+    const header = `Bearer ${made.body.token}`;
+    // Another process on the same database: its own authenticator, its own cache.
+    let otherNow = Date.now();
+    const other = await createAuthenticator(service.db, ADMIN_TOKEN, () => undefined, () => otherNow);
+    assert.equal((await other.authenticate(header)).name, 'busy-bot');
+    const touched = await eventually(async () => (await findTokenByHash(service.db, hashToken(made.body.token)))?.lastUsedAt ?? undefined, 5_000, 20);
+    let reads = 0;
+    const counting = { ...service.db, prisma: new Proxy(service.db.prisma, {
+      get: (target, prop) => (prop === 'apiToken' ? new Proxy(target.apiToken, { get: (t, p) => { reads += 1; return (t as any)[p]; } }) : (target as any)[prop]),
+    }) };
+    const watched = await createAuthenticator(counting as typeof service.db, ADMIN_TOKEN, () => undefined);
+    for (let i = 0; i < 50; i += 1) await watched.authenticate(header);
+    assert.equal(reads, 2, 'one read of the token and one write of its use for 50 requests');
+    assert.equal((await findTokenByHash(service.db, hashToken(made.body.token)))!.lastUsedAt!.getTime() >= touched.getTime(), true);
+
+    assert.equal((await request(service.restApp).delete(`/v1/tokens/${made.body.id}`).set('authorization', AUTH)).status, 204);
+    assert.equal((await other.authenticate(header)).name, 'busy-bot', 'the other process trusts what it read less than a second ago');
+    otherNow += TOKEN_CACHE_MS;
+    await assert.rejects(other.authenticate(header), /not valid/, 'and refuses the token a second after it read it');
   });
 
   test('REST: bad requests name the field; a key is refused since the answer carries a secret', async () => {
