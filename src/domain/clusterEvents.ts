@@ -55,12 +55,15 @@ export function clusterEvents(cluster: string, before: Observed | null, after: O
       add('replica_lagging', [now.address], { id: now.id, lagBytes: now.lagBytes, lagSeconds: now.lagSeconds },
         `replica ${now.address} lags behind its master (${now.lagSeconds ?? '?'} s, ${now.lagBytes ?? '?'} bytes)`);
     }
-    const wasReplica = node(before, now.id)?.role === 'replica';
+  }
+  // After every node's own news, so a master's failure is told before the failover that follows it.
+  for (const n of after.snapshot.nodes) {
+    const wasReplica = node(before, n.id)?.role === 'replica';
     if (!byOperation && wasReplica && n.role === 'master' && n.slots.length > 0) {
-      const old = node(before, now.id)?.masterId ?? null;
+      const old = node(before, n.id)?.masterId ?? null;
       const oldAddress = old === null ? 'its master' : (node(after, old)?.address ?? node(before, old)?.address ?? old);
-      add('failover_observed', [now.address, ...(old === null ? [] : [oldAddress])], { id: now.id, previousMaster: old },
-        `replica ${now.address} took over from ${oldAddress} (${countSlots(n.slots)} slots); slotsmith did not ask for it`);
+      add('failover_observed', [n.address, ...(old === null ? [] : [oldAddress])], { id: n.id, previousMaster: old },
+        `replica ${n.address} took over from ${oldAddress} (${countSlots(n.slots)} slots); slotsmith did not ask for it`);
     }
   }
 
