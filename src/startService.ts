@@ -11,9 +11,11 @@ import { readFunctionLibraries } from './redis/functions.ts';
 import type { Redis } from 'ioredis';
 import { NodeConnections } from './redis/nodeConnections.ts';
 import { observeCluster } from './redis/observeCluster.ts';
+import { wipeNode } from './redis/wipeNode.ts';
 import { explainNotReady } from './redis/explainNotReady.ts';
 import { checkReadiness } from './redis/readiness.ts';
 import { createAuthenticator } from './service/auth.ts';
+import { createHealer } from './service/healing.ts';
 import type { ServiceDeps } from './service/deps.ts';
 import type { NodeAuth } from './store/records.ts';
 import { IDEMPOTENCY_KEEP_MS } from './service/idempotency.ts';
@@ -110,6 +112,14 @@ export async function startService({ config, log, announceToken, db: given }: St
     keysPerSlot: (address, auth, slots) => withClient(address, auth, (c) => countKeysPerSlot(c, slots)),
     functionLibraries: (address, auth) => withClient(address, auth, readFunctionLibraries),
     observeNow: (cluster) => observeOne(db, cluster),
+    wipeNodes: (addresses, auth) => Promise.all(addresses.map(async (address) => {
+      try {
+        await withClient(address, auth, wipeNode);
+        return { address, error: null };
+      } catch (err) {
+        return { address, error: err instanceof Error ? err.message : String(err) };
+      }
+    })),
     wakeWorker: () => worker?.wake(),
     notifyCancel: (id) => worker?.cancel(id),
     nextChange: (id, maxWaitMs, signal) => changes.next(id, maxWaitMs, signal),
@@ -120,6 +130,7 @@ export async function startService({ config, log, announceToken, db: given }: St
     adminTokenFromEnv: config.adminToken !== null,
     now: () => new Date(),
   };
+  const healer = createHealer(deps);
   const restApp = buildRestApp({ deps, auth, log, isReady: async () => (await db.query('select 1 as ok')).length === 1 });
 
   let http: HttpServer | null = null;
@@ -141,7 +152,14 @@ export async function startService({ config, log, announceToken, db: given }: St
   }
   if (worker) log.info('worker started', { workerId: config.workerId, leaseSeconds: config.leaseSeconds });
   const observer = config.roles.has('observer')
-    ? startObserver({ db, observerId: config.workerId, intervalSeconds: config.observeIntervalSeconds, concurrency: config.observerConcurrency, log })
+    ? startObserver({
+      db, observerId: config.workerId, intervalSeconds: config.observeIntervalSeconds, concurrency: config.observerConcurrency, log,
+      observe: async (cluster) => {
+        await observeOne(db, cluster);
+        const queued = await healer.heal(cluster);
+        if (queued) log.info('healing queued', { cluster: cluster.name, operationId: queued });
+      },
+    })
     : null;
   if (observer) log.info('observer started', { observerId: config.workerId, intervalSeconds: config.observeIntervalSeconds });
   // Webhooks are sent by the processes that observe: both are the service's outward-facing watch.

@@ -1,3 +1,4 @@
+import type { HealingPolicy } from '../domain/healingPolicy.ts';
 import type { ClusterCheck } from '../domain/checkCluster.ts';
 import type { Condition } from '../domain/clusterHealth.ts';
 import type { NodeProblem } from '../domain/operation.ts';
@@ -53,6 +54,8 @@ export interface ClusterView {
     replicasPerShard: number;
     shards: { index: number; master: string; replicas: string[]; slots: SlotRange[] }[];
     authConfigured: boolean;
+    /** What slotsmith repairs by itself (see `PUT /v1/clusters/{name}/healing`). */
+    healing: HealingPolicy;
   };
   /**
    * `phase` in one word; `conditions` (Ready, Degraded, Reconciling) with their reasons and

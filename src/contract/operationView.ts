@@ -22,6 +22,8 @@ export interface OperationView {
   steps: StepView[];
   progress: Progress;
   error: ProblemView | null;
+  /** The name of the token that asked for it, or `healer` for a repair under the cluster's healing policy. */
+  requestedBy: string | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;

@@ -37,6 +37,8 @@ export interface NodeHealth {
   readonly lagging: boolean;
   /** Since when it has been flagged `fail` or unreachable, for the healing policies (null while healthy). */
   readonly failingSince: string | null;
+  /** Since when the cluster has agreed on `FAIL` for it (null while it is not FAIL). */
+  readonly failedSince?: string | null;
 }
 
 /** The health of a cluster: its conditions, each node's health, and the problems in words. */
@@ -115,6 +117,7 @@ function nodeHealth(n: SnapshotNode, masterOffset: ReadonlyMap<string, number | 
     lagSeconds,
     lagging: replicaLink === 'up' && ((lagSeconds ?? 0) > REPLICA_LAG_LIMITS.seconds || (lagBytes ?? 0) > REPLICA_LAG_LIMITS.bytes),
     failingSince: failing ? (before?.failingSince ?? at) : null,
+    failedSince: failed ? (before?.failedSince ?? at) : null,
   };
 }
 

@@ -9,5 +9,8 @@ export const OPERATION_EVENT_TYPES = [
 /** Sent to one webhook by `POST /v1/webhooks/{id}/test` only. */
 export const WEBHOOK_TEST_EVENT = 'webhook_test';
 
+/** What the service says about clusters it takes under or out of management, and repairs it could not start. */
+export const SERVICE_EVENT_TYPES = ['cluster_adopted', 'cluster_released', 'healing_refused'] as const;
+
 /** Every event type a feed or a webhook can carry: operation timelines, the observer's findings, the test event. */
-export const EVENT_TYPES: readonly string[] = [...OPERATION_EVENT_TYPES, ...CLUSTER_EVENT_TYPES, WEBHOOK_TEST_EVENT];
+export const EVENT_TYPES: readonly string[] = [...OPERATION_EVENT_TYPES, ...CLUSTER_EVENT_TYPES, ...SERVICE_EVENT_TYPES, WEBHOOK_TEST_EVENT];

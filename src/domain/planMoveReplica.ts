@@ -10,6 +10,8 @@ export interface MoveReplicaPlanInput {
   readonly current?: NodeRef | undefined;
   /** Every node of the cluster: they all must see the new master. */
   readonly nodes: readonly string[];
+  /** Wait for design.md's readiness (default true; false while a dead node is still known: then only the roles and the replica's sync). */
+  readonly awaitReady?: boolean;
   readonly timeoutSeconds: number;
 }
 
@@ -21,12 +23,13 @@ export interface MoveReplicaPlanInput {
  * @example planMoveReplica({ replica, master, current, nodes, timeoutSeconds: 600 }).summary
  *   // 'make 10.0.0.4:7000 a replica of 10.0.0.2:7000 instead of 10.0.0.1:7000'
  */
-export function planMoveReplica({ replica, master, current, nodes, timeoutSeconds }: MoveReplicaPlanInput): Plan {
+export function planMoveReplica({ replica, master, current, nodes, awaitReady = true, timeoutSeconds }: MoveReplicaPlanInput): Plan {
   const steps = buildSteps([
     step('tune_nodes', `Lower the node timeout of ${replica.address} so every node sees its new master at once`, { nodes: [replica.address], settings: ROLE_CHANGE_TUNING }),
     step('replicate_nodes', `Make ${replica.address} a replica of ${master.address}`, { pairs: [{ replica: replica.address, master }] }),
     waitTopologyStep(`Wait until every node sees ${replica.address} as a replica of ${master.address} and it is in sync`, {
-      nodes, expect: [{ address: replica.address, role: 'replica', master: master.address }], absent: [], ready: true, timeoutSeconds,
+      nodes, expect: [{ address: replica.address, role: 'replica', master: master.address }], absent: [], ready: awaitReady,
+      ...(awaitReady ? {} : { inSync: [replica.address] }), timeoutSeconds,
     }),
     step('restore_config', `Restore the node timeout of ${replica.address}`, { nodes: [replica.address] }),
   ]);

@@ -15,6 +15,8 @@ export interface RemoveNodePlanInput {
   readonly replicas: readonly (ReplicaPair & { readonly replicaId: string })[];
   /** The nodes that stay (they all must forget the node). */
   readonly remaining: readonly string[];
+  /** Wait for design.md's readiness at the end (default true; false while other dead nodes are still known). */
+  readonly awaitReady?: boolean;
   /** Reset the node afterwards (false when it is unreachable: it can only be forgotten). */
   readonly reset: boolean;
   /** The node is in the desired topology but never joined: it only leaves the desired topology. */
@@ -70,11 +72,11 @@ export function planRemoveNode(input: RemoveNodePlanInput): Plan {
     step('forget_node', `Make ${remaining.length} nodes forget ${node.address}${reset ? `, then reset ${node.address}` : ''}`, {
       node, nodes: remaining, reset, ...(abandonSlots > 0 ? { abandonSlots: true } : {}),
     }),
-    waitTopologyStep(`Wait until no node knows ${node.address}${abandonSlots > 0 ? '' : ' and the cluster is ready'}`, {
+    waitTopologyStep(`Wait until no node knows ${node.address}${abandonSlots > 0 || input.awaitReady === false ? '' : ' and the cluster is ready'}`, {
       nodes: remaining,
       expect: replicas.map((p) => ({ address: p.replica, role: 'replica', master: p.master.address })),
       absent: [node],
-      ready: abandonSlots === 0,
+      ready: abandonSlots === 0 && (input.awaitReady ?? true),
       timeoutSeconds,
     }),
   );

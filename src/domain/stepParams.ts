@@ -31,6 +31,8 @@ export interface WaitTopologyParams {
   readonly absent: readonly NodeRef[];
   /** Also require design.md's readiness over `nodes` (false only when some node is down). */
   readonly ready: boolean;
+  /** Replicas whose link to their master must be up (`master_link_status:up`), for when `ready` cannot be asked. */
+  readonly inSync?: readonly string[];
   readonly timeoutSeconds: number;
 }
 

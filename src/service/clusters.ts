@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { healingInput, toHealingPolicy } from './healingInput.ts';
 import type { Condition } from '../domain/clusterHealth.ts';
 import { DomainError, invalidInput } from '../domain/errors.ts';
 import { createChangedNothing, planCreateCluster } from '../domain/planCreateCluster.ts';
 import { planShards } from '../domain/planShards.ts';
 import { validateClusterName, validateClusterTopology } from '../domain/validateCreateCluster.ts';
-import { assertNoConflict, deleteCluster as deleteClusterRecords, getClusterByName, insertClusterWithOperation, listClusters as listClusterRecords } from '../store/clusters.ts';
+import { assertNoConflict, getClusterByName, insertClusterWithOperation, listClusters as listClusterRecords } from '../store/clusters.ts';
 import { getObservation } from '../store/observations.ts';
 import { listOperations, operationActivity } from '../store/operations.ts';
 import type { ClusterRecord, NodeAuth } from '../store/records.ts';
@@ -28,6 +29,7 @@ const createClusterInput = z.strictObject({
   replicasPerShard: z.number().int('must be an integer').min(0, 'must be 0 or more').max(100, 'must be at most 100'),
   username: z.string().min(1).max(256).optional(),
   password: z.string().min(1).max(512).optional(),
+  healing: healingInput.optional(),
   dryRun: z.boolean().optional(),
 });
 
@@ -64,6 +66,7 @@ export async function createCluster(deps: ServiceDeps, caller: Caller, input: un
     name: req.name,
     spec: { nodes: topology.addresses, replicasPerShard: req.replicasPerShard, shards },
     auth,
+    healing: toHealingPolicy(req.healing),
     nodes,
     operation,
     event,
@@ -132,18 +135,6 @@ async function retryableCreate(deps: ServiceDeps, name: string): Promise<Cluster
   if (existing?.phase !== 'failed') return undefined;
   const [newest] = (await listOperations(deps.db, { clusterName: name, pageSize: 1 })).items;
   return newest?.kind === 'create_cluster' && newest.status === 'failed' && createChangedNothing(newest.steps) ? existing : undefined;
-}
-
-/**
- * Forgets a cluster: deletes every record slotsmith keeps of it (desired topology, nodes,
- * operations and their events). Nothing on any node changes; the nodes keep running as a cluster
- * and can be adopted or used again. Refused (`409 cluster_busy`) while one of its operations is
- * queued or running: cancel it first.
- */
-export async function deleteCluster(deps: ServiceDeps, caller: Caller, name: unknown): Promise<void> {
-  requireRole(caller, 'operator');
-  const cluster = await findCluster(deps, name);
-  await deleteClusterRecords(deps.db, cluster);
 }
 
 export async function findCluster(deps: ServiceDeps, name: unknown): Promise<ClusterRecord> {

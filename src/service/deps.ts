@@ -26,6 +26,12 @@ export interface ServiceDeps {
   readonly functionLibraries: (address: string, auth: NodeAuth | null) => Promise<FunctionLibraries>;
   /** The keys a node holds in each of the given slots, in order, served by it or not (read-only). */
   readonly keysPerSlot: (address: string, auth: NodeAuth | null, slots: readonly number[]) => Promise<number[]>;
+  /**
+   * Empties and resets these nodes (`FLUSHALL` on masters, `CLUSTER RESET HARD` on all), in
+   * parallel: destroys their data. Only a release with `reset` and `confirm` calls it. Resolves
+   * with each node's error, or null when it was reset.
+   */
+  readonly wipeNodes: (addresses: readonly string[], auth: NodeAuth | null) => Promise<{ address: string; error: string | null }[]>;
   /** Observes a cluster now and stores the observation (what the observer does each interval). */
   readonly observeNow: (cluster: ClusterRecord) => Promise<void>;
   /** Tells a worker in this process that there is new work, so it need not wait for its next poll. */
@@ -57,4 +63,9 @@ export interface Caller {
   readonly tokenId: string;
   readonly name: string;
   readonly role: 'admin' | 'operator' | 'viewer';
+  /**
+   * Set when slotsmith itself asks, under a cluster's healing policy: why. Such a change waits for
+   * no one: it is refused while any other operation of the cluster is pending.
+   */
+  readonly healing?: string;
 }

@@ -120,7 +120,7 @@ const removeNodeInput = z.strictObject({
  * refused (`last_master`, 409), as is one that leaves fewer than 3 masters serving slots
  * (`too_few_masters`) unless `allowFewerThanThreeMasters`, and any removal while another
  * operation of the cluster is pending (`cluster_busy`) or another node is unreachable (it could
- * not forget this one).
+ * not forget this one), unless this one is dead and the others that are unreachable are FAIL too.
  */
 export async function removeNode(deps: ServiceDeps, caller: Caller, name: unknown, node: unknown, input: unknown): Promise<OperationView | PlanView> {
   requireRole(caller, 'operator');
@@ -134,10 +134,13 @@ export async function removeNode(deps: ServiceDeps, caller: Caller, name: unknow
   const found = resolveForRemoval(node, cm);
   if (!found.ok) throw new DomainError('not_found', 'node_not_found', `cluster "${cluster.name}" has no such node: ${found.reason}`);
   const target = found.member;
-  // Every other node must forget it, or the one left out gossips it back in.
+  // Every other node must forget it, or the one left out gossips it back in. A dead node being
+  // forgotten is the exception: other nodes the cluster agrees are FAIL need not forget it (they
+  // are dead too, and forgotten in turn); gossip of a dead node only starts handshakes that fail.
+  const alsoDead = new Set(target.reachable ? [] : cm.members.filter((m) => m.id !== target.id && !m.reachable && m.flags.includes('fail')).map((m) => m.address));
   const others = [
-    ...cm.observation.unreachable.filter((u) => u.address !== target.address),
-    ...cm.members.filter((m) => m.id !== target.id && !m.reachable && !cm.observation.unreachable.some((u) => u.address === m.address))
+    ...cm.observation.unreachable.filter((u) => u.address !== target.address && !alsoDead.has(u.address)),
+    ...cm.members.filter((m) => m.id !== target.id && !m.reachable && !alsoDead.has(m.address) && !cm.observation.unreachable.some((u) => u.address === m.address))
       .map((m) => ({ address: m.address, reason: `not reachable (${m.flags.join(',') || 'known only through gossip'})` })),
   ];
   if (others.length > 0) throw unreachableError(others);
@@ -180,7 +183,7 @@ export async function removeNode(deps: ServiceDeps, caller: Caller, name: unknow
     replicaId: replica,
     master: refOf(cm.members.find((m) => m.id === master)!),
   }));
-  const remaining = cm.members.filter((m) => m.id !== target.id).map((m) => m.address);
+  const remaining = cm.members.filter((m) => m.id !== target.id && !alsoDead.has(m.address)).map((m) => m.address);
   const plan = planRemoveNode({
     node: { ...refOf(target), role: target.role },
     drain,
@@ -189,6 +192,8 @@ export async function removeNode(deps: ServiceDeps, caller: Caller, name: unknow
     remaining,
     reset: target.reachable,
     abandonSlots: abandon ? target.slotCount : 0,
+    // With other dead nodes still known, the cluster cannot be ready yet: wait only for the forget.
+    awaitReady: alsoDead.size === 0,
     note: quorumNote,
     migrateTimeoutMs: req.migrateTimeoutMs,
     timeoutSeconds: pairs.length > 0 ? REPLICA_SYNC_TIMEOUT_SECONDS : TOPOLOGY_TIMEOUT_SECONDS,

@@ -49,6 +49,8 @@ export function queuedOperation(plan: Plan, caller: Caller, clusterName: string)
       ...(slotsTotal > 0 || plan.kind === 'reshard' || plan.kind === 'rebalance' || plan.kind === 'fix' ? { slotsMoved: 0, slotsTotal, keysMoved: 0 } : {}),
     },
     requestedBy: caller.name,
-    event: { type: 'operation_queued', message: `${plan.kind} ${clusterName}: ${plan.summary}` },
+    event: caller.healing === undefined
+      ? { type: 'operation_queued', message: `${plan.kind} ${clusterName}: ${plan.summary}` }
+      : { type: 'operation_queued', message: `${plan.kind} ${clusterName} (healing): ${caller.healing}`, data: { healing: true, reason: caller.healing } },
   };
 }

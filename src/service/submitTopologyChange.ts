@@ -27,7 +27,7 @@ export async function submitTopologyChange(deps: ServiceDeps, caller: Caller, ch
   const op = await insertTopologyChange(deps.db, {
     cluster: change.cluster,
     spec: change.spec,
-    refuseWhileBusy: change.refuseWhileBusy,
+    refuseWhileBusy: change.refuseWhileBusy || caller.healing !== undefined,
     operation,
     event,
   });

@@ -1,6 +1,8 @@
 import { DomainError } from '../domain/errors.ts';
 import type { Cluster, Node, Prisma } from '../generated/prisma/client.ts';
 import type { Database } from './database.ts';
+import { NO_HEALING, type HealingPolicy } from '../domain/healingPolicy.ts';
+import { appendEventIn } from './events.ts';
 import { createQueuedOperation, type FirstEvent, type QueuedOperation } from './operations.ts';
 import { decodePageToken, normalisePageSize, toPage } from './pageToken.ts';
 import type { ClusterPhase, ClusterRecord, ClusterSpec, NodeAuth, NodeRecord, OperationRecord, Page } from './records.ts';
@@ -11,6 +13,7 @@ export interface NewCluster {
   readonly name: string;
   readonly spec: ClusterSpec;
   readonly auth: NodeAuth | null;
+  readonly healing?: HealingPolicy | undefined;
   readonly nodes: readonly { address: string; role: NodeRecord['role']; shardIndex: number }[];
   readonly operation: QueuedOperation;
   readonly event: FirstEvent;
@@ -44,6 +47,7 @@ export async function insertClusterWithOperation(
           name: input.name,
           spec: toJson(input.spec),
           auth: toNullableJson(input.auth),
+          healing: toJson(input.healing ?? NO_HEALING),
           phase: 'creating' satisfies ClusterPhase,
           nodes: { create: input.nodes.map((n) => ({ address: n.address, role: n.role, shardIndex: n.shardIndex })) },
         },
@@ -100,9 +104,15 @@ export async function deleteClusterRows(tx: Prisma.TransactionClient, cluster: C
   if (count === 0) throw new DomainError('aborted', 'concurrent_change', `cluster "${cluster.name}" changed while this request was answered; send it again`);
 }
 
-/** Deletes cluster `cluster`'s records (see {@link deleteClusterRows}) in one transaction. */
-export async function deleteCluster(db: Database, cluster: ClusterRecord): Promise<void> {
-  await db.prisma.$transaction(async (tx) => deleteClusterRows(tx, cluster));
+/**
+ * Deletes cluster `cluster`'s records (see {@link deleteClusterRows}) and appends `event` (its
+ * `cluster_released`, kept in the log after the cluster's own events are gone) in one transaction.
+ */
+export async function deleteCluster(db: Database, cluster: ClusterRecord, event?: { type: string; message: string; data: Record<string, unknown> }): Promise<void> {
+  await db.prisma.$transaction(async (tx) => {
+    await deleteClusterRows(tx, cluster);
+    if (event) await appendEventIn(tx, { clusterName: cluster.name, ...event });
+  });
 }
 
 /** The cluster with id `id`, or null. */
@@ -130,6 +140,49 @@ export async function listClusters(
     take: pageSize + 1,
   });
   return toPage(rows, pageSize, toClusterRecord, (r) => ({ name: r.name }));
+}
+
+/** Replaces the cluster's healing policy. */
+export async function setClusterHealing(db: Database, id: string, healing: HealingPolicy): Promise<ClusterRecord> {
+  return toClusterRecord(await db.prisma.cluster.update({ where: { id }, data: { healing: toJson(healing) } }));
+}
+
+/** A running cluster taken under management as it is: everything slotsmith keeps of it, and its first event. */
+export interface AdoptedCluster {
+  readonly name: string;
+  readonly spec: ClusterSpec;
+  readonly auth: NodeAuth | null;
+  readonly healing: HealingPolicy;
+  readonly nodes: readonly { address: string; role: NodeRecord['role']; shardIndex: number; redisNodeId: string }[];
+  readonly event: { readonly type: string; readonly message: string; readonly data: Record<string, unknown> };
+}
+
+/**
+ * Stores an adopted cluster, `ready` at once (no operation: nothing on the nodes changes), with
+ * its nodes already known by id and its `cluster_adopted` event, in one transaction. Throws as
+ * {@link insertClusterWithOperation} does when the name or a node is taken.
+ */
+export async function insertAdoptedCluster(db: Database, input: AdoptedCluster): Promise<ClusterRecord> {
+  await assertNoConflict(db, input);
+  try {
+    return await db.prisma.$transaction(async (tx) => {
+      const row = await tx.cluster.create({
+        data: {
+          name: input.name,
+          spec: toJson(input.spec),
+          auth: toNullableJson(input.auth),
+          healing: toJson(input.healing),
+          phase: 'ready' satisfies ClusterPhase,
+          nodes: { create: input.nodes.map((n) => ({ address: n.address, role: n.role, shardIndex: n.shardIndex, redisNodeId: n.redisNodeId })) },
+        },
+      });
+      await appendEventIn(tx, { clusterName: input.name, type: input.event.type, message: input.event.message, data: input.event.data });
+      return toClusterRecord(row);
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) await assertNoConflict(db, input);
+    throw err;
+  }
 }
 
 /** Sets the phase of cluster `id` (no-op when it does not exist). */
@@ -169,6 +222,7 @@ export function toClusterRecord(row: Cluster): ClusterRecord {
     spec: row.spec as unknown as ClusterSpec,
     auth: (row.auth ?? null) as NodeAuth | null,
     phase: row.phase as ClusterPhase,
+    healing: { ...NO_HEALING, ...((row.healing ?? {}) as Partial<HealingPolicy>) },
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
   };

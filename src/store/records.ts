@@ -1,3 +1,4 @@
+import { NO_HEALING, type HealingPolicy } from '../domain/healingPolicy.ts';
 import type { OperationError, OperationKind, OperationStatus, Progress, ShardPlan, Step } from '../domain/operation.ts';
 
 /** Credentials slotsmith uses to talk to the nodes of a cluster. Never returned by the API, never logged. */
@@ -21,6 +22,8 @@ export interface ClusterRecord {
   readonly spec: ClusterSpec;
   readonly auth: NodeAuth | null;
   readonly phase: ClusterPhase;
+  /** What slotsmith may repair by itself (off unless asked). */
+  readonly healing: HealingPolicy;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }

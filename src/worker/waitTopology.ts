@@ -76,6 +76,12 @@ async function lookOnce(ctx: StepContext, params: WaitTopologyParams): Promise<N
       if (nodes.some((n) => n.id === gone.id)) problems.push({ address, reason: `still knows ${gone.address}` });
     }
   }));
+  await Promise.all((params.inSync ?? []).map(async (address) => {
+    const client = clients.get(address);
+    if (!client) return;
+    const link = /master_link_status:(\w+)/.exec(await client.info('replication'))?.[1] ?? 'none';
+    if (link !== 'up') problems.push({ address, reason: `its replication link is ${link}` });
+  }));
   if (params.ready && problems.length === 0) problems.push(...(await checkReadiness(clients)).problems);
   return problems;
 }

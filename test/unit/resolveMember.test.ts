@@ -1,3 +1,4 @@
+import { NO_HEALING } from '../../src/domain/healingPolicy.ts';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DomainError } from '../../src/domain/errors.ts';
@@ -19,7 +20,7 @@ const b = observed('b', '127.0.0.1:7001');
 const c = observed('c', '127.0.0.1:7002', { role: 'replica', masterId: 'a'.repeat(40), flags: ['fail'] });
 const gone = observed('e', ':0', { flags: ['noaddr', 'fail'] });
 const cm: ClusterMembers = {
-  cluster: { id: 'c-1', name: 'c1', spec: { nodes: [], replicasPerShard: 0, shards: [] }, auth: null, phase: 'ready', createdAt: new Date(0), updatedAt: new Date(0) } satisfies ClusterRecord,
+  cluster: { id: 'c-1', name: 'c1', spec: { nodes: [], replicasPerShard: 0, shards: [] }, auth: null, phase: 'ready', healing: NO_HEALING, createdAt: new Date(0), updatedAt: new Date(0) } satisfies ClusterRecord,
   observation: { nodes: [a, b, c, gone], unreachable: [{ address: 'localhost:7002', reason: 'refused' }], reached: [], views: [] },
   members: [member(a, 'localhost:7000'), member(b, 'localhost:7001'), member(c, 'localhost:7002', false)],
   pending: [],

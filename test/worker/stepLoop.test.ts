@@ -1,3 +1,4 @@
+import { NO_HEALING } from '../../src/domain/healingPolicy.ts';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { buildSteps, step, type Step } from '../../src/domain/steps.ts';
@@ -13,7 +14,7 @@ import { fakeExecutors } from '../helpers/fakeExecutors.ts';
 
 const at = new Date('2026-11-30T00:00:00Z');
 const cluster: ClusterRecord = {
-  id: 'c-1', name: 'c1', spec: { nodes: [], replicasPerShard: 0, shards: [] }, auth: null, phase: 'ready', createdAt: at, updatedAt: at,
+  id: 'c-1', name: 'c1', spec: { nodes: [], replicasPerShard: 0, shards: [] }, auth: null, phase: 'ready', healing: NO_HEALING, createdAt: at, updatedAt: at,
 };
 
 function operationOf(steps: Step[]): OperationRecord {

@@ -1,3 +1,4 @@
+import type { HealingPolicy } from '../../domain/healingPolicy.ts';
 import type { DeliveryView, WebhookView } from '../../contract/webhookView.ts';
 import type { ClusterCheckView, ClusterView } from '../../contract/clusterView.ts';
 import type { EventView, OperationView } from '../../contract/operationView.ts';
@@ -30,7 +31,7 @@ export function operationMessage(op: OperationView): unknown {
 export function clusterMessage(c: ClusterView): unknown {
   return withoutNulls({
     ...c,
-    spec: { ...c.spec, shards: c.spec.shards.map((s) => ({ ...s, slots: slotRanges(s.slots) })) },
+    spec: { ...c.spec, shards: c.spec.shards.map((s) => ({ ...s, slots: slotRanges(s.slots) })), healing: healingMessage(c.spec.healing) },
     observed: c.observed && {
       ...c.observed,
       nodes: c.observed.nodes.map((n) => ({ ...n, slots: slotRanges(n.slots) })),
@@ -78,6 +79,29 @@ export function reshardInputOf(req: Record<string, unknown>): unknown {
 /** A token for gRPC: times as RFC 3339 strings, an empty string for "never used". */
 export function tokenMessage(token: TokenView): Record<string, unknown> {
   return { ...token, lastUsedAt: token.lastUsedAt ?? '' };
+}
+
+/**
+ * A HealingPolicy message in the REST body's terms: a failover policy with `after_seconds` 0 is
+ * none, `forget_after_seconds` 0 is never.
+ */
+export function healingInputOf(message: unknown): Record<string, unknown> {
+  const policy = (message ?? {}) as { replicaMigration?: boolean; failover?: { afterSeconds?: number; takeover?: boolean }; forgetAfterSeconds?: number };
+  return {
+    ...(policy.replicaMigration ? { replicaMigration: true } : {}),
+    ...(policy.failover?.afterSeconds ? { failover: { afterSeconds: policy.failover.afterSeconds, ...(policy.failover.takeover ? { takeover: true } : {}) } } : {}),
+    ...(policy.forgetAfterSeconds ? { forgetAfterSeconds: policy.forgetAfterSeconds } : {}),
+  };
+}
+
+/** A CreateCluster or AdoptCluster request with its `healing` message in the REST body's terms. */
+export function withHealingInput(req: Record<string, unknown>): Record<string, unknown> {
+  return req.healing === undefined ? req : { ...req, healing: healingInputOf(req.healing) };
+}
+
+/** The HealingPolicy message (off parts as zero values). */
+export function healingMessage(policy: HealingPolicy): Record<string, unknown> {
+  return { replicaMigration: policy.replicaMigration, ...(policy.failover ? { failover: policy.failover } : {}), forgetAfterSeconds: policy.forgetAfterSeconds ?? 0 };
 }
 
 /** The Webhook message (every cluster as an empty list). */

@@ -11,14 +11,17 @@ import { failover } from '../../service/failover.ts';
 import { rebalance, reshard } from '../../service/moveSlots.ts';
 import { addNode, removeNode } from '../../service/nodes.ts';
 import { moveReplica } from '../../service/replicas.ts';
-import { createCluster, deleteCluster, getCluster, listClusters } from '../../service/clusters.ts';
+import { adoptCluster } from '../../service/adoptCluster.ts';
+import { createCluster, getCluster, listClusters } from '../../service/clusters.ts';
+import { setHealing } from '../../service/healing.ts';
+import { releaseCluster } from '../../service/releaseCluster.ts';
 import type { Caller, ServiceDeps } from '../../service/deps.ts';
 import { idempotently, refuseIdempotencyKey } from '../../service/idempotency.ts';
 import { createToken, listTokens, revokeToken } from '../../service/tokens.ts';
 import { cancelOperation, getOperation, listOperations, watchOperation } from '../../service/operations.ts';
 import { createWebhook, deleteWebhook, getWebhook, listWebhookDeliveries, listWebhooks, testWebhook } from '../../service/webhooks.ts';
 import { listEventLog, parseEventQuery, streamEventLog } from '../../service/eventLog.ts';
-import { changeMessage, checkMessage, clusterMessage, eventMessage, eventQueryOf, operationMessage, planMessage, reshardInputOf, tokenMessage, webhookInputOf, webhookMessage, deliveryMessage } from './messages.ts';
+import { changeMessage, checkMessage, clusterMessage, eventMessage, eventQueryOf, operationMessage, planMessage, reshardInputOf, tokenMessage, withHealingInput, healingInputOf, healingMessage, webhookInputOf, webhookMessage, deliveryMessage } from './messages.ts';
 import { toGrpcError } from './status.ts';
 
 export const PROTO_FILE = fileURLToPath(new URL('../../../proto/slotsmith/v1/slotsmith.proto', import.meta.url));
@@ -94,11 +97,13 @@ export function buildGrpcServer({ deps, auth, log }: GrpcOptions): { server: grp
   const createMessage = (result: Awaited<ReturnType<typeof createCluster>>) => ('dryRun' in result ? planMessage(result) : operationMessage(result));
 
   server.addService(proto.slotsmith.v1.ClusterService.service, {
-    createCluster: changeCall('CreateCluster', (req, caller) => createCluster(deps, caller, req), createMessage),
-    planCluster: unary(async (req, caller) => createMessage(await createCluster(deps, caller, { ...req, dryRun: true }))),
+    createCluster: changeCall('CreateCluster', (req, caller) => createCluster(deps, caller, withHealingInput(req)), createMessage),
+    adoptCluster: changeCall('AdoptCluster', (req, caller) => adoptCluster(deps, caller, withHealingInput(req)), clusterMessage),
+    setHealing: unary(async (req, caller) => healingMessage(await setHealing(deps, caller, req.name, healingInputOf(req.healing)))),
+    planCluster: unary(async (req, caller) => createMessage(await createCluster(deps, caller, { ...withHealingInput(req), dryRun: true }))),
     getCluster: unary(async (req, caller) => clusterMessage(await getCluster(deps, caller, req.name, req.refresh ? { refresh: true } : {}))),
     deleteCluster: changeCall('DeleteCluster', async (req, caller) => {
-      await deleteCluster(deps, caller, req.name);
+      await releaseCluster(deps, caller, req.name, { ...(req.reset ? { reset: true } : {}), ...(req.confirm ? { confirm: req.confirm } : {}) });
       return {};
     }, (empty) => empty),
     reshard: changeCall('Reshard', (req, caller) => reshard(deps, caller, req.cluster, reshardInputOf(req)), changeMessage),

@@ -1,0 +1,44 @@
+import { Redis } from 'ioredis';
+import { eventually } from './eventually.ts';
+import type { RedisNode } from './redisNodes.ts';
+
+/**
+ * Builds a cluster the way the seed tutorial does it by hand, with plain commands and nothing of
+ * slotsmith: one `CLUSTER ADDSLOTS` per slot on each of the first `masters` nodes, `CLUSTER MEET`
+ * from the first node to every other, `CLUSTER REPLICATE` on the rest (in turn over the masters),
+ * then waits until every node says `cluster_state:ok`, every replica's link is up and the config
+ * masters' config epochs no longer collide (Redis settles them itself).
+ */
+export async function buildTutorialCluster(nodes: readonly RedisNode[], masters: number, password?: string): Promise<void> {
+  const clients = nodes.map((n) => new Redis({ host: n.host, port: n.port, lazyConnect: true, maxRetriesPerRequest: 1, ...(password ? { password } : {}) }));
+  try {
+    await Promise.all(clients.map((c) => c.connect()));
+    const per = Math.floor(16384 / masters);
+    await Promise.all(clients.slice(0, masters).map(async (c, i) => {
+      const first = i * per;
+      const last = i === masters - 1 ? 16383 : first + per - 1;
+      const pipeline = c.pipeline();
+      for (let slot = first; slot <= last; slot += 1) pipeline.call('CLUSTER', 'ADDSLOTS', String(slot));
+      await pipeline.exec();
+    }));
+    for (const n of nodes.slice(1)) await clients[0]!.call('CLUSTER', 'MEET', n.host, String(n.port));
+    const idOf = async (c: Redis) => String(await c.call('CLUSTER', 'MYID'));
+    const masterIds = await Promise.all(clients.slice(0, masters).map(idOf));
+    await eventually(async () => {
+      const views = await Promise.all(clients.map((c) => c.call('CLUSTER', 'NODES') as Promise<string>));
+      return views.every((v) => v.trim().split('\n').length === nodes.length && !v.includes('handshake')) ? true : undefined;
+    }, 20_000);
+    await Promise.all(clients.slice(masters).map((c, i) => c.call('CLUSTER', 'REPLICATE', masterIds[i % masters]!)));
+    await eventually(async () => {
+      const infos = await Promise.all(clients.map((c) => c.call('CLUSTER', 'INFO') as Promise<string>));
+      const links = await Promise.all(clients.slice(masters).map((c) => c.info('replication')));
+      const views = await Promise.all(clients.map((c) => c.call('CLUSTER', 'NODES') as Promise<string>));
+      const epochs = views[0]!.trim().split('\n').filter((l) => l.split(' ')[2]!.includes('master')).map((l) => l.split(' ')[6]);
+      return infos.every((i) => i.includes('cluster_state:ok')) && links.every((l) => l.includes('master_link_status:up'))
+        && new Set(epochs).size === epochs.length && views.every((v) => v === views[0] || v.trim().split('\n').length === nodes.length)
+        ? true : undefined;
+    }, 30_000, 200);
+  } finally {
+    for (const c of clients) c.disconnect();
+  }
+}
