@@ -100,6 +100,7 @@ export async function startServiceProcess(opts: ServiceProcessOptions): Promise<
   });
   let output = '';
   let restPort: number | null = null;
+  /** A process without the rest role is up once its worker or observer says so. */
   let workerStarted = false;
   let pending = '';
   const onData = (chunk: Buffer) => {
@@ -113,7 +114,7 @@ export async function startServiceProcess(opts: ServiceProcessOptions): Promise<
       try {
         const entry = JSON.parse(line) as { message?: string; port?: number };
         if (entry.message === 'REST API listening' && typeof entry.port === 'number') restPort = entry.port;
-        if (entry.message === 'worker started') workerStarted = true;
+        if (entry.message === 'worker started' || entry.message === 'observer started') workerStarted = true;
       } catch {
         // not a log line
       }
