@@ -20,6 +20,7 @@ import type { ServiceDeps } from './service/deps.ts';
 import type { NodeAuth } from './store/records.ts';
 import { IDEMPOTENCY_KEEP_MS } from './service/idempotency.ts';
 import { OperationChanges } from './service/operationChanges.ts';
+import { ReadCache } from './service/readCache.ts';
 import { openDatabase, type Database } from './store/database.ts';
 import { EVENT_CHANNEL } from './store/events.ts';
 import { deleteIdempotencyKeysBefore } from './store/idempotencyKeys.ts';
@@ -62,6 +63,7 @@ export async function startService({ config, log, announceToken, db: given }: St
   if (applied.length > 0) log.info('applied migrations', { migrations: applied });
 
   const changes = new OperationChanges();
+  const reads = new ReadCache();
   // Every appended event is NOTIFYed (see appendEvent): streams in this process wake at once,
   // whichever process wrote it.
   const events = new OperationChanges();
@@ -73,8 +75,14 @@ export async function startService({ config, log, announceToken, db: given }: St
     ? startWorker({
       db, workerId: config.workerId, leaseSeconds: config.leaseSeconds,
       pollIntervalMs: config.pollIntervalMs, concurrency: config.workerConcurrency, log,
-      onOperationChange: (id) => changes.announce(id),
-      observe: (cluster) => observeOne(db, cluster),
+      onOperationChange: (id) => {
+        reads.clear();
+        changes.announce(id);
+      },
+      observe: async (cluster) => {
+        await observeOne(db, cluster);
+        reads.forgetCluster(cluster.name);
+      },
     })
     : null;
   const withClient = async <T>(address: string, auth: NodeAuth | null, fn: (client: Redis) => Promise<T>): Promise<T> => {
@@ -88,6 +96,7 @@ export async function startService({ config, log, announceToken, db: given }: St
   const auth = await createAuthenticator(db, config.adminToken, announceToken);
   const deps: ServiceDeps = {
     db,
+    reads,
     observe: (addresses, auth) => observeCluster([...addresses], auth ?? undefined),
     checkReady: async (addresses, auth) => {
       const connections = new NodeConnections(auth ?? undefined);
@@ -111,7 +120,10 @@ export async function startService({ config, log, announceToken, db: given }: St
     countKeys: async (address, auth, slots) => (await withClient(address, auth, (c) => countKeysPerSlot(c, slots))).reduce((a, b) => a + b, 0),
     keysPerSlot: (address, auth, slots) => withClient(address, auth, (c) => countKeysPerSlot(c, slots)),
     functionLibraries: (address, auth) => withClient(address, auth, readFunctionLibraries),
-    observeNow: (cluster) => observeOne(db, cluster),
+    observeNow: async (cluster) => {
+      await observeOne(db, cluster);
+      reads.clear();
+    },
     wipeNodes: (addresses, auth) => Promise.all(addresses.map(async (address) => {
       try {
         await withClient(address, auth, wipeNode);
@@ -154,8 +166,9 @@ export async function startService({ config, log, announceToken, db: given }: St
   const observer = config.roles.has('observer')
     ? startObserver({
       db, observerId: config.workerId, intervalSeconds: config.observeIntervalSeconds, concurrency: config.observerConcurrency, log,
-      observe: async (cluster) => {
-        await observeOne(db, cluster);
+      observe: async (cluster, connections) => {
+        await observeOne(db, cluster, { connections });
+        reads.forgetCluster(cluster.name);
         const queued = await healer.heal(cluster);
         if (queued) log.info('healing queued', { cluster: cluster.name, operationId: queued });
       },

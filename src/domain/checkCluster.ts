@@ -43,13 +43,7 @@ export function checkCluster(
     reason: `disagrees about ${differingSlots(m.map.owners, consensus.owners)} slots with the majority`,
   }));
 
-  const uncoveredSlots: SlotRange[] = [];
-  for (let slot = 0; slot < SLOT_COUNT; slot++) {
-    if (consensus.owners[slot] !== '') continue;
-    const last = uncoveredSlots.at(-1);
-    if (last && last[1] === slot - 1) uncoveredSlots[uncoveredSlots.length - 1] = [last[0], slot];
-    else uncoveredSlots.push([slot, slot]);
-  }
+  const uncoveredSlots: SlotRange[] = consensus.uncovered;
 
   const failed = new Map<string, { address: string; flags: Set<string>; reportedBy: Set<string> }>();
   const disconnectedLinks: ClusterCheck['disconnectedLinks'] = [];
@@ -86,22 +80,52 @@ export function checkCluster(
   return report;
 }
 
-function ownerMap(nodes: readonly ObservedNode[]): { owners: string[]; key: string } {
+/**
+ * The slot map one view believes in: its runs of slots per owner ('' for none), and a key equal
+ * exactly when two maps are equal. Built from the masters' ranges (a few per node) rather than
+ * slot by slot, since the observer does this for every node of every cluster at every look;
+ * `owners` (one entry per slot) is only built when asked for.
+ */
+function ownerMap(nodes: readonly ObservedNode[]): { readonly key: string; readonly uncovered: SlotRange[]; readonly owners: string[] } {
+  const ranges = nodes.filter((n) => n.role === 'master').flatMap((n) => n.slots.map(([s, e]) => [s, e, n.id] as const)).sort((a, b) => a[0] - b[0]);
+  const overlapping = ranges.some((r, i) => i > 0 && r[0] <= ranges[i - 1]![1]);
+  const runs: [number, number, string][] = [];
+  const push = (s: number, e: number, owner: string) => {
+    const last = runs.at(-1);
+    if (last && last[2] === owner && last[1] === s - 1) last[1] = e;
+    else runs.push([s, e, owner]);
+  };
+  if (overlapping) {
+    // A view that gives one slot to two masters (it cannot, but a merged fallback may): slot by slot, last one wins.
+    const owners = slotOwners(nodes);
+    for (let slot = 0; slot < SLOT_COUNT; slot++) push(slot, slot, owners[slot]!);
+  } else {
+    let next = 0;
+    for (const [s, e, id] of ranges) {
+      if (s > next) push(next, s - 1, '');
+      push(s, e, id);
+      next = e + 1;
+    }
+    if (next < SLOT_COUNT) push(next, SLOT_COUNT - 1, '');
+  }
+  let owners: string[] | undefined;
+  return {
+    key: runs.map(([s, e, o]) => `${s}-${e}:${o}`).join(','),
+    uncovered: runs.filter((r) => r[2] === '').map(([s, e]) => [s, e] as const),
+    get owners() {
+      owners ??= slotOwners(nodes);
+      return owners;
+    },
+  };
+}
+
+function slotOwners(nodes: readonly ObservedNode[]): string[] {
   const owners = new Array<string>(SLOT_COUNT).fill('');
   for (const n of nodes) {
     if (n.role !== 'master') continue;
     for (const [s, e] of n.slots) for (let slot = s; slot <= e; slot++) owners[slot] = n.id;
   }
-  // Run-length key: cheap to compare, and equal exactly when the maps are equal.
-  const runs: string[] = [];
-  let start = 0;
-  for (let slot = 1; slot <= SLOT_COUNT; slot++) {
-    if (slot === SLOT_COUNT || owners[slot] !== owners[start]) {
-      runs.push(`${start}-${slot - 1}:${owners[start]}`);
-      start = slot;
-    }
-  }
-  return { owners, key: runs.join(',') };
+  return owners;
 }
 
 function differingSlots(a: readonly string[], b: readonly string[]): number {

@@ -112,6 +112,9 @@ function topologyChanges(before: Observed, after: Observed, add: Add): void {
   for (const n of before.snapshot.nodes) {
     if (!is.has(n.id)) add('topology_changed', [n.address], { change: 'node_forgotten', id: n.id }, `${n.address} is no longer known to the cluster; slotsmith did not remove it`);
   }
+  // The usual look: the same masters serve the same ranges, so no slot moved (and no need to compare 16384 slots).
+  const servedKey = (o: Observed) => o.snapshot.nodes.filter((n) => n.role === 'master').map((n) => `${n.id}:${n.slots.map(([a, z]) => `${a}-${z}`).join(',')}`).sort().join(';');
+  if (servedKey(before) === servedKey(after)) return;
   const owner = (o: Observed) => {
     const map = new Map<number, string>();
     for (const n of o.snapshot.nodes) if (n.role === 'master') for (const s of rangesToSlots(n.slots)) map.set(s, n.id);

@@ -1,13 +1,26 @@
 import { clusterEvents } from '../domain/clusterEvents.ts';
-import { deriveHealth } from '../domain/clusterHealth.ts';
-import { snapshotOf } from '../domain/clusterSnapshot.ts';
+import { deriveHealth, type ClusterHealth } from '../domain/clusterHealth.ts';
+import { snapshotOf, type ClusterSnapshot } from '../domain/clusterSnapshot.ts';
 import { parseNodeAddress } from '../domain/nodeAddress.ts';
+import type { NodeConnections } from '../redis/nodeConnections.ts';
 import { observeCluster } from '../redis/observeCluster.ts';
-import { listNodes, setClusterPhase } from '../store/clusters.ts';
+import { setClusterPhase } from '../store/clusters.ts';
 import type { Database } from '../store/database.ts';
-import { saveObservation } from '../store/observations.ts';
-import { operationActivity } from '../store/operations.ts';
+import { observationContext, saveObservation } from '../store/observations.ts';
 import type { ClusterRecord } from '../store/records.ts';
+
+/** What one look stored: the snapshot, its health, and the operation that was queued or running then. */
+export interface ObservedLook {
+  readonly snapshot: ClusterSnapshot;
+  readonly health: ClusterHealth;
+  readonly operation: { readonly id: string; readonly kind: string; readonly status: string } | null;
+}
+
+export interface ObserveOptions {
+  readonly now?: () => Date;
+  /** Connections kept from one look to the next (the observer's; made with {@link NODE_TIMEOUT_MS}); else each look connects anew. */
+  readonly connections?: NodeConnections;
+}
 
 /** How long one node may take to answer a look (connect, then one pipeline) before it counts as unreachable. */
 export const NODE_TIMEOUT_MS = 2_000;
@@ -17,16 +30,17 @@ export const NODE_TIMEOUT_MS = 2_000;
  * know of that is not in the spec (at the address it announces), each asked in parallel with a
  * per-node timeout; then the snapshot, the health derived from it, and the events of the
  * transitions since the previous look, in one transaction (see `saveObservation`). A failed
- * cluster whose nodes are ready again becomes ready. Read-only on the nodes.
+ * cluster whose nodes are ready again becomes ready. Read-only on the nodes. Resolves with what
+ * was stored (null when a newer look was stored meanwhile), for the healer.
  */
-export async function observeOne(db: Database, cluster: ClusterRecord, now: () => Date = () => new Date()): Promise<void> {
-  const observedAt = now();
-  const opts = { connectTimeoutMs: NODE_TIMEOUT_MS, commandTimeoutMs: NODE_TIMEOUT_MS, stats: true } as const;
+export async function observeOne(db: Database, cluster: ClusterRecord, options: ObserveOptions = {}): Promise<ObservedLook | null> {
+  const observedAt = (options.now ?? (() => new Date()))();
+  const opts = { connectTimeoutMs: NODE_TIMEOUT_MS, commandTimeoutMs: NODE_TIMEOUT_MS, stats: true, ...(options.connections ? { connections: options.connections } : {}) } as const;
   const first = await observeCluster(cluster.spec.nodes, cluster.auth ?? undefined, opts);
   const asked = new Set(first.reached.map((r) => r.nodeId));
   const gossipOnly = first.nodes.filter((n) => !asked.has(n.id) && !n.flags.includes('noaddr') && !n.flags.includes('handshake') && parseNodeAddress(n.address, 'announced').ok);
-  const rows = await listNodes(db, cluster.id);
-  const specAddressOf = new Map(rows.flatMap((r) => (r.redisNodeId ? [[r.redisNodeId, r.address] as const] : [])));
+  const context = await observationContext(db, cluster.id);
+  const { specAddressOf } = context;
   // Nodes the spec does not know by id (gossip only, or a node of the spec that is down) are asked where they say they are.
   const extra = gossipOnly.filter((n) => !specAddressOf.has(n.id));
   const more = extra.length > 0 ? await observeCluster(extra.map((n) => n.address), cluster.auth ?? undefined, opts) : null;
@@ -39,20 +53,16 @@ export async function observeOne(db: Database, cluster: ClusterRecord, now: () =
   } : first;
   const snapshot = snapshotOf(observed, specAddressOf, observedAt);
   let ready = false;
-  // Whether an operation ran since the previous look tells slotsmith's changes from changes by hand.
-  const previousAt = await previousObservedAt(db, cluster.id);
-  const activity = await operationActivity(db, cluster.id, previousAt);
+  let stored: { snapshot: ClusterSnapshot; health: ClusterHealth } | null = null;
   await saveObservation(db, cluster.id, observedAt, (previous) => {
-    const health = deriveHealth({ spec: cluster.spec, phase: cluster.phase, snapshot, previous: previous?.health ?? null, operation: activity.current, now: observedAt });
+    const health = deriveHealth({ spec: cluster.spec, phase: cluster.phase, snapshot, previous: previous?.health ?? null, operation: context.current, now: observedAt });
     ready = health.conditions.some((c) => c.type === 'Ready' && c.status === 'True');
-    const events = clusterEvents(cluster.name, previous ? { snapshot: previous.snapshot, health: previous.health } : null, { snapshot, health }, activity.ranSince)
+    // Whether an operation ran since the previous look tells slotsmith's changes from changes by hand.
+    const events = clusterEvents(cluster.name, previous ? { snapshot: previous.snapshot, health: previous.health } : null, { snapshot, health }, context.ranSince)
       .map((e) => ({ clusterName: cluster.name, type: e.type, message: e.summary, data: e.data, nodes: e.nodes }));
+    stored = { snapshot, health };
     return { snapshot, health, events };
   });
   if (cluster.phase === 'failed' && ready) await setClusterPhase(db, cluster.id, 'ready');
-}
-
-async function previousObservedAt(db: Database, clusterId: string): Promise<Date | null> {
-  const row = await db.prisma.clusterObservation.findUnique({ where: { clusterId }, select: { observedAt: true } });
-  return row?.observedAt ?? null;
+  return stored === null ? null : { ...(stored as { snapshot: ClusterSnapshot; health: ClusterHealth }), operation: context.current };
 }

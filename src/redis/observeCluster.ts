@@ -3,6 +3,7 @@ import type { NodeStats } from '../domain/nodeStats.ts';
 import type { ObservedNode } from '../domain/observedTopology.ts';
 import { connectNode, type ConnectOptions } from './connectNode.ts';
 import type { NodeAuth } from './nodeAuth.ts';
+import type { NodeConnections } from './nodeConnections.ts';
 import { parseInfo } from './parseInfo.ts';
 import { clusterViewFromText, readClusterView, type ClusterView } from './readClusterView.ts';
 
@@ -20,26 +21,30 @@ export interface ObservedCluster {
 }
 
 /**
- * Asks every address for `CLUSTER NODES` (concurrently, on short-lived connections) and merges the
+ * Asks every address for `CLUSTER NODES` (concurrently, on short-lived connections, or on the
+ * kept ones of `opts.connections`, as the observer does at every look) and merges the
  * views: a node's own `myself` line is authoritative for it; a node that none of the addresses
  * reached is taken from the first view (in `addresses` order) that mentions it. Read-only.
  */
 export async function observeCluster(
   addresses: readonly string[],
   auth?: NodeAuth,
-  opts: ConnectOptions & { readonly stats?: boolean } = {},
+  opts: ConnectOptions & { readonly stats?: boolean; readonly connections?: NodeConnections } = {},
 ): Promise<ObservedCluster> {
   const views = await Promise.all(
     addresses.map(async (address): Promise<{ address: string; view?: ClusterView; stats?: NodeStats; reason?: string }> => {
-      let client;
+      let client: Redis | undefined;
+      let failed = false;
       try {
-        client = await connectNode(address, auth, opts);
+        client = opts.connections ? await opts.connections.get(address) : await connectNode(address, auth, opts);
         if (!opts.stats) return { address, view: await readClusterView(client) };
         return { address, ...(await readViewAndStats(client, address)) };
       } catch (err) {
+        failed = true;
         return { address, reason: (err as Error).message };
       } finally {
-        client?.disconnect();
+        // A kept connection is dropped only when it failed, so the next look connects afresh.
+        if (!opts.connections || failed) client?.disconnect();
       }
     }),
   );

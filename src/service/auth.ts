@@ -57,21 +57,25 @@ export async function createAuthenticator(db: Database, adminToken: string | nul
       if (!match?.[1]) {
         throw new DomainError('unauthenticated', 'unauthenticated', 'missing or malformed Authorization header; expected "Bearer <token>"');
       }
+      const now = clock();
+      // Keyed by the token itself: a hit costs no hashing (the secret is in this process's memory
+      // for the request anyway; the database only ever holds its hash).
+      const cached = cache.get(match[1]);
+      if (cached && cached.until > now) return cached.caller;
       const hash = hashToken(match[1]);
       if (adminHash && timingSafeEqual(adminHash, Buffer.from(hash, 'hex'))) {
-        return { tokenId: 'env', name: 'admin', role: 'admin' };
+        const admin: Caller = { tokenId: 'env', name: 'admin', role: 'admin' };
+        cache.set(match[1], { caller: admin, until: Number.POSITIVE_INFINITY });
+        return admin;
       }
-      const now = clock();
-      const cached = cache.get(hash);
-      if (cached && cached.until > now) return cached.caller;
       const record = await findTokenByHash(db, hash);
       if (!record) {
-        cache.delete(hash);
+        cache.delete(match[1]);
         throw new DomainError('unauthenticated', 'invalid_token', 'the bearer token is not valid');
       }
       const caller: Caller = { tokenId: record.id, name: record.name, role: record.role };
       if (cache.size >= CACHE_LIMIT) cache.clear();
-      cache.set(hash, { caller, until: now + TOKEN_CACHE_MS });
+      cache.set(match[1], { caller, until: now + TOKEN_CACHE_MS });
       if (now - (touchedAt.get(record.id) ?? -Infinity) >= TOUCH_INTERVAL_MS) {
         if (touchedAt.size >= CACHE_LIMIT) touchedAt.clear();
         touchedAt.set(record.id, now);

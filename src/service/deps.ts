@@ -1,6 +1,7 @@
 import type { ObservedNode } from '../domain/observedTopology.ts';
 import type { FunctionLibraries } from '../redis/functions.ts';
 import type { Database } from '../store/database.ts';
+import type { ReadCache } from './readCache.ts';
 import type { ClusterRecord, NodeAuth } from '../store/records.ts';
 
 /** What the nodes of a cluster report, read-only. */
@@ -16,6 +17,8 @@ export interface Observation {
 /** The small interfaces the use cases need; main.ts passes real ones, tests may pass their own. */
 export interface ServiceDeps {
   readonly db: Database;
+  /** The hot reads, kept a quarter of a second; every change made through this process clears it. */
+  readonly reads: ReadCache;
   /** Reads the topology from the nodes themselves (never changes them). */
   readonly observe: (addresses: readonly string[], auth: NodeAuth | null) => Promise<Observation>;
   /** Checks design.md's readiness over these nodes once (read-only): ready, or each node's first problems. */

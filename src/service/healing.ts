@@ -24,7 +24,9 @@ export async function setHealing(deps: ServiceDeps, caller: Caller, name: unknow
   requireRole(caller, 'operator');
   const policy = toHealingPolicy(parseInput(healingInput, input));
   const cluster = await findCluster(deps, name);
-  return (await setClusterHealing(deps.db, cluster.id, policy)).healing;
+  const updated = await setClusterHealing(deps.db, cluster.id, policy);
+  deps.reads.clear();
+  return updated.healing;
 }
 
 /** Decides and asks for the repairs of each cluster after the observer looked at it; keeps what it already reported. */

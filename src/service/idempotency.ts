@@ -28,6 +28,15 @@ export interface IdempotentRequest {
  * again, as with Stripe's keys. Without a key, `change` simply runs.
  */
 export async function idempotently<T>(deps: ServiceDeps, caller: Caller, request: IdempotentRequest, change: () => Promise<T>): Promise<T> {
+  // Every change of both transports passes here: the next read in this process must see it.
+  try {
+    return await claimAndRun(deps, caller, request, change);
+  } finally {
+    deps.reads.clear();
+  }
+}
+
+async function claimAndRun<T>(deps: ServiceDeps, caller: Caller, request: IdempotentRequest, change: () => Promise<T>): Promise<T> {
   const { key } = request;
   if (key === undefined) return change();
   if (!KEY_PATTERN.test(key)) {

@@ -29,14 +29,22 @@ const getOperationInput = z.strictObject({
 export async function getOperation(deps: ServiceDeps, caller: Caller, id: unknown, query: unknown = {}, signal?: AbortSignal): Promise<OperationView> {
   requireRole(caller, 'viewer');
   const { waitSeconds = 0 } = parseInput(getOperationInput, query);
-  let op = await findOperation(deps, id);
+  let op = typeof id === 'string' ? await deps.reads.operation(id, () => findOperation(deps, id)) : await findOperation(deps, id);
   const deadline = Date.now() + waitSeconds * 1000;
   while (!isTerminal(op.status) && !signal?.aborted && Date.now() < deadline) {
     await deps.nextChange(op.id, Math.min(WAIT_READ_INTERVAL_MS, deadline - Date.now()), signal);
     op = (await getOperationRecord(deps.db, op.id)) ?? op;
   }
-  return toOperationView(op);
+  // One view per record: a cached record read by many callers is turned into a view (and sent) once.
+  let view = views.get(op);
+  if (!view) {
+    view = toOperationView(op);
+    views.set(op, view);
+  }
+  return view;
 }
+
+const views = new WeakMap<OperationRecord, OperationView>();
 
 /**
  * Asks a queued or running operation to stop. A queued one is cancelled at once; a running one
@@ -52,6 +60,7 @@ export async function cancelOperation(deps: ServiceDeps, caller: Caller, id: unk
     throw new DomainError('precondition', 'operation_finished', `operation ${op.id} already ${op.status}; there is nothing to cancel`);
   }
   const updated = (await requestCancel(deps.db, op.id)) ?? (await findOperation(deps, op.id));
+  deps.reads.clear();
   deps.notifyCancel(op.id);
   return toOperationView(updated);
 }

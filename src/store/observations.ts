@@ -1,8 +1,7 @@
 import type { ClusterHealth } from '../domain/clusterHealth.ts';
 import type { ClusterSnapshot } from '../domain/clusterSnapshot.ts';
-import type { Database } from './database.ts';
-import { appendEventIn, type NewEvent } from './events.ts';
-import { toJson } from './values.ts';
+import type { Database, SqlSession } from './database.ts';
+import { appendEventIn, type NewEvent, type Sql } from './events.ts';
 
 /** The latest observation of a cluster and the health derived from it. */
 export interface ObservationRecord {
@@ -59,19 +58,51 @@ export async function saveObservation(
   observedAt: Date,
   derive: (previous: ObservationRecord | null) => { snapshot: ClusterSnapshot; health: ClusterHealth; events: readonly NewEvent[] },
 ): Promise<boolean> {
-  return db.prisma.$transaction(async (tx) => {
-    const locked = await tx.$queryRawUnsafe<{ observed_at: Date; observation: unknown; health: unknown }[]>(
-      'SELECT observed_at, observation, health FROM cluster_observations WHERE cluster_id = $1::uuid FOR UPDATE', clusterId);
+  // Raw SQL in one transaction: this runs for every cluster at every look.
+  return db.transaction(async (tx) => {
+    const locked = await tx.query<{ observed_at: Date; observation: unknown; health: unknown }>(
+      'SELECT observed_at, observation, health FROM cluster_observations WHERE cluster_id = $1::uuid FOR UPDATE', [clusterId]);
     const row = locked[0];
     const previous = row ? { observedAt: new Date(row.observed_at), snapshot: row.observation as ClusterSnapshot, health: row.health as ClusterHealth } : null;
     if (previous && previous.observedAt > observedAt) return false;
     const { snapshot, health, events } = derive(previous);
-    await tx.clusterObservation.upsert({
-      where: { clusterId },
-      create: { clusterId, observedAt, observation: toJson(snapshot), health: toJson(health) },
-      update: { observedAt, observation: toJson(snapshot), health: toJson(health) },
-    });
-    for (const event of events) await appendEventIn(tx, event);
+    await tx.query(`
+      INSERT INTO cluster_observations (cluster_id, observed_at, observation, health) VALUES ($1::uuid, $2, $3::jsonb, $4::jsonb)
+      ON CONFLICT (cluster_id) DO UPDATE SET observed_at = EXCLUDED.observed_at, observation = EXCLUDED.observation, health = EXCLUDED.health`,
+    [clusterId, observedAt, JSON.stringify(snapshot), JSON.stringify(health)]);
+    for (const event of events) await appendEventIn(sqlOf(tx), event);
     return true;
   });
+}
+
+/** What a look at a cluster needs from the database besides the cluster, read in one statement. */
+export interface ObservationContext {
+  /** The spec's addresses of the nodes whose Redis id is known, by that id. */
+  readonly specAddressOf: ReadonlyMap<string, string>;
+  /** The operation of the cluster that is queued or running, if any. */
+  readonly current: { readonly id: string; readonly kind: string; readonly status: string } | null;
+  /** Whether an operation ran since the previous look (or one runs now): slotsmith's changes are not news. */
+  readonly ranSince: boolean;
+}
+
+/** See {@link ObservationContext}; one round trip, as it runs for every cluster at every look. */
+export async function observationContext(db: Database, clusterId: string): Promise<ObservationContext> {
+  const [row] = await db.query<{ nodes: { address: string; id: string }[]; current: { id: string; kind: string; status: string } | null; ran_since: boolean }>(`
+    SELECT
+      (SELECT coalesce(json_agg(json_build_object('address', n.address, 'id', n.redis_node_id)), '[]'::json)
+         FROM nodes AS n WHERE n.cluster_id = $1::uuid AND n.redis_node_id IS NOT NULL) AS nodes,
+      (SELECT json_build_object('id', o.id, 'kind', o.kind, 'status', o.status) FROM operations AS o
+         WHERE o.cluster_id = $1::uuid AND o.status IN ('queued', 'running', 'cancelling') ORDER BY o.created_at LIMIT 1) AS current,
+      EXISTS (SELECT 1 FROM operations AS o WHERE o.cluster_id = $1::uuid AND (o.status IN ('queued', 'running', 'cancelling')
+         OR o.finished_at >= (SELECT observed_at FROM cluster_observations WHERE cluster_id = $1::uuid))) AS ran_since`, [clusterId]);
+  return {
+    specAddressOf: new Map((row?.nodes ?? []).map((n) => [n.id, n.address])),
+    current: row?.current ?? null,
+    ranSince: row?.ran_since ?? false,
+  };
+}
+
+/** A raw SQL session as the `Sql` that `appendEventIn` takes. */
+function sqlOf(tx: SqlSession): Sql {
+  return { $queryRawUnsafe: ((query: string, ...values: unknown[]) => tx.query(query, values)) as Sql['$queryRawUnsafe'] };
 }

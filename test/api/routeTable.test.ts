@@ -1,3 +1,4 @@
+import { ReadCache } from '../../src/service/readCache.ts';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
@@ -43,7 +44,7 @@ describe('the REST route table answers for every path of openapi.yaml', () => {
     const unused = async (): Promise<never> => assert.fail('no route runs here');
     const deps: ServiceDeps = {
       db: service.db, observe: unused, checkReady: unused, countKeys: unused, keysPerSlot: unused, functionLibraries: unused, wakeWorker: () => undefined, notifyCancel: () => undefined,
-      nextChange: unused, nextEvent: unused, observeNow: unused, webhookAllowedHosts: null, tokenRevoked: () => undefined, wipeNodes: unused, createReadyTimeoutSeconds: 60, adminTokenFromEnv: true, now: () => new Date(),
+      nextChange: unused, nextEvent: unused, observeNow: unused, webhookAllowedHosts: null, reads: new ReadCache(), tokenRevoked: () => undefined, wipeNodes: unused, createReadyTimeoutSeconds: 60, adminTokenFromEnv: true, now: () => new Date(),
     };
     for (const r of restRoutes({ deps, auth: { authenticate: unused, forget: () => undefined }, log: silentLogger, isReady: async () => true })) {
       table.set(r.path, [...(table.get(r.path) ?? []), r.method]);

@@ -8,6 +8,7 @@ import { fixCluster } from '../../../service/fixCluster.ts';
 import { rebalance, reshard } from '../../../service/moveSlots.ts';
 import { addNode, removeNode } from '../../../service/nodes.ts';
 import { moveReplica } from '../../../service/replicas.ts';
+import { sendView } from '../sendView.ts';
 import { authenticated, bodyOf, changeRoute, once, sendOperation, type RestContext } from '../restContext.ts';
 import type { Route } from '../routeTable.ts';
 
@@ -31,7 +32,7 @@ export function clusterRoutes(ctx: RestContext): Route[] {
       res.json(await listClusters(deps, caller, req.query));
     }),
     authenticated(ctx, 'GET', '/v1/clusters/{name}', async (req, res, caller) => {
-      res.json(await getCluster(deps, caller, req.params.name, req.query));
+      sendView(res, await getCluster(deps, caller, req.params.name, req.query));
     }),
     authenticated(ctx, 'DELETE', '/v1/clusters/{name}', async (req, res, caller) => {
       await once(ctx, req, caller, () => releaseCluster(deps, caller, req.params.name, req.query));

@@ -1,6 +1,7 @@
 import { cancelOperation, getOperation, listOperationEvents, listOperations } from '../../../service/operations.ts';
 import { streamEventLog } from '../../../service/eventLog.ts';
 import { lastEventId, sendEventStream, wantsEventStream } from '../eventStream.ts';
+import { sendView } from '../sendView.ts';
 import { authenticated, once, sendOperation, type RestContext } from '../restContext.ts';
 import type { Route } from '../routeTable.ts';
 
@@ -15,7 +16,7 @@ export function operationRoutes(ctx: RestContext): Route[] {
       // A long poll (`waitSeconds`) ends early when the client goes away.
       const gone = new AbortController();
       res.on('close', () => gone.abort());
-      res.json(await getOperation(deps, caller, req.params.id, req.query, gone.signal));
+      sendView(res, await getOperation(deps, caller, req.params.id, req.query, gone.signal));
     }),
     authenticated(ctx, 'POST', '/v1/operations/{id}/cancel', async (req, res, caller) => {
       const op = await once(ctx, req, caller, () => cancelOperation(deps, caller, req.params.id));

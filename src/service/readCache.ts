@@ -1,0 +1,53 @@
+import { LRUCache } from 'lru-cache';
+import type { ClusterView } from '../contract/clusterView.ts';
+import type { OperationRecord } from '../store/records.ts';
+
+/**
+ * How long a cluster view or an operation read from the database is answered again without
+ * reading it: what polling dashboards and automation hit. Changes made through this process clear
+ * the cache at once (see `clear`); changes made by other processes show within this time.
+ */
+export const READ_CACHE_MS = 250;
+const MAX_ENTRIES = 10_000;
+
+/**
+ * The hot reads (`GET /v1/clusters/{name}`, `GET /v1/operations/{id}`), each kept for
+ * {@link READ_CACHE_MS} (lru-cache), with concurrent misses of one key sharing one read.
+ * A failed read (not found, say) is not kept.
+ */
+export class ReadCache {
+  readonly #clusters = new LRUCache<string, Promise<ClusterView>>({ max: MAX_ENTRIES, ttl: READ_CACHE_MS });
+  readonly #operations = new LRUCache<string, Promise<OperationRecord>>({ max: MAX_ENTRIES, ttl: READ_CACHE_MS });
+
+  /** The cluster view called `name`, from the cache or from `load`. */
+  cluster(name: string, load: () => Promise<ClusterView>): Promise<ClusterView> {
+    return ReadCache.#through(this.#clusters, name, load);
+  }
+
+  /** The operation `id`, from the cache or from `load`. */
+  operation(id: string, load: () => Promise<OperationRecord>): Promise<OperationRecord> {
+    return ReadCache.#through(this.#operations, id, load);
+  }
+
+  /** Forgets one cluster's view: the observer stored a new look at it. */
+  forgetCluster(name: string): void {
+    this.#clusters.delete(name);
+  }
+
+  /** Forgets everything: something in this process changed a cluster or an operation. */
+  clear(): void {
+    this.#clusters.clear();
+    this.#operations.clear();
+  }
+
+  static #through<V>(cache: LRUCache<string, Promise<V>>, key: string, load: () => Promise<V>): Promise<V> {
+    const hit = cache.get(key);
+    if (hit) return hit;
+    const loading = load();
+    cache.set(key, loading);
+    loading.catch(() => {
+      if (cache.get(key) === loading) cache.delete(key);
+    });
+    return loading;
+  }
+}
