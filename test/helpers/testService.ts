@@ -3,7 +3,7 @@ import type { Config } from '../../src/config.ts';
 import { readConfig } from '../../src/config.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { startService, type RunningService } from '../../src/startService.ts';
-import { openDatabase } from '../../src/store/database.ts';
+import { openTestPGlite } from './pgliteTemplate.ts';
 import { startRedisNodes, type RedisNodeSet } from './redisNodes.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -18,7 +18,7 @@ export async function startTestService(overrides: Partial<Config> = {}): Promise
     ...readConfig({ SLOTSMITH_ADMIN_TOKEN: ADMIN_TOKEN, PORT: '0', GRPC_PORT: '0', HOST: '127.0.0.1', POLL_INTERVAL_MS: '100' }, []),
     ...overrides,
   };
-  const db = await openDatabase({});
+  const db = await openTestPGlite();
   const service = await startService({ config, log: silentLogger, announceToken: () => undefined, db });
   return {
     ...service,

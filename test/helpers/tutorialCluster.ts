@@ -6,7 +6,8 @@ import type { RedisNode } from './redisNodes.ts';
  * Builds a cluster the way the seed tutorial does it by hand, with plain commands and nothing of
  * slotsmith: one `CLUSTER ADDSLOTS` per slot on each of the first `masters` nodes, `CLUSTER MEET`
  * from the first node to every other, `CLUSTER REPLICATE` on the rest (in turn over the masters),
- * then waits until every node says `cluster_state:ok`, every replica's link is up and the config
+ * then waits until every node says `cluster_state:ok`, every replica's link is up, every node
+ * sees the same roles and slots, and the config
  * masters' config epochs no longer collide (Redis settles them itself).
  */
 export async function buildTutorialCluster(nodes: readonly RedisNode[], masters: number, password?: string): Promise<void> {
@@ -34,8 +35,10 @@ export async function buildTutorialCluster(nodes: readonly RedisNode[], masters:
       const links = await Promise.all(clients.slice(masters).map((c) => c.info('replication')));
       const views = await Promise.all(clients.map((c) => c.call('CLUSTER', 'NODES') as Promise<string>));
       const epochs = views[0]!.trim().split('\n').filter((l) => l.split(' ')[2]!.includes('master')).map((l) => l.split(' ')[6]);
+      // Every node sees the same roles, masters, epochs and slots (gossip has settled).
+      const normalised = views.map((v) => v.trim().split('\n').map((l) => { const f = l.split(' '); return [f[0], f[2]!.replace('myself,', ''), f[3], f[6], ...f.slice(8)].join(' '); }).sort().join('\n'));
       return infos.every((i) => i.includes('cluster_state:ok')) && links.every((l) => l.includes('master_link_status:up'))
-        && new Set(epochs).size === epochs.length && views.every((v) => v === views[0] || v.trim().split('\n').length === nodes.length)
+        && new Set(epochs).size === epochs.length && normalised.every((v) => v === normalised[0])
         ? true : undefined;
     }, 30_000, 200);
   } finally {

@@ -4,7 +4,7 @@ import request from 'supertest';
 import { readConfig } from '../../src/config.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { startService, type RunningService } from '../../src/startService.ts';
-import { openDatabase } from '../../src/store/database.ts';
+import { openTestPGlite } from '../helpers/pgliteTemplate.ts';
 import { claimDeliveries } from '../../src/store/webhooks.ts';
 import { eventually } from '../helpers/eventually.ts';
 import { call, grpcClients } from '../helpers/grpcClient.ts';
@@ -126,7 +126,7 @@ describe('webhooks: signed, retried, in order, from a durable outbox', () => {
 
 describe('the outbox survives a restart and a dead deliverer', () => {
   test('an event queued while the receiver is down is delivered by the next process', async () => {
-    const db = await openDatabase({});
+    const db = await openTestPGlite();
     const config = readConfig({ SLOTSMITH_ADMIN_TOKEN: ADMIN_TOKEN, PORT: '0', GRPC_PORT: '0', HOST: '127.0.0.1', WEBHOOK_RETRY_BASE_MS: '100' }, []);
     const receiver = await startWebhookReceiver();
     try {
@@ -151,7 +151,7 @@ describe('the outbox survives a restart and a dead deliverer', () => {
   });
 
   test('a delivery leased by a deliverer that died is leased again once its lease lapses', async () => {
-    const db = await openDatabase({});
+    const db = await openTestPGlite();
     const { migrate } = await import('../../src/store/migrate.ts');
     await migrate(db);
     try {

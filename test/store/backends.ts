@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { after, afterEach, before, beforeEach, describe } from 'node:test';
 import pg from 'pg';
 import { openDatabase, type Database } from '../../src/store/database.ts';
+import { openTestPGlite } from '../helpers/pgliteTemplate.ts';
 import { migrate } from '../../src/store/migrate.ts';
 
 /** Admin connection used to create and drop each test's own PostgreSQL database. */
@@ -24,7 +25,7 @@ export interface TestBackend {
 const pglite: TestBackend = {
   name: 'pglite',
   async create() {
-    const db = await openDatabase({});
+    const db = await openTestPGlite();
     return { db, url: undefined, dispose: () => db.close() };
   },
 };

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createAuthenticator, hashToken } from '../../src/service/auth.ts';
-import { openDatabase, type Database } from '../../src/store/database.ts';
+import type { Database } from '../../src/store/database.ts';
+import { openTestPGlite } from '../helpers/pgliteTemplate.ts';
 import { migrate } from '../../src/store/migrate.ts';
 
 let db: Database;
 before(async () => {
-  db = await openDatabase({});
+  db = await openTestPGlite();
   await migrate(db);
 });
 after(async () => {
