@@ -10,7 +10,7 @@ import { countKeysPerSlot } from './redis/countKeysInSlots.ts';
 import { readFunctionLibraries } from './redis/functions.ts';
 import type { Redis } from 'ioredis';
 import { NodeConnections } from './redis/nodeConnections.ts';
-import { observeCluster } from './redis/observeCluster.ts';
+import { serversById, observeCluster } from './redis/observeCluster.ts';
 import { wipeNode } from './redis/wipeNode.ts';
 import { explainNotReady } from './redis/explainNotReady.ts';
 import { checkReadiness } from './redis/readiness.ts';
@@ -97,7 +97,10 @@ export async function startService({ config, log, announceToken, db: given }: St
   const deps: ServiceDeps = {
     db,
     reads,
-    observe: (addresses, auth) => observeCluster([...addresses], auth ?? undefined),
+    observe: async (addresses, auth) => {
+      const observed = await observeCluster([...addresses], auth ?? undefined, { stats: true });
+      return { ...observed, servers: serversById(observed) };
+    },
     checkReady: async (addresses, auth) => {
       const connections = new NodeConnections(auth ?? undefined);
       try {

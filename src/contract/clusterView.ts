@@ -1,3 +1,4 @@
+import type { AtomicDialect } from '../domain/serverCapabilities.ts';
 import type { HealingPolicy } from '../domain/healingPolicy.ts';
 import type { ClusterCheck } from '../domain/checkCluster.ts';
 import type { Condition } from '../domain/clusterHealth.ts';
@@ -32,8 +33,11 @@ export interface ObservedNodeView {
     lagSeconds: number | null;
     failingSince: string | null;
   };
-  /** What it said about itself; null when it did not answer. */
-  server: { flavour: 'redis' | 'valkey'; version: string } | null;
+  /**
+   * What it said about itself, and the atomic slot migration its server speaks (`valkey`: Valkey
+   * >= 9.0, `redis`: Redis >= 8.4, null: key by key only); null when it did not answer.
+   */
+  server: { flavour: 'redis' | 'valkey'; version: string; atomicSlotMigration: AtomicDialect | null } | null;
   memoryBytes: number | null;
   keys: number | null;
 }
@@ -44,6 +48,10 @@ export interface ObservedView {
   ageSeconds: number;
   nodes: ObservedNodeView[];
   unreachable: NodeProblem[];
+  /** The servers the nodes run, e.g. `["Valkey 9.1.2"]`; more than one: `mixedVersions`. */
+  servers: string[];
+  /** The nodes run different servers or versions (a rolling upgrade, or a mistake). */
+  mixedVersions: boolean;
 }
 
 /** A cluster: its desired topology (`spec`), its status, and what its nodes report. */

@@ -1,3 +1,6 @@
+import type { MigrationJobState } from '../domain/migrationJob.ts';
+import type { NodeRef } from '../domain/nodeRef.ts';
+import type { SlotRange } from '../domain/slotRange.ts';
 import type { OperationKind, OperationStatus, Progress } from '../domain/operation.ts';
 import type { StepKind, StepStatus } from '../domain/steps.ts';
 import type { ProblemView } from './problem.ts';
@@ -11,6 +14,24 @@ export interface StepView {
   startedAt: string | null;
   finishedAt: string | null;
   detail: string | null;
+  /** A `move_slots` step on the atomic engine: its jobs as the servers last reported them. */
+  jobs?: MigrationJobView[];
+}
+
+/** One atomic slot migration job (Valkey's job name or Redis's task id in `id`). */
+export interface MigrationJobView {
+  id: string | null;
+  from: NodeRef;
+  to: NodeRef;
+  slots: SlotRange[];
+  slotCount: number;
+  state: MigrationJobState;
+  /** The server's own state name, e.g. `snapshotting`, `send-bulk-and-stream`, `success`. */
+  phase: string;
+  message: string;
+  /** Keys its slots held on the source when it started. */
+  keys: number;
+  attempt: number;
 }
 
 /** The operation as every API shows it (the body of each 202, of GET /v1/operations/{id}, ...). Times are RFC 3339. */

@@ -1,3 +1,4 @@
+import type { AtomicDialect } from '../domain/serverCapabilities.ts';
 import type { NodeRef } from '../domain/nodeRef.ts';
 import type { OperationKind } from '../domain/operation.ts';
 import type { SlotResolution } from '../domain/planFix.ts';
@@ -13,6 +14,8 @@ export interface SlotMoveView {
   slotCount: SlotMove['slotCount'];
   /** Keys in these slots on the source now. */
   keys: number;
+  /** How its slots travel (the plan's `migration`). */
+  engine: 'atomic' | 'keys';
 }
 
 /**
@@ -29,6 +32,8 @@ export interface PlanView {
   summary: string;
   steps: { id: string; kind: StepKind; title: string }[];
   moves: SlotMoveView[];
+  /** How the moves' slots travel, and why; null when nothing moves. */
+  migration: { engine: 'atomic' | 'keys'; dialect?: AtomicDialect; reason: string } | null;
   slotsTotal: number;
   keysTotal: number;
   replicas: { replica: NodeRef; master: NodeRef }[];

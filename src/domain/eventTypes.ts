@@ -4,7 +4,12 @@ import { CLUSTER_EVENT_TYPES } from './clusterEvents.ts';
 export const OPERATION_EVENT_TYPES = [
   'operation_queued', 'operation_started', 'operation_resumed', 'operation_succeeded', 'operation_failed', 'operation_cancelled',
   'step_started', 'step_succeeded', 'step_failed', 'step_cancelled',
+  // The atomic engine's jobs (one per source and target): asked for, and how each ended.
+  'migration_job_started', 'migration_job_succeeded', 'migration_job_failed', 'migration_job_cancelled',
 ] as const;
+
+/** An event type of an operation's timeline. */
+export type OperationEventType = (typeof OPERATION_EVENT_TYPES)[number];
 
 /** Sent to one webhook by `POST /v1/webhooks/{id}/test` only. */
 export const WEBHOOK_TEST_EVENT = 'webhook_test';

@@ -1,3 +1,4 @@
+import type { MigrationEngine } from './chooseMigration.ts';
 import type { NodeRef } from './nodeRef.ts';
 import type { OperationKind, ShardPlan } from './operation.ts';
 import type { SlotAssignment } from './planCoverage.ts';
@@ -27,6 +28,8 @@ export interface Plan {
   readonly shards: readonly ShardPlan[];
   readonly resolutions: readonly SlotResolution[];
   readonly assignments: readonly SlotAssignment[];
+  /** How the moves' slots travel, and why (null when nothing moves). */
+  readonly migration: MigrationEngine | null;
 }
 
 /**
@@ -38,7 +41,7 @@ export function plan(
   kind: OperationKind,
   summary: string,
   steps: readonly Step[],
-  parts: Partial<Pick<Plan, 'moves' | 'replicas' | 'shards' | 'resolutions' | 'assignments'>> = {},
+  parts: Partial<Pick<Plan, 'moves' | 'replicas' | 'shards' | 'resolutions' | 'assignments' | 'migration'>> = {},
 ): Plan {
   return {
     kind,
@@ -49,5 +52,6 @@ export function plan(
     shards: parts.shards ?? [],
     resolutions: parts.resolutions ?? [],
     assignments: parts.assignments ?? [],
+    migration: parts.migration ?? null,
   };
 }

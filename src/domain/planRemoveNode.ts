@@ -1,3 +1,5 @@
+import type { MigrationEngine } from './chooseMigration.ts';
+import { engineTitle } from './planSlotMoves.ts';
 import type { NodeRef } from './nodeRef.ts';
 import { plan, type Plan } from './plan.ts';
 import { slotsMovedBy, type SlotMove } from './slotMove.ts';
@@ -29,6 +31,8 @@ export interface RemoveNodePlanInput {
   readonly abandonSlots?: number;
   /** MIGRATE timeout in ms for the drain (absent: the default). */
   readonly migrateTimeoutMs?: number | undefined;
+  /** How the drain's slots travel (see `chooseMigration`); absent: key by key. */
+  readonly engine?: MigrationEngine;
   /** Said in the summary, e.g. that the removal leaves fewer than 3 masters serving slots. */
   readonly note?: string | null;
   readonly timeoutSeconds: number;
@@ -56,8 +60,9 @@ export function planRemoveNode(input: RemoveNodePlanInput): Plan {
     specs.push(
       step('check_cluster', 'Check that every master is reachable and no slot is open', { masters }),
       step('hold_replica_migration', `Keep ${node.address} a master until its last slot is gone`, { nodes: held }),
-      step('move_slots', `Move the ${slots} slots of ${node.address} to ${targets} other ${targets === 1 ? 'master' : 'masters'} with their keys`, {
+      step('move_slots', `Move the ${slots} slots of ${node.address} to ${targets} other ${targets === 1 ? 'master' : 'masters'} with their keys${engineTitle(input.engine)}`, {
         moves: drain, masters, replace: false, ...(input.migrateTimeoutMs === undefined ? {} : { migrateTimeoutMs: input.migrateTimeoutMs }),
+        ...(input.engine ? { engine: input.engine } : {}),
       }),
     );
   }
@@ -95,6 +100,7 @@ export function planRemoveNode(input: RemoveNodePlanInput): Plan {
     ].join('; ');
   return plan('remove_node', summary, buildSteps(specs), {
     moves: drain,
+    migration: slots > 0 ? input.engine ?? null : null,
     replicas: replicas.map((p) => ({ replica: { id: p.replicaId, address: p.replica }, master: p.master })),
   });
 }

@@ -1,3 +1,4 @@
+import type { MigrationEngine } from './chooseMigration.ts';
 import { checkServingMasters } from './masterQuorum.ts';
 import type { OperationKind } from './operation.ts';
 import { plan, type Plan } from './plan.ts';
@@ -21,6 +22,8 @@ export interface SlotMovePlanInput {
   /** Throttle of the key migration, all sources together; absent: as fast as the nodes go. */
   readonly maxKeysPerSecond?: number | undefined;
   readonly convergeTimeoutSeconds: number;
+  /** How the slots travel (see `chooseMigration`); absent: key by key. */
+  readonly engine?: MigrationEngine;
 }
 
 /**
@@ -50,9 +53,10 @@ export function planSlotMoves(input: SlotMovePlanInput): Plan {
   const specs: StepSpec[] = [
     step('check_cluster', 'Check that every master is reachable and no slot is open', { masters: refs }),
     ...(held.length > 0 ? [step('hold_replica_migration', `Keep ${emptied.map((m) => m.address).join(', ')} ${emptied.length === 1 ? 'a master' : 'masters'} when ${emptied.length === 1 ? 'it gives' : 'they give'} away the last slot`, { nodes: held })] : []),
-    step('move_slots', `Move ${total} slots from ${sources} ${sources === 1 ? 'master' : 'masters'} with their keys${maxKeysPerSecond === undefined ? '' : ` (at most ${maxKeysPerSecond} keys/s)`}`,
+    step('move_slots', `Move ${total} slots from ${sources} ${sources === 1 ? 'master' : 'masters'} with their keys${engineTitle(input.engine)}${maxKeysPerSecond === undefined || input.engine?.kind === 'atomic' ? '' : ` (at most ${maxKeysPerSecond} keys/s)`}`,
       {
         moves: planned, masters: refs, replace,
+        ...(input.engine ? { engine: input.engine } : {}),
         ...(maxKeysPerSecond === undefined ? {} : { maxKeysPerSecond }),
         ...(input.migrateTimeoutMs === undefined ? {} : { migrateTimeoutMs: input.migrateTimeoutMs }),
       }),
@@ -65,5 +69,11 @@ export function planSlotMoves(input: SlotMovePlanInput): Plan {
     ...(emptied.length > 0 ? [`${emptied.map((m) => m.address).join(', ')} ${emptied.length === 1 ? 'stays a master' : 'stay masters'} without slots`] : []),
     ...(note ? [note] : []),
   ].join('; ');
-  return plan(kind, summary, buildSteps(specs), { moves: planned });
+  return plan(kind, summary, buildSteps(specs), { moves: planned, migration: planned.length > 0 ? input.engine ?? null : null });
+}
+
+/** How a move step's title names its engine: ` by atomic slot migration (Valkey)`, or nothing for keys. */
+export function engineTitle(engine: MigrationEngine | undefined): string {
+  if (engine?.kind !== 'atomic') return '';
+  return ` by the servers' atomic slot migration (${engine.dialect === 'valkey' ? 'CLUSTER MIGRATESLOTS' : 'CLUSTER MIGRATION IMPORT'})`;
 }

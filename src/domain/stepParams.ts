@@ -1,3 +1,5 @@
+import type { MigrationEngine } from './chooseMigration.ts';
+import type { MigrationJob } from './migrationJob.ts';
 import type { NodeRef } from './nodeRef.ts';
 import type { SlotAssignment, StrayKeys } from './planCoverage.ts';
 import type { FailoverMode } from './planFailover.ts';
@@ -83,6 +85,8 @@ export interface StepParams {
     readonly maxKeysPerSecond?: number;
     /** MIGRATE timeout in ms; absent: the default (see `MIGRATE_TIMEOUT_MS`). */
     readonly migrateTimeoutMs?: number;
+    /** How the slots move, and why (absent in plans stored before engines were chosen: keys). */
+    readonly engine?: MigrationEngine;
   };
   /** After slots moved: every node agrees on the owners. */
   readonly wait_converged: { readonly timeoutSeconds: number };
@@ -147,6 +151,8 @@ export interface StepOutputs {
   readonly hold_replica_migration: { readonly originals: Readonly<Record<string, string>> };
   /** The new node's id, learned by its check. */
   readonly check_new_node: { readonly nodeId: string };
+  /** The atomic engine's jobs, each recorded before it is asked for (the key engine records nothing). */
+  readonly move_slots: { readonly jobs: readonly MigrationJob[] };
 }
 
 /** The outputs of a step of kind `K` (never: that kind records nothing). */

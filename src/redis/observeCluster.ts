@@ -1,10 +1,12 @@
 import type { Redis } from 'ioredis';
 import type { NodeStats } from '../domain/nodeStats.ts';
 import type { ObservedNode } from '../domain/observedTopology.ts';
+import type { ServerInfo } from '../domain/serverCapabilities.ts';
 import { connectNode, type ConnectOptions } from './connectNode.ts';
 import type { NodeAuth } from './nodeAuth.ts';
 import type { NodeConnections } from './nodeConnections.ts';
 import { parseInfo } from './parseInfo.ts';
+import { serverInfoOf } from './probeNode.ts';
 import { clusterViewFromText, readClusterView, type ClusterView } from './readClusterView.ts';
 
 /** What the nodes at some addresses say about their cluster, merged. */
@@ -85,15 +87,15 @@ async function readViewAndStats(client: Redis, address: string): Promise<{ view:
   const num = (v: string | undefined): number | null => (v === undefined || v === '' || Number.isNaN(Number(v)) ? null : Number(v));
   const replica = i.get('role') === 'slave';
   const keys = [...i].filter(([k]) => /^db\d+$/.test(k)).reduce((n, [, v]) => n + Number(/(?:^|,)keys=(\d+)/.exec(v)?.[1] ?? 0), 0);
-  const valkey = i.get('server_name') === 'valkey' || i.has('valkey_version');
+  const server = serverInfoOf(i);
   const link = i.get('master_link_status');
   return {
     view,
     stats: {
       clusterState: ci.get('cluster_state') ?? 'unknown',
       currentEpoch: num(ci.get('cluster_current_epoch')) ?? 0,
-      flavour: valkey ? 'valkey' : 'redis',
-      version: (valkey ? i.get('valkey_version') : undefined) ?? i.get('redis_version') ?? 'unknown',
+      flavour: server.flavour,
+      version: server.version,
       masterLinkStatus: replica ? (link === 'up' ? 'up' : 'down') : null,
       masterAddress: replica ? `${i.get('master_host') ?? '?'}:${i.get('master_port') ?? '?'}` : null,
       replOffset: num(replica ? i.get('slave_repl_offset') : i.get('master_repl_offset')),
@@ -108,4 +110,14 @@ async function readViewAndStats(client: Redis, address: string): Promise<{ view:
 function withPort(connectedAddress: string, reported: string): string {
   const host = connectedAddress.slice(0, connectedAddress.lastIndexOf(':'));
   return `${host}${reported}`;
+}
+
+/** What each node that answered runs, by node id (from the `stats` of an observation made with them). */
+export function serversById(observed: Pick<ObservedCluster, 'stats' | 'reached'>): Map<string, ServerInfo> {
+  const servers = new Map<string, ServerInfo>();
+  for (const { address, nodeId } of observed.reached) {
+    const stats = observed.stats.get(address);
+    if (stats) servers.set(nodeId, { flavour: stats.flavour, version: stats.version });
+  }
+  return servers;
 }

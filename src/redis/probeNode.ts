@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { countSlots } from '../domain/slotRange.ts';
+import { compareVersions, type ServerInfo } from '../domain/serverCapabilities.ts';
 import { connectNode, NodeConnectError, type ConnectOptions } from './connectNode.ts';
 import type { NodeAuth } from './nodeAuth.ts';
 import { parseInfo } from './parseInfo.ts';
@@ -15,7 +16,18 @@ export interface NodeProbe {
   /** Human-readable, e.g. `holds 3 keys`, `not in cluster mode (cluster_enabled:0)`. */
   readonly problems: string[];
   readonly redisVersion: string | null;
+  /** Flavour and own version (see `serverInfoOf`); null when the node did not answer. */
+  readonly server: ServerInfo | null;
   readonly nodeId: string | null;
+}
+
+/**
+ * The server behind an `INFO server` reply: Valkey says `server_name:valkey` and `valkey_version`
+ * (its `redis_version` stays 7.2.x for clients), Redis only `redis_version`.
+ */
+export function serverInfoOf(info: ReadonlyMap<string, string>): ServerInfo {
+  const valkey = info.get('server_name') === 'valkey' || info.has('valkey_version');
+  return { flavour: valkey ? 'valkey' : 'redis', version: (valkey ? info.get('valkey_version') : undefined) ?? info.get('redis_version') ?? 'unknown' };
 }
 
 /**
@@ -34,12 +46,12 @@ export async function probeNode(address: string, auth?: NodeAuth, opts: ConnectO
       err instanceof NodeConnectError && err.reason === 'auth_failed'
         ? `authentication failed: ${err.detail}`
         : `unreachable: ${err instanceof NodeConnectError ? err.detail : (err as Error).message}`;
-    return { address, ok: false, problems: [problem], redisVersion: null, nodeId: null };
+    return { address, ok: false, problems: [problem], redisVersion: null, server: null, nodeId: null };
   }
   try {
     return await inspect(address, client);
   } catch (err) {
-    return { address, ok: false, problems: [`probe failed: ${(err as Error).message}`], redisVersion: null, nodeId: null };
+    return { address, ok: false, problems: [`probe failed: ${(err as Error).message}`], redisVersion: null, server: null, nodeId: null };
   } finally {
     client.disconnect();
   }
@@ -79,16 +91,5 @@ async function inspect(address: string, client: Redis): Promise<NodeProbe> {
     const slots = countSlots(view.myself.slots);
     if (slots > 0) problems.push(`already serves ${slots} ${slots === 1 ? 'slot' : 'slots'}`);
   }
-  return { address, ok: problems.length === 0, problems, redisVersion, nodeId };
-}
-
-/** Compares dotted versions numerically (`7.0.15` > `7.0.2`); missing parts count as 0. */
-function compareVersions(a: string, b: string): number {
-  const pa = a.split('.').map((p) => Number.parseInt(p, 10) || 0);
-  const pb = b.split('.').map((p) => Number.parseInt(p, 10) || 0);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
+  return { address, ok: problems.length === 0, problems, redisVersion, server: serverInfoOf(server), nodeId };
 }

@@ -1,4 +1,5 @@
 import type { ObservedNode } from '../domain/observedTopology.ts';
+import type { ServerInfo } from '../domain/serverCapabilities.ts';
 import type { FunctionLibraries } from '../redis/functions.ts';
 import type { Database } from '../store/database.ts';
 import type { ReadCache } from './readCache.ts';
@@ -12,6 +13,8 @@ export interface Observation {
   readonly reached: { address: string; nodeId: string }[];
   /** Each reachable node's own view of the cluster. */
   readonly views: { address: string; nodes: readonly ObservedNode[] }[];
+  /** What each node that answered runs, by node id (for the choice of migration engine). */
+  readonly servers: ReadonlyMap<string, ServerInfo>;
 }
 
 /** The small interfaces the use cases need; main.ts passes real ones, tests may pass their own. */

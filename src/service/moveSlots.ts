@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { invalidInput, type FieldError } from '../domain/errors.ts';
 import { escapePointer } from '../domain/jsonPointer.ts';
+import { chooseMigration, MIGRATION_REQUESTS, type MigrationRequest } from '../domain/chooseMigration.ts';
 import { planRebalance } from '../domain/planRebalance.ts';
 import { planExplicitMoves, planMoveBySlotCount } from '../domain/planReshard.ts';
 import { planSlotMoves } from '../domain/planSlotMoves.ts';
@@ -27,6 +28,8 @@ const nodeRef = z.string().min(1).max(300);
 const migrateTimeoutMs = z.number().int('must be an integer').min(MIGRATE_TIMEOUT_MS.min, `must be at least ${MIGRATE_TIMEOUT_MS.min}`).max(MIGRATE_TIMEOUT_MS.max, `must be at most ${MIGRATE_TIMEOUT_MS.max}`).optional();
 /** Throttle: keys moved per second at most, all sources together; unset moves as fast as the nodes go. */
 const maxKeysPerSecond = z.number().int('must be an integer').min(1, 'must be at least 1').max(10_000_000, 'must be at most 10000000').optional();
+/** How slots travel: `auto` (atomic where every end supports it), `atomic`, or `keys` (MIGRATE). */
+export const migrationField = z.enum(MIGRATION_REQUESTS as [MigrationRequest, ...MigrationRequest[]]).optional();
 const reshardInput = z.strictObject({
   to: nodeRef.optional(),
   from: z.array(nodeRef).min(1).max(1000).optional(),
@@ -38,6 +41,7 @@ const reshardInput = z.strictObject({
   replace: z.boolean().optional(),
   maxKeysPerSecond,
   migrateTimeoutMs,
+  migration: migrationField,
   allowFewerThanThreeMasters: z.boolean().optional(),
   dryRun: z.boolean().optional(),
 });
@@ -49,6 +53,7 @@ const rebalanceInput = z.strictObject({
   replace: z.boolean().optional(),
   maxKeysPerSecond,
   migrateTimeoutMs,
+  migration: migrationField,
   allowFewerThanThreeMasters: z.boolean().optional(),
   dryRun: z.boolean().optional(),
 });
@@ -117,12 +122,16 @@ async function observeMasters(deps: ServiceDeps, name: unknown): Promise<{ clust
 async function submit(
   deps: ServiceDeps, caller: Caller,
   { cluster, cm, kind, moves, masters }: { cluster: ClusterRecord; cm: ClusterMembers; kind: 'reshard' | 'rebalance'; moves: readonly SlotMove[]; masters: readonly MasterLoad[] },
-  opts: { replace?: boolean | undefined; maxKeysPerSecond?: number | undefined; migrateTimeoutMs?: number | undefined; allowFewerThanThreeMasters?: boolean | undefined; dryRun?: boolean | undefined },
+  opts: {
+    replace?: boolean | undefined; maxKeysPerSecond?: number | undefined; migrateTimeoutMs?: number | undefined; migration?: MigrationRequest | undefined;
+    allowFewerThanThreeMasters?: boolean | undefined; dryRun?: boolean | undefined;
+  },
 ): Promise<OperationView | PlanView> {
+  const engine = chooseMigration(opts.migration ?? 'auto', moves, (id) => cm.observation.servers.get(id) ?? null, { maxKeysPerSecond: opts.maxKeysPerSecond });
   const replicasOf = new Map(masters.map((m) => [m.id, cm.members.filter((r) => r.role === 'replica' && r.masterId === m.id).map((r) => r.address)]));
   const plan = planSlotMoves({
     kind, moves, masters, replicasOf, replace: opts.replace ?? false, maxKeysPerSecond: opts.maxKeysPerSecond, migrateTimeoutMs: opts.migrateTimeoutMs,
-    allowFewerThanThreeMasters: opts.allowFewerThanThreeMasters, convergeTimeoutSeconds: CONVERGE_TIMEOUT_SECONDS,
+    allowFewerThanThreeMasters: opts.allowFewerThanThreeMasters, convergeTimeoutSeconds: CONVERGE_TIMEOUT_SECONDS, engine,
   });
   if (opts.dryRun) return toPlanView(deps, cluster, plan);
   const op = await insertOperation(deps.db, { clusterId: cluster.id, clusterName: cluster.name, ...queuedOperation(plan, caller, cluster.name) });

@@ -1,3 +1,5 @@
+import { chooseMigration } from '../domain/chooseMigration.ts';
+import { migrationField } from './moveSlots.ts';
 import { z } from 'zod';
 import { assignReplicaMasters, chooseReplicaMaster, type ReplicaMasterCandidate } from '../domain/chooseReplicaMaster.ts';
 import { withNodeAdded, withNodeRemoved } from '../domain/desiredTopology.ts';
@@ -103,6 +105,7 @@ const removeNodeInput = z.strictObject({
   force: queryFlag.optional(),
   allowFewerThanThreeMasters: queryFlag.optional(),
   migrateTimeoutMs: z.coerce.number().int('must be an integer').min(MIGRATE_TIMEOUT_MS.min, `must be at least ${MIGRATE_TIMEOUT_MS.min}`).max(MIGRATE_TIMEOUT_MS.max, `must be at most ${MIGRATE_TIMEOUT_MS.max}`).optional(),
+  migration: migrationField,
 });
 
 /**
@@ -196,6 +199,7 @@ export async function removeNode(deps: ServiceDeps, caller: Caller, name: unknow
     awaitReady: alsoDead.size === 0,
     note: quorumNote,
     migrateTimeoutMs: req.migrateTimeoutMs,
+    engine: chooseMigration(req.migration ?? 'auto', drain, (id) => cm.observation.servers.get(id) ?? null),
     timeoutSeconds: pairs.length > 0 ? REPLICA_SYNC_TIMEOUT_SECONDS : TOPOLOGY_TIMEOUT_SECONDS,
   });
   return submitTopologyChange(deps, caller, {

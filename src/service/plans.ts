@@ -18,7 +18,13 @@ export async function toPlanView(deps: ServiceDeps, cluster: Pick<ClusterRecord,
     slots: m.slots.map((r) => [r[0], r[1]] as const),
     slotCount: m.slotCount,
     keys: await deps.countKeys(m.from.address, cluster.auth, rangesToSlots(m.slots)),
+    engine: plan.migration?.kind ?? 'keys',
   })));
+  const migration = plan.migration && {
+    engine: plan.migration.kind,
+    ...(plan.migration.kind === 'atomic' ? { dialect: plan.migration.dialect } : {}),
+    reason: plan.migration.reason,
+  };
   return {
     dryRun: true,
     kind: plan.kind,
@@ -26,6 +32,7 @@ export async function toPlanView(deps: ServiceDeps, cluster: Pick<ClusterRecord,
     summary: plan.summary,
     steps: plan.steps.map((s) => ({ id: s.id, kind: s.kind, title: s.title })),
     moves,
+    migration,
     slotsTotal: slotsMovedBy(plan.moves),
     keysTotal: moves.reduce((n, m) => n + m.keys, 0),
     replicas: plan.replicas.map((r) => ({ replica: { ...r.replica }, master: { ...r.master } })),

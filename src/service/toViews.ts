@@ -1,7 +1,9 @@
+import type { MigrationJob } from '../domain/migrationJob.ts';
+import { capabilitiesOf, describeServer } from '../domain/serverCapabilities.ts';
 import type { DeliveryView, WebhookView } from '../contract/webhookView.ts';
 import type { DeliveryRecord, WebhookRecord } from '../store/webhooks.ts';
 import type { ClusterView, ObservedView } from '../contract/clusterView.ts';
-import type { EventView, OperationView } from '../contract/operationView.ts';
+import type { EventView, MigrationJobView, OperationView } from '../contract/operationView.ts';
 import { problemOfOperation } from '../contract/problem.ts';
 import type { TokenView } from '../contract/tokenView.ts';
 import type { ClusterHealth } from '../domain/clusterHealth.ts';
@@ -20,6 +22,7 @@ export function toOperationView(op: OperationRecord): OperationView {
     steps: op.steps.map((s) => ({
       id: s.id, kind: s.kind, title: s.title, status: s.status,
       startedAt: s.startedAt, finishedAt: s.finishedAt, detail: s.detail,
+      ...(s.kind === 'move_slots' && s.outputs ? { jobs: s.outputs.jobs.map(toJobView) } : {}),
     })),
     progress: op.progress,
     error: op.error ? problemOfOperation(op.error) : null,
@@ -57,6 +60,7 @@ export function toClusterView(
 /** What the observer saw, `ageSeconds` before `now`, with each node's health. */
 export function toObservedView(snapshot: ClusterSnapshot, health: ClusterHealth, now: Date): ObservedView {
   const healthOf = new Map(health.nodes.map((n) => [n.id, n]));
+  const servers = [...new Set(snapshot.nodes.flatMap((n) => (n.stats ? [describeServer(n.stats)] : [])))].sort();
   return {
     observedAt: snapshot.observedAt,
     ageSeconds: Math.max(0, Math.round((now.getTime() - Date.parse(snapshot.observedAt)) / 100) / 10),
@@ -73,12 +77,14 @@ export function toObservedView(snapshot: ClusterSnapshot, health: ClusterHealth,
           reachable: n.reachable, pfail: h?.pfail ?? false, failed: h?.failed ?? false, loading: h?.loading ?? false,
           replicaLink: h?.replicaLink ?? null, lagBytes: h?.lagBytes ?? null, lagSeconds: h?.lagSeconds ?? null, failingSince: h?.failingSince ?? null,
         },
-        server: n.stats ? { flavour: n.stats.flavour, version: n.stats.version } : null,
+        server: n.stats ? { flavour: n.stats.flavour, version: n.stats.version, atomicSlotMigration: capabilitiesOf(n.stats).atomicSlotMigration } : null,
         memoryBytes: n.stats?.usedMemoryBytes ?? null,
         keys: n.stats?.keys ?? null,
       };
     }),
     unreachable: snapshot.unreachable.map((u) => ({ address: u.address, reason: u.reason })),
+    servers,
+    mixedVersions: servers.length > 1,
   };
 }
 
@@ -115,5 +121,13 @@ export function toTokenView(record: TokenRecord): TokenView {
     role: record.role,
     createdAt: record.createdAt.toISOString(),
     lastUsedAt: record.lastUsedAt?.toISOString() ?? null,
+  };
+}
+
+/** An atomic migration job of a step, as the APIs show it. */
+function toJobView(j: MigrationJob): MigrationJobView {
+  return {
+    id: j.id, from: { ...j.from }, to: { ...j.to }, slots: j.slots.map((r) => [r[0], r[1]] as const), slotCount: j.slotCount,
+    state: j.state, phase: j.phase, message: j.message, keys: j.keys, attempt: j.attempt,
   };
 }

@@ -1,3 +1,4 @@
+import { describeServer } from '../domain/serverCapabilities.ts';
 import { DomainError } from '../domain/errors.ts';
 import { parseNodeAddress } from '../domain/nodeAddress.ts';
 import { addSlotsRange } from '../redis/addSlotsRange.ts';
@@ -28,8 +29,9 @@ const checkNodes: StepExecutor<'check_nodes'> = async (ctx) => {
     const differing = libraries.map((l) => ({ address: l.address, reason: `function libraries: ${l.libraries.names.join(', ') || 'none'}` }));
     throw new StepFailure('nodes_not_fit', `the nodes hold different function libraries, so FCALL would answer differently by slot; nothing was changed: ${differing.map((d) => `${d.address} (${d.reason})`).join(', ')}`, differing);
   }
-  const versions = [...new Set(results.map((r) => r.redisVersion))].join(', ');
-  return { detail: `${nodes.length} nodes are empty, in cluster mode, Redis ${versions}` };
+  // Which servers, and whether they mix: a mixed cluster loses atomic slot migration where any end lacks it.
+  const servers = [...new Set(results.map((r) => (r.server ? describeServer(r.server) : 'unknown server')))];
+  return { detail: `${nodes.length} nodes are empty, in cluster mode, ${servers.join(', ')}${servers.length > 1 ? ' (mixed versions)' : ''}` };
 };
 
 const setConfigEpochs: StepExecutor<'set_config_epochs'> = async (ctx) => {

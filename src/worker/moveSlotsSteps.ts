@@ -7,6 +7,7 @@ import { keyMoveFailure } from './keyMoveFailure.ts';
 import { withMigrateConnections } from './migrateConnections.ts';
 import { explainNotReady, listProblems } from '../redis/explainNotReady.ts';
 import { StepFailure } from './stepFailure.ts';
+import { moveSlotsAtomically } from './atomicMoveSlots.ts';
 
 /** Before any slot moves: every planned master answers and no slot is open. */
 const checkCluster: StepExecutor<'check_cluster'> = async (ctx) => {
@@ -28,7 +29,8 @@ const checkCluster: StepExecutor<'check_cluster'> = async (ctx) => {
 
 /** Moves every planned slot with its keys; resumable, and stops at a safe point when cancelled. */
 const moveSlotsStep: StepExecutor<'move_slots'> = async (ctx) => {
-  const { moves, masters, replace, maxKeysPerSecond, migrateTimeoutMs = MIGRATE_TIMEOUT_MS.default } = ctx.step.params;
+  const { moves, masters, replace, maxKeysPerSecond, migrateTimeoutMs = MIGRATE_TIMEOUT_MS.default, engine } = ctx.step.params;
+  if (engine?.kind === 'atomic') return moveSlotsAtomically(ctx, engine.dialect);
   const slotsTotal = moves.reduce((n, m) => n + m.slotCount, 0);
   // A resumed run continues the count of the run before it (up to its last stored progress).
   const keysBefore = ctx.keysMovedSoFar;

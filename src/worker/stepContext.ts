@@ -1,3 +1,4 @@
+import type { OperationEventType } from '../domain/eventTypes.ts';
 import type { StepOutputs } from '../domain/stepParams.ts';
 import type { OutputsOf, Step, StepKind } from '../domain/steps.ts';
 import type { Logger } from '../logger.ts';
@@ -18,6 +19,8 @@ export interface StepContext<K extends StepKind = StepKind> {
   saveOutputs(outputs: OutputsOf<K>): Promise<void>;
   /** What the first earlier step of `kind` recorded (null when there is none or it recorded nothing). */
   outputsOf<J extends keyof StepOutputs>(kind: J): StepOutputs[J] | null;
+  /** Appends an event to the operation's timeline (the step's id is added to `data`). */
+  event(type: OperationEventType, message: string, data?: Record<string, unknown>): Promise<void>;
   /** Records the node ids learned while building the cluster. */
   recordNodeIds(ids: Record<string, string>): Promise<void>;
   /**

@@ -130,6 +130,7 @@ function contextFor<K extends StepKind>(opts: StepLoopOptions, step: Step<K>, cl
     },
     outputsOf: (kind) => recordedOutputs(opts.steps)[kind],
     recordNodeIds: opts.recordNodeIds,
+    event: (type, message, data) => opts.recorder.event(type, message, { step: step.id, ...data }),
     reportProgress: (moved) => {
       if (opts.meter.report(moved)) progressSaves.start();
     },
@@ -148,6 +149,9 @@ function recordedOutputs(steps: readonly Step[]): { readonly [J in keyof StepOut
     },
     get check_new_node() {
       return steps.find(isStepOf('check_new_node'))?.outputs ?? null;
+    },
+    get move_slots() {
+      return steps.find(isStepOf('move_slots'))?.outputs ?? null;
     },
   };
 }

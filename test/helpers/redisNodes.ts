@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync, closeSync, statSync, unlinkSync } from 'node:fs';
+import { mkdirSync, openSync, closeSync, statSync, unlinkSync, existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { killOnExit } from './killOnExit.ts';
 import { Redis } from 'ioredis';
 
@@ -40,6 +41,28 @@ export interface StartRedisNodesOptions {
   readonly omitMasterauth?: boolean;
   /** More `redis-server` options, e.g. `{ 'cluster-node-timeout': '500' }`. */
   readonly extraConfig?: Readonly<Record<string, string>>;
+  /** Which server to run (default `redis7`, this machine's `redis-server`); see {@link serverBinary}. */
+  readonly server?: TestServer;
+}
+
+/** The servers the suite runs against: Redis 7.0 (the system's), Valkey 9 and Redis 8 (`scripts/servers.sh`). */
+export type TestServer = 'redis7' | 'valkey9' | 'redis8';
+
+/** Every server, for tests that repeat themselves on each. */
+export const TEST_SERVERS: readonly TestServer[] = ['redis7', 'valkey9', 'redis8'];
+
+const SERVERS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '.servers');
+
+/**
+ * The binary that runs `server`: the system's `redis-server` for redis7, the wrappers that
+ * `scripts/servers.sh` writes under `.servers/` for the others (npm test's pretest runs it).
+ * Throws when they are missing, naming the script.
+ */
+export function serverBinary(server: TestServer): string {
+  if (server === 'redis7') return 'redis-server';
+  const path = join(SERVERS_DIR, server === 'valkey9' ? 'valkey-server' : 'redis-server');
+  if (!existsSync(path)) throw new Error(`${path} is missing: run bash scripts/servers.sh first`);
+  return path;
 }
 
 // Ports below Linux's ephemeral range (32768+) so outgoing connections never hold them; the cluster
@@ -158,7 +181,7 @@ async function spawnNode(port: number, dir: string, opts: StartRedisNodesOptions
   }
   for (const [key, value] of Object.entries(opts.extraConfig ?? {})) args.push(`--${key}`, value);
 
-  const child = spawn('redis-server', args, { cwd: dir, stdio: 'ignore' });
+  const child = spawn(serverBinary(opts.server ?? 'redis7'), args, { cwd: dir, stdio: 'ignore' });
   killOnExit(child);
   // 'error' without 'exit' happens when redis-server cannot be spawned at all (not on PATH).
   const exited = new Promise<void>((resolve) => {

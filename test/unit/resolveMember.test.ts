@@ -21,7 +21,7 @@ const c = observed('c', '127.0.0.1:7002', { role: 'replica', masterId: 'a'.repea
 const gone = observed('e', ':0', { flags: ['noaddr', 'fail'] });
 const cm: ClusterMembers = {
   cluster: { id: 'c-1', name: 'c1', spec: { nodes: [], replicasPerShard: 0, shards: [] }, auth: null, phase: 'ready', healing: NO_HEALING, createdAt: new Date(0), updatedAt: new Date(0) } satisfies ClusterRecord,
-  observation: { nodes: [a, b, c, gone], unreachable: [{ address: 'localhost:7002', reason: 'refused' }], reached: [], views: [] },
+  observation: { nodes: [a, b, c, gone], unreachable: [{ address: 'localhost:7002', reason: 'refused' }], reached: [], views: [], servers: new Map() },
   members: [member(a, 'localhost:7000'), member(b, 'localhost:7001'), member(c, 'localhost:7002', false)],
   pending: [],
   ghosts: [member(gone, ':0', false)],

@@ -24,7 +24,7 @@ const slotRanges = (ranges: readonly (readonly [number, number])[]) => ranges.ma
 
 /** The Operation message for an operation view. */
 export function operationMessage(op: OperationView): unknown {
-  return withoutNulls(op);
+  return withoutNulls({ ...op, steps: op.steps.map((s) => (s.jobs ? { ...s, jobs: s.jobs.map((j) => ({ ...j, slots: slotRanges(j.slots) })) } : s)) });
 }
 
 /** The Cluster message for a cluster view (slot ranges become SlotRange messages). */

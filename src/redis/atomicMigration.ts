@@ -1,0 +1,170 @@
+import type { Redis } from 'ioredis';
+import { DomainError } from '../domain/errors.ts';
+import type { NodeRef } from '../domain/nodeRef.ts';
+import type { AtomicDialect } from '../domain/serverCapabilities.ts';
+import type { SlotRange } from '../domain/slotRange.ts';
+import { addressOf } from './clientAddress.ts';
+
+/**
+ * One atomic slot migration job as the servers run it: the slots of one source going to one
+ * target. Valkey names the job on the source (`CLUSTER MIGRATESLOTS` answers only OK, the name
+ * appears in `CLUSTER GETSLOTMIGRATIONS`); Redis returns a task id from `CLUSTER MIGRATION IMPORT`
+ * on the target, the same id on both ends.
+ */
+export interface AtomicJobSpec {
+  readonly from: NodeRef;
+  readonly to: NodeRef;
+  readonly slots: readonly SlotRange[];
+}
+
+/** How a job stands, in the servers' words mapped to ours. */
+export interface AtomicJobStatus {
+  /** `running` until the server reaches a terminal state; `missing`: the server does not know the job (restarted). */
+  readonly state: 'running' | 'succeeded' | 'failed' | 'cancelled' | 'missing';
+  /** The server's own state name, e.g. `snapshotting`, `send-bulk-and-stream`, `success`, `completed`. */
+  readonly phase: string;
+  /** The server's message or last error ('' when none). */
+  readonly message: string;
+  /** Valkey's `remaining_repl_size` (bytes of the stream not yet sent); null where the server does not say. */
+  readonly remainingBytes: number | null;
+}
+
+/** A job the server lists, for finding one whose id was never stored. */
+interface ListedJob extends AtomicJobStatus {
+  readonly id: string;
+  readonly slots: string;
+  readonly peer: string;
+  /** When the server created it, in ms since the epoch (Valkey says seconds). */
+  readonly createdAtMs: number;
+}
+
+/** The clients of a job's two ends. */
+export interface JobEnds {
+  readonly source: Redis;
+  readonly target: Redis;
+}
+
+/** `0-99 200-299`, as both servers print a job's slot ranges. */
+export function formatRanges(slots: readonly SlotRange[]): string {
+  return slots.map(([a, b]) => `${a}-${b}`).join(' ');
+}
+
+/**
+ * Starts one job and answers its id:
+ * - Valkey: `CLUSTER MIGRATESLOTS SLOTSRANGE a b [a b ...] NODE <target-id>` on the source, then
+ *   the newest matching export of `CLUSTER GETSLOTMIGRATIONS` gives the name;
+ * - Redis: `CLUSTER MIGRATION IMPORT a b [a b ...]` on the target answers the task id.
+ * Throws a DomainError `atomic_migration_refused` with the server's message when it refuses.
+ */
+export async function startAtomicJob(dialect: AtomicDialect, ends: JobEnds, job: AtomicJobSpec): Promise<string> {
+  const flat = job.slots.flatMap(([a, b]) => [a, b]);
+  const startedAt = Date.now();
+  try {
+    if (dialect === 'redis') return String(await ends.target.call('CLUSTER', 'MIGRATION', 'IMPORT', ...flat));
+    await ends.source.call('CLUSTER', 'MIGRATESLOTS', 'SLOTSRANGE', ...flat, 'NODE', job.to.id);
+  } catch (err) {
+    const at = dialect === 'redis' ? ends.target : ends.source;
+    throw new DomainError('precondition', 'atomic_migration_refused',
+      `${addressOf(at)} refused to migrate slots ${formatRanges(job.slots)} from ${job.from.address} to ${job.to.address}: ${(err as Error).message}`, [], { cause: err });
+  }
+  const found = await findAtomicJob(dialect, ends, job, startedAt - 2000);
+  if (!found) throw new DomainError('unavailable', 'atomic_job_lost', `${job.from.address} accepted the migration of ${formatRanges(job.slots)} but does not list it`);
+  return found.id;
+}
+
+/**
+ * Finds a job this engine started for `job` at or after `since` (ms since the epoch) whose id was
+ * not stored (the worker died between starting it and saving the id): the newest job with the same
+ * slot ranges between the same nodes. Null when there is none.
+ */
+export async function findAtomicJob(dialect: AtomicDialect, ends: JobEnds, job: AtomicJobSpec, since: number): Promise<{ id: string; status: AtomicJobStatus } | null> {
+  const ranges = formatRanges(job.slots);
+  const listed = dialect === 'redis' ? await listRedisTasks(ends.target, 'import') : await listValkeyJobs(ends.source, 'EXPORT');
+  const peer = dialect === 'redis' ? job.from.id : job.to.id;
+  // Valkey counts whole seconds: a job created in the same second as `since` must still match.
+  const match = listed
+    .filter((j) => j.slots === ranges && j.peer === peer && j.createdAtMs >= since - 1000)
+    .sort((a, b) => b.createdAtMs - a.createdAtMs)[0];
+  return match ? { id: match.id, status: match } : null;
+}
+
+/**
+ * How the job with `id` stands (Valkey: on the source; Redis: on the target, whose state decides
+ * the handoff). `missing` when the node no longer lists it: both servers keep the job log in
+ * memory only, so a restarted node has forgotten it.
+ */
+export async function atomicJobStatus(dialect: AtomicDialect, ends: JobEnds, id: string): Promise<AtomicJobStatus> {
+  const listed = dialect === 'redis' ? await listRedisTasks(ends.target, 'import') : await listValkeyJobs(ends.source, 'EXPORT');
+  return listed.find((j) => j.id === id) ?? { state: 'missing', phase: 'missing', message: 'the node no longer lists this job (restarted?)', remainingBytes: null };
+}
+
+/**
+ * Cancels a running job at both ends. Valkey 9.1 cancels every export of the source at once
+ * (`CLUSTER CANCELSLOTMIGRATIONS`, no per-job form; 9.1 rejects the `ALL` its help shows), which
+ * is safe because one operation at a time moves a cluster's slots. Redis cancels by task id, on
+ * the target and on the source (`CLUSTER MIGRATION CANCEL ID id`). A node that has nothing to
+ * cancel is not an error.
+ */
+export async function cancelAtomicJob(dialect: AtomicDialect, ends: JobEnds, id: string): Promise<void> {
+  if (dialect === 'valkey') {
+    await ends.source.call('CLUSTER', 'CANCELSLOTMIGRATIONS').catch((err: Error) => {
+      if (!/no migrations ongoing/i.test(err.message)) throw err;
+    });
+    return;
+  }
+  await Promise.all([ends.target, ends.source].map((c) => c.call('CLUSTER', 'MIGRATION', 'CANCEL', 'ID', id)));
+}
+
+/**
+ * Every job of the source's kind in `CLUSTER GETSLOTMIGRATIONS` (Valkey >= 9.0): an array of
+ * field/value lists (name, operation, slot_ranges, target_node, source_node, create_time in s,
+ * state, message, remaining_repl_size, ...). Terminal states: success, failed, cancelled.
+ */
+async function listValkeyJobs(client: Redis, operation: 'EXPORT' | 'IMPORT'): Promise<ListedJob[]> {
+  const reply = await client.call('CLUSTER', 'GETSLOTMIGRATIONS');
+  return entries(reply).filter((e) => e.get('operation') === operation).map((e) => {
+    const phase = e.get('state') ?? 'unknown';
+    return {
+      id: e.get('name') ?? '',
+      slots: e.get('slot_ranges') ?? '',
+      peer: (operation === 'EXPORT' ? e.get('target_node') : e.get('source_node')) ?? '',
+      createdAtMs: Number(e.get('create_time') ?? 0) * 1000,
+      state: phase === 'success' ? 'succeeded' : phase === 'failed' ? 'failed' : phase === 'cancelled' ? 'cancelled' : 'running',
+      phase,
+      message: e.get('message') ?? '',
+      remainingBytes: e.has('remaining_repl_size') ? Number(e.get('remaining_repl_size')) : null,
+    };
+  });
+}
+
+/**
+ * Every task of one kind in `CLUSTER MIGRATION STATUS ALL` (Redis >= 8.4): an array of
+ * field/value lists (id, slots, source, dest, operation import|migrate, state, last_error,
+ * create_time in ms, ...). Terminal states: completed, failed, canceled.
+ */
+async function listRedisTasks(client: Redis, operation: 'import' | 'migrate'): Promise<ListedJob[]> {
+  const reply = await client.call('CLUSTER', 'MIGRATION', 'STATUS', 'ALL');
+  return entries(reply).filter((e) => e.get('operation') === operation).map((e) => {
+    const phase = e.get('state') ?? 'unknown';
+    return {
+      id: e.get('id') ?? '',
+      slots: e.get('slots') ?? '',
+      peer: (operation === 'import' ? e.get('source') : e.get('dest')) ?? '',
+      createdAtMs: Number(e.get('create_time') ?? 0),
+      state: phase === 'completed' || phase === 'done' ? 'succeeded' : phase === 'failed' ? 'failed' : phase === 'canceled' ? 'cancelled' : 'running',
+      phase,
+      message: e.get('last_error') ?? '',
+      remainingBytes: null,
+    };
+  });
+}
+
+/** A reply that is a list of flat field/value lists, as maps (values as strings). */
+function entries(reply: unknown): Map<string, string>[] {
+  if (!Array.isArray(reply)) return [];
+  return reply.filter(Array.isArray).map((flat: unknown[]) => {
+    const map = new Map<string, string>();
+    for (let i = 0; i + 1 < flat.length; i += 2) map.set(String(flat[i]), Array.isArray(flat[i + 1]) ? (flat[i + 1] as unknown[]).join(' ') : String(flat[i + 1] ?? ''));
+    return map;
+  });
+}

@@ -1,0 +1,282 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Cluster } from 'ioredis';
+import request from 'supertest';
+import type { ClusterView } from '../../src/contract/clusterView.ts';
+import type { OperationView } from '../../src/contract/operationView.ts';
+import type { RunningService } from '../../src/startService.ts';
+import { assertClusterSettled } from '../helpers/clusterCheck.ts';
+import { createReadyCluster, observedMasters, slotCount } from '../helpers/clusters.ts';
+import { eventually } from '../helpers/eventually.ts';
+import { countKeys, loadKeys } from '../helpers/keys.ts';
+import { waitForOperation } from '../helpers/operations.ts';
+import { startRedisNodes, withNodeClient, type RedisNodeSet, type TestServer } from '../helpers/redisNodes.ts';
+import { AUTH, startTestService } from '../helpers/testService.ts';
+
+const KEYS = 20_000;
+
+/** The servers with atomic slot migration, and the dialect each speaks. */
+const ATOMIC_SERVERS: readonly { server: TestServer; flavour: 'valkey' | 'redis'; dialect: 'valkey' | 'redis' }[] = [
+  { server: 'valkey9', flavour: 'valkey', dialect: 'valkey' },
+  { server: 'redis8', flavour: 'redis', dialect: 'redis' },
+];
+
+/** The jobs the servers themselves list (Valkey: exports on each source; Redis: imports on each target). */
+async function serverJobs(set: RedisNodeSet, dialect: 'valkey' | 'redis'): Promise<string[]> {
+  const ids: string[] = [];
+  for (const node of set.nodes) {
+    await withNodeClient(node, async (c) => {
+      const role = String(await c.call('ROLE'));
+      if (!role.startsWith('master')) return;
+      const reply = (dialect === 'valkey' ? await c.call('CLUSTER', 'GETSLOTMIGRATIONS') : await c.call('CLUSTER', 'MIGRATION', 'STATUS', 'ALL')) as unknown[][];
+      for (const entry of reply) {
+        const map = new Map<string, string>();
+        for (let i = 0; i + 1 < entry.length; i += 2) map.set(String(entry[i]), String(entry[i + 1]));
+        if (dialect === 'valkey' ? map.get('operation') === 'EXPORT' : map.get('operation') === 'import') ids.push(map.get(dialect === 'valkey' ? 'name' : 'id')!);
+      }
+    });
+  }
+  return ids;
+}
+
+for (const { server, flavour, dialect } of ATOMIC_SERVERS) {
+  describe(`atomic slot migration on ${server}`, () => {
+    let service: RunningService;
+    let set: RedisNodeSet;
+    let addresses: string[];
+    const api = () => request(service.restApp);
+    const post = (path: string, body: object) => api().post(path).set('authorization', AUTH).send(body);
+    const getOp = async (id: string) => (await api().get(`/v1/operations/${id}`).set('authorization', AUTH)).body as OperationView;
+    const events = async (id: string) => (await api().get(`/v1/operations/${id}/events`).set('authorization', AUTH)).body.events as { type: string; message: string; data: Record<string, unknown> | null }[];
+    const masterAddresses = async () => (await observedMasters(service, 'a')).map((m) => m.address);
+
+    before(async () => {
+      service = await startTestService();
+      set = await startRedisNodes(7, { server });
+      addresses = set.nodes.slice(0, 6).map((n) => n.address);
+      const res = await post('/v1/clusters', { name: 'a', nodes: addresses, replicasPerShard: 1 });
+      assert.equal(res.status, 202, res.text);
+      assert.equal((await waitForOperation(service.restApp, res.body.id)).status, 'succeeded');
+      await loadKeys(await observedMasters(service, 'a'), KEYS, 64);
+    });
+    after(async () => {
+      await service?.stop();
+      await set?.stop();
+    });
+
+    test('the observed topology names the server and the atomic migration it speaks', async () => {
+      const cluster = (await api().get('/v1/clusters/a?refresh=true').set('authorization', AUTH)).body as ClusterView;
+      assert.equal(cluster.observed!.nodes.length, 6);
+      for (const n of cluster.observed!.nodes) {
+        assert.equal(n.server?.flavour, flavour);
+        assert.equal(n.server?.atomicSlotMigration, dialect);
+      }
+      assert.equal(cluster.observed!.mixedVersions, false);
+      assert.equal(cluster.observed!.servers.length, 1);
+    });
+
+    test('reshard (auto) runs as atomic jobs: planned, observed, every key present, nothing open', async () => {
+      const [a, b] = await observedMasters(service, 'a');
+      const body = { to: b!.id, from: [a!.id], slots: 2730 };
+      const dry = await post('/v1/clusters/a/reshard', { ...body, dryRun: true });
+      assert.equal(dry.status, 200, dry.text);
+      assert.equal(dry.body.migration.engine, 'atomic');
+      assert.equal(dry.body.migration.dialect, dialect);
+      assert.match(dry.body.migration.reason, /atomically/);
+      assert.ok(dry.body.moves.every((m: { engine: string }) => m.engine === 'atomic'));
+      const jobsBefore = await serverJobs(set, dialect);
+      const res = await post('/v1/clusters/a/reshard', body);
+      assert.equal(res.status, 202, res.text);
+      const op = await waitForOperation(service.restApp, res.body.id);
+      assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
+      assert.equal(op.progress.slotsMoved, 2730);
+      const move = op.steps.find((s) => s.kind === 'move_slots')!;
+      assert.match(move.title, /atomic slot migration/);
+      assert.equal(move.jobs?.length, 1);
+      assert.equal(move.jobs![0]!.state, 'succeeded');
+      assert.ok((op.progress.keysMoved ?? 0) > 0);
+      const types = (await events(op.id)).map((e) => e.type);
+      assert.ok(types.includes('migration_job_started') && types.includes('migration_job_succeeded'), types.join(', '));
+      // One job on the servers for the one move: none started twice.
+      const jobsAfter = (await serverJobs(set, dialect)).filter((id) => !jobsBefore.includes(id));
+      assert.deepEqual(jobsAfter, [move.jobs![0]!.id]);
+      assert.equal(await countKeys(await masterAddresses()), KEYS);
+      await assertClusterSettled(addresses);
+      const masters = await observedMasters(service, 'a');
+      const cluster = (await api().get('/v1/clusters/a').set('authorization', AUTH)).body as ClusterView;
+      for (const m of masters) assert.deepEqual(cluster.spec.shards.find((s) => s.master === m.address)?.slots, m.slots, 'the spec records what the nodes serve');
+    });
+
+    test('the key engine still works on this server when asked for', async () => {
+      const [a, b] = await observedMasters(service, 'a');
+      const res = await post('/v1/clusters/a/reshard', { to: a!.id, from: [b!.id], slots: 500, migration: 'keys' });
+      assert.equal(res.status, 202, res.text);
+      const op = await waitForOperation(service.restApp, res.body.id);
+      assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
+      assert.equal(op.steps.find((s) => s.kind === 'move_slots')!.jobs, undefined);
+      assert.equal(await countKeys(await masterAddresses()), KEYS);
+      await assertClusterSettled(addresses);
+    });
+
+    test('a cluster client writes through an atomic reshard: every acknowledged write is readable', async () => {
+      const [a, b] = (await observedMasters(service, 'a')).sort((x, y) => slotCount(y.slots) - slotCount(x.slots));
+      const client = new Cluster([{ host: set.nodes[0]!.host, port: set.nodes[0]!.port }], { maxRedirections: 64, retryDelayOnTryAgain: 20 });
+      const acknowledged = new Map<string, number>();
+      const attempted = new Map<string, number>();
+      let stop = false;
+      const writer = (async () => {
+        for (let round = 1; !stop; round++) {
+          for (let i = 0; i < 200 && !stop; i++) {
+            const key = `live:${i}`;
+            attempted.set(key, round);
+            try {
+              await client.set(key, String(round));
+              acknowledged.set(key, round);
+            } catch {
+              // Not acknowledged: may or may not have been written.
+            }
+          }
+        }
+      })();
+      try {
+        const res = await post('/v1/clusters/a/reshard', { to: b!.id, from: [a!.id], slots: 2000 });
+        assert.equal(res.status, 202, res.text);
+        const op = await waitForOperation(service.restApp, res.body.id);
+        assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
+      } finally {
+        stop = true;
+        await writer;
+      }
+      try {
+        assert.ok(acknowledged.size > 0);
+        for (const [key, round] of acknowledged) {
+          const value = Number(await client.get(key));
+          assert.ok(value >= round && value <= attempted.get(key)!, `${key}: acknowledged ${round}, now ${value}`);
+        }
+      } finally {
+        client.disconnect();
+      }
+      assert.equal(await countKeys(await masterAddresses()), KEYS + acknowledged.size);
+      await assertClusterSettled(addresses);
+    });
+
+    test('rebalance (auto) after adding a master; removing it drains it atomically and keeps the roles asked for', async () => {
+      const extra = set.nodes[6]!;
+      const added = await post('/v1/clusters/a/nodes', { address: extra.address, role: 'master' });
+      assert.equal(added.status, 202, added.text);
+      assert.equal((await waitForOperation(service.restApp, added.body.id)).status, 'succeeded');
+      const rebalanced = await post('/v1/clusters/a/rebalance', { useEmptyMasters: true });
+      assert.equal(rebalanced.status, 202, rebalanced.text);
+      const op = await waitForOperation(service.restApp, rebalanced.body.id);
+      assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
+      const move = op.steps.find((s) => s.kind === 'move_slots')!;
+      assert.ok((move.jobs?.length ?? 0) >= 3, `${move.jobs?.length} jobs`);
+      const masters = await observedMasters(service, 'a');
+      assert.equal(masters.length, 4);
+      for (const m of masters) assert.ok(Math.abs(slotCount(m.slots) - 4096) <= 2, `${m.address}: ${slotCount(m.slots)} slots`);
+
+      const keys = await countKeys(masters.map((m) => m.address));
+      const removed = await api().delete(`/v1/clusters/a/nodes/${encodeURIComponent(extra.address)}`).set('authorization', AUTH);
+      assert.equal(removed.status, 202, removed.text);
+      const removal = await waitForOperation(service.restApp, removed.body.id);
+      assert.equal(removal.status, 'succeeded', JSON.stringify(removal.error));
+      assert.ok((removal.steps.find((s) => s.kind === 'move_slots')!.jobs?.length ?? 0) >= 1);
+      const after = await observedMasters(service, 'a');
+      assert.equal(after.length, 3);
+      assert.equal(await countKeys(after.map((m) => m.address)), keys);
+      await assertClusterSettled(addresses);
+      const cluster = (await api().get('/v1/clusters/a?refresh=true').set('authorization', AUTH)).body as ClusterView;
+      assert.ok(!cluster.spec.nodes.includes(extra.address));
+      assert.equal(cluster.spec.shards.length, 3);
+      for (const m of after) assert.deepEqual(cluster.spec.shards.find((s) => s.master === m.address)?.slots, m.slots);
+    });
+
+    test('a weight-0 rebalance empties a master that stays a master (Valkey would make it a replica)', async () => {
+      const [, , c] = await observedMasters(service, 'a');
+      const res = await post('/v1/clusters/a/rebalance', { weights: { [c!.address]: 0 }, allowFewerThanThreeMasters: true });
+      assert.equal(res.status, 202, res.text);
+      const op = await waitForOperation(service.restApp, res.body.id);
+      assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
+      const cluster = (await api().get('/v1/clusters/a?refresh=true').set('authorization', AUTH)).body as ClusterView;
+      const node = cluster.observed!.nodes.find((n) => n.address === c!.address)!;
+      assert.equal(node.role, 'master');
+      assert.deepEqual(node.slots, []);
+      assert.deepEqual(cluster.spec.shards.find((s) => s.master === c!.address)?.slots, []);
+      // Back to even, atomically.
+      const back = await post('/v1/clusters/a/rebalance', { useEmptyMasters: true });
+      assert.equal(back.status, 202, back.text);
+      assert.equal((await waitForOperation(service.restApp, back.body.id)).status, 'succeeded');
+      await assertClusterSettled(addresses);
+    });
+
+    test('cancel stops the running jobs at both ends: nothing half moved, the operation ends cancelled', async () => {
+      const [a, b] = (await observedMasters(service, 'a')).sort((x, y) => slotCount(y.slots) - slotCount(x.slots));
+      const source = set.nodes.find((n) => n.address === a!.address)!;
+      const keysBefore = await countKeys(await masterAddresses());
+      // The servers' snapshot waits this long per key, so the job is surely running when the cancel arrives.
+      await withNodeClient(source, (c) => c.call('CONFIG', 'SET', 'rdb-key-save-delay', '2000'));
+      try {
+        const res = await post('/v1/clusters/a/reshard', { to: b!.id, from: [a!.id], slots: 2000 });
+        assert.equal(res.status, 202, res.text);
+        await eventually(async () => ((await getOp(res.body.id)).steps.find((s) => s.kind === 'move_slots')?.jobs?.[0]?.state === 'running' ? true : undefined), 20_000, 20);
+        const cancel = await api().post(`/v1/operations/${res.body.id}/cancel`).set('authorization', AUTH);
+        assert.equal(cancel.status, 202, cancel.text);
+        const op = await waitForOperation(service.restApp, res.body.id);
+        assert.equal(op.status, 'cancelled', JSON.stringify(op));
+        const job = op.steps.find((s) => s.kind === 'move_slots')!.jobs![0]!;
+        assert.equal(job.state, 'cancelled', JSON.stringify(job));
+        assert.ok((await events(op.id)).some((e) => e.type === 'migration_job_cancelled'));
+      } finally {
+        await withNodeClient(source, (c) => c.call('CONFIG', 'SET', 'rdb-key-save-delay', '0'));
+      }
+      assert.equal(await countKeys(await masterAddresses()), keysBefore);
+      await assertClusterSettled(addresses);
+      const masters = await observedMasters(service, 'a');
+      const cluster = (await api().get('/v1/clusters/a').set('authorization', AUTH)).body as ClusterView;
+      for (const m of masters) assert.deepEqual(cluster.spec.shards.find((s) => s.master === m.address)?.slots, m.slots, 'the spec records what moved');
+    });
+
+    test('failover on this server', async () => {
+      const cluster = (await api().get('/v1/clusters/a?refresh=true').set('authorization', AUTH)).body as ClusterView;
+      const replica = cluster.observed!.nodes.find((n) => n.role === 'replica')!;
+      const res = await post('/v1/clusters/a/failover', { replica: replica.address });
+      assert.equal(res.status, 202, res.text);
+      const op = await waitForOperation(service.restApp, res.body.id);
+      assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
+      const after = (await api().get('/v1/clusters/a?refresh=true').set('authorization', AUTH)).body as ClusterView;
+      assert.equal(after.observed!.nodes.find((n) => n.id === replica.id)!.role, 'master');
+      await assertClusterSettled(addresses);
+    });
+  });
+}
+
+describe('"migration": "atomic" on Redis 7.0', () => {
+  let service: RunningService;
+  let set: RedisNodeSet;
+  before(async () => {
+    service = await startTestService();
+    set = await startRedisNodes(3);
+    await createReadyCluster(service, 'old', set, 0);
+  });
+  after(async () => {
+    await service?.stop();
+    await set?.stop();
+  });
+
+  test('is refused with 409 before anything changes; auto chooses the key engine and says why', async () => {
+    const [a, b] = await observedMasters(service, 'old');
+    const refused = await request(service.restApp).post('/v1/clusters/old/reshard').set('authorization', AUTH).send({ to: b!.id, from: [a!.id], slots: 100, migration: 'atomic' });
+    assert.equal(refused.status, 409, refused.text);
+    assert.equal(refused.body.code, 'atomic_migration_unsupported');
+    assert.match(refused.body.detail, /Redis 7\.0/);
+    const ops = await request(service.restApp).get('/v1/operations?cluster=old').set('authorization', AUTH);
+    assert.equal(ops.body.operations.length, 1, 'only the create');
+    const dry = await request(service.restApp).post('/v1/clusters/old/rebalance').set('authorization', AUTH).send({ weights: { [a!.id]: 2 }, dryRun: true });
+    assert.equal(dry.status, 200, dry.text);
+    assert.equal(dry.body.migration.engine, 'keys');
+    assert.match(dry.body.migration.reason, /Redis 7\.0\.\d+, without atomic slot migration/);
+    const removal = await request(service.restApp).delete(`/v1/clusters/old/nodes/${encodeURIComponent(a!.address)}?migration=atomic&allowFewerThanThreeMasters=true`).set('authorization', AUTH);
+    assert.equal(removal.status, 409, removal.text);
+    assert.equal(removal.body.code, 'atomic_migration_unsupported');
+  });
+});
