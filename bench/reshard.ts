@@ -1,31 +1,39 @@
 /**
- * bench:reshard — 3 masters, 300,000 keys of 100 bytes, move 2730 slots from one master to another:
- * slotsmith vs `redis-cli --cluster reshard`, each on its own identical fresh cluster, in one run.
- * Each clock runs from the request until every node agrees (design.md's readiness); afterwards
- * all 300,000 keys must still be there.
+ * bench:reshard [-- --server valkey9|redis8|redis7] [--repeat N] — 3 masters with a replica each,
+ * 100,000 keys of 100 bytes, move 2730 slots from one master to another. In one run, each on its
+ * own fresh identical cluster: slotsmith (migration "auto": atomic where the servers have it), the
+ * server's atomic command driven by hand with the same slots (Valkey 9, Redis 8), and
+ * `redis-cli --cluster reshard` (key by key). Each clock runs from the request until every node
+ * agrees (design.md's readiness); afterwards every key must still be there.
  */
-import { freshNodes, getCluster, loadKeys, reportKeyedRun, runOperation, startBenchService, timeRedisCli, timeSlotsmith, type BenchService } from './support.ts';
+import { compareSides } from './sides.ts';
+import { benchArgs, freshNodes, getCluster, loadKeys, runOperation, startBenchService } from './support.ts';
 
-const KEYS = Number(process.env.BENCH_KEYS ?? 300_000);
+const KEYS = Number(process.env.BENCH_KEYS ?? 100_000);
 const SLOTS = 2730;
-
-async function prepared(service: BenchService, name: string) {
-  const nodes = await freshNodes(3);
-  await runOperation(service, '/v1/clusters', { name, nodes: nodes.nodes.map((n) => n.address), replicasPerShard: 0 });
-  const masters = (await getCluster(service, name)).observed.nodes.sort((a, b) => a.slots[0]![0] - b.slots[0]![0]);
-  await loadKeys(masters, KEYS, 100);
-  return { nodes, masters, addresses: nodes.nodes.map((n) => n.address) };
-}
+const { server, repeat } = benchArgs();
 
 const service = await startBenchService();
+const mastersOf = async (name: string) => (await getCluster(service, name)).observed.nodes.filter((n) => n.role === 'master').sort((a, b) => a.slots[0]![0] - b.slots[0]![0]);
 try {
-  const cli = await prepared(service, 'bench-cli');
-  const [a, b] = [cli.masters[0]!, cli.masters[1]!];
-  const cliRun = await timeRedisCli(cli, ['--cluster', 'reshard', a.address, '--cluster-from', a.id, '--cluster-to', b.id, '--cluster-slots', String(SLOTS), '--cluster-yes']);
-  const ours = await prepared(service, 'bench-ours');
-  const [oa, ob] = [ours.masters[0]!, ours.masters[1]!];
-  const ourRun = await timeSlotsmith(service, ours, '/v1/clusters/bench-ours/reshard', { to: ob.id, from: [oa.id], slots: SLOTS });
-  reportKeyedRun(`reshard ${SLOTS} slots, ${KEYS} keys`, 'redis-cli --cluster reshard', KEYS, ourRun, cliRun);
+  await compareSides(service, server, repeat, {
+    label: `reshard ${SLOTS} slots, ${KEYS} keys, 3x1`,
+    expectedKeys: KEYS,
+    async prepare(name) {
+      const nodes = await freshNodes(6, server);
+      await runOperation(service, '/v1/clusters', { name, nodes: nodes.nodes.map((n) => n.address), replicasPerShard: 1 });
+      await loadKeys(await mastersOf(name), KEYS, 100);
+      return { nodes, addresses: nodes.nodes.map((n) => n.address), seed: nodes.nodes[0]!.address };
+    },
+    async request(name) {
+      const [a, b] = await mastersOf(name);
+      return { path: 'reshard', body: { to: b!.id, from: [a!.id], slots: SLOTS } };
+    },
+    async redisCliArgs(cluster, name) {
+      const [a, b] = await mastersOf(name);
+      return ['--cluster', 'reshard', cluster.seed, '--cluster-from', a!.id, '--cluster-to', b!.id, '--cluster-slots', String(SLOTS), '--cluster-yes'];
+    },
+  });
 } finally {
   await service.stop();
 }

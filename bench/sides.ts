@@ -1,0 +1,90 @@
+/** The three sides of a slot-moving benchmark, each timed the same way, repeated, in one run. */
+import { migrateAtomicallyByHand, type HandMove } from './atomicByHand.ts';
+import { minMedian, runCommand, runOperation, untilReady, type BenchCluster, type BenchService } from './support.ts';
+import { countKeys } from '../test/helpers/keys.ts';
+import { observeCluster } from '../src/redis/observeCluster.ts';
+import type { TestServer } from '../test/helpers/redisNodes.ts';
+
+const HEADERS = { authorization: 'Bearer bench-token', 'content-type': 'application/json' };
+
+/** A prepared cluster, and how to ask slotsmith and redis-cli for the same change on it. */
+export interface Scenario {
+  readonly label: string;
+  readonly expectedKeys: number;
+  /** A fresh cluster with the keys, created through slotsmith under `name` (not timed). */
+  prepare(name: string): Promise<BenchCluster & { readonly seed: string }>;
+  /** The slotsmith request for cluster `name`: path under /v1/clusters/{name}/ and body. */
+  request(name: string): Promise<{ readonly path: string; readonly body: Record<string, unknown> }>;
+  /** redis-cli's arguments for the same change on `cluster`. */
+  redisCliArgs(cluster: BenchCluster & { readonly seed: string }, name: string): Promise<string[]>;
+}
+
+interface Timed {
+  readonly seconds: number;
+  readonly keys: number;
+}
+
+/**
+ * Runs each side `repeat` times on its own fresh cluster, one side at a time (so each is measured
+ * on a quiet machine: slotsmith lives in its own process, idle while the others run), and prints
+ * min/median per side and the ratios of the medians. Fails the run when any side lost keys.
+ */
+export async function compareSides(service: BenchService, server: TestServer, repeat: number, scenario: Scenario): Promise<void> {
+  const atomic = server === 'redis7' ? null : server === 'valkey9' ? 'valkey' : 'redis';
+  const results: Record<string, Timed[]> = { slotsmith: [], 'atomic by hand': [], 'redis-cli --cluster': [] };
+  let n = 0;
+  for (let i = 0; i < repeat; i++) {
+    {
+      const name = `ours-${n++}`;
+      const cluster = await scenario.prepare(name);
+      const req = await scenario.request(name);
+      const started = performance.now();
+      await runOperation(service, `/v1/clusters/${name}/${req.path}`, req.body);
+      results.slotsmith!.push(await settle(cluster, started));
+    }
+    if (atomic) {
+      const name = `hand-${n++}`;
+      const cluster = await scenario.prepare(name);
+      const req = await scenario.request(name);
+      const plan = await fetch(`${service.baseUrl}/v1/clusters/${name}/${req.path}`, {
+        method: 'POST', headers: HEADERS, body: JSON.stringify({ ...req.body, dryRun: true }),
+      });
+      const moves = ((await plan.json()) as { moves: HandMove[] }).moves;
+      const started = performance.now();
+      await migrateAtomicallyByHand(atomic, moves);
+      results['atomic by hand']!.push(await settle(cluster, started));
+    }
+    {
+      const name = `cli-${n++}`;
+      const cluster = await scenario.prepare(name);
+      const args = await scenario.redisCliArgs(cluster, name);
+      const started = performance.now();
+      await runCommand('redis-cli', args);
+      results['redis-cli --cluster']!.push(await settle(cluster, started));
+    }
+  }
+  console.log(`${scenario.label} on ${server}:`);
+  const medians: Record<string, number> = {};
+  for (const [side, runs] of Object.entries(results)) {
+    if (runs.length === 0) continue;
+    const stats = minMedian(runs.map((r) => r.seconds));
+    medians[side] = stats.median;
+    const lost = runs.filter((r) => r.keys !== scenario.expectedKeys);
+    console.log(`  ${side.padEnd(20)} ${stats.text}${lost.length > 0 ? `  LOST KEYS: ${lost.map((r) => r.keys).join(', ')}` : ''}`);
+    if (lost.length > 0) process.exitCode = 1;
+  }
+  const ours = medians.slotsmith!;
+  for (const [side, median] of Object.entries(medians)) {
+    if (side !== 'slotsmith') console.log(`  slotsmith / ${side}: ${(ours / median).toFixed(3)} (medians)`);
+  }
+}
+
+/** Waits until every node agrees (design.md's readiness), counts the keys on the masters, stops the nodes. */
+async function settle(cluster: BenchCluster, started: number): Promise<Timed> {
+  await untilReady(cluster.addresses);
+  const seconds = (performance.now() - started) / 1000;
+  const { nodes } = await observeCluster(cluster.addresses);
+  const keys = await countKeys(nodes.filter((n) => n.myself && n.role === 'master').map((n) => n.address));
+  await cluster.nodes.stop();
+  return { seconds, keys };
+}
