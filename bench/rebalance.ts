@@ -1,5 +1,5 @@
 /**
- * bench:rebalance [-- --server valkey9|redis8|redis7] [--repeat N] — 3 masters with 100,000 keys of
+ * bench:rebalance [-- --server valkey9|redis8|redis7] [--repeat N] [--migration auto|keys] — 3 masters with 100,000 keys of
  * 100 bytes plus an empty 4th master; rebalance using empty masters. In one run, each on its own
  * fresh identical cluster: slotsmith (migration "auto"), the server's atomic command driven by hand
  * with slotsmith's planned moves (Valkey 9, Redis 8), and
@@ -9,7 +9,7 @@ import { compareSides } from './sides.ts';
 import { benchArgs, freshNodes, getCluster, loadKeys, runOperation, startBenchService } from './support.ts';
 
 const KEYS = Number(process.env.BENCH_KEYS ?? 100_000);
-const { server, repeat } = benchArgs();
+const { server, repeat, migration } = benchArgs();
 
 const service = await startBenchService();
 try {
@@ -25,7 +25,7 @@ try {
       await runOperation(service, `/v1/clusters/${name}/nodes`, { address: fourth!.address, role: 'master' });
       return { nodes, addresses: nodes.nodes.map((n) => n.address), seed: first!.address };
     },
-    request: async () => ({ path: 'rebalance', body: { useEmptyMasters: true } }),
+    request: async () => ({ path: 'rebalance', body: { useEmptyMasters: true, migration } }),
     redisCliArgs: async (cluster) => ['--cluster', 'rebalance', cluster.seed, '--cluster-use-empty-masters'],
   });
 } finally {

@@ -51,12 +51,18 @@ export async function freshNodes(count: number, server: TestServer = 'redis7'): 
   return nodes;
 }
 
-/** `--server valkey9|redis8|redis7` (default redis7), and `--repeat N` (default 3). */
-export function benchArgs(): { server: TestServer; repeat: number } {
-  const { values } = parseArgs({ options: { server: { type: 'string', default: 'redis7' }, repeat: { type: 'string', default: '3' } } });
+/**
+ * `--server valkey9|redis8|redis7` (default redis7), `--repeat N` (default 3), and `--migration
+ * auto|atomic|keys` (default auto), which slotsmith's side asks for.
+ */
+export function benchArgs(): { server: TestServer; repeat: number; migration: string } {
+  const { values } = parseArgs({ options: {
+    server: { type: 'string', default: 'redis7' }, repeat: { type: 'string', default: '3' }, migration: { type: 'string', default: 'auto' },
+  } });
   const server = values.server as TestServer;
   if (!TEST_SERVERS.includes(server)) throw new Error(`--server must be one of ${TEST_SERVERS.join(', ')}`);
-  return { server, repeat: Math.max(1, Number(values.repeat)) };
+  if (!['auto', 'atomic', 'keys'].includes(values.migration)) throw new Error('--migration must be auto, atomic or keys');
+  return { server, repeat: Math.max(1, Number(values.repeat)), migration: values.migration };
 }
 
 /** Min and median of some seconds, as `min 0.41 s, median 0.44 s`. */

@@ -10,6 +10,7 @@ import type { MigrateTarget } from './migrateCommand.ts';
 import { requireNodeAddress } from '../domain/nodeAddress.ts';
 import type { NodeConnections } from './nodeConnections.ts';
 import { readClusterView } from './readClusterView.ts';
+import { setSlotLaneCount, type NodeLanes } from './setSlotLanes.ts';
 import { resolveHost } from './resolveHost.ts';
 import { claimImportedSlots, setSlotImporting, setSlotMigrating, setSlotNode, slotStatesOf, type SlotStates } from './setSlot.ts';
 
@@ -102,8 +103,25 @@ export async function moveSlots(
     if (opts.signal?.aborted) cancelled = true;
     return cancelled;
   };
+  // Lanes per node for SETSLOT batches, decided once per node and run (see `setSlotLaneCount`).
+  const laneCache = new Map<string, Promise<NodeLanes>>();
+  const lanesFor = (address: string): Promise<NodeLanes> => {
+    let lanes = laneCache.get(address);
+    if (!lanes) {
+      lanes = (async () => {
+        const client = await connections.get(address);
+        const count = await setSlotLaneCount(client);
+        if (count === 1) return [client] as const;
+        const [first, ...rest] = await connections.lanes(address, count);
+        return [first!, ...rest] as const;
+      })();
+      laneCache.set(address, lanes);
+    }
+    return lanes;
+  };
   const run: RunSettings = {
     connections,
+    lanesFor,
     masters,
     slotWindow: Math.max(1, opts.slotWindow ?? MOVE_SLOTS_DEFAULTS.slotWindow),
     windowsInFlight: Math.max(1, opts.windowsInFlight ?? MOVE_SLOTS_DEFAULTS.windowsInFlight),
@@ -204,6 +222,8 @@ function mayStartBeside(move: ExpandedMove, running: ReadonlySet<ExpandedMove>):
 /** What every move of one `moveSlots` run shares. */
 interface RunSettings {
   readonly connections: NodeConnections;
+  /** The connections a node's SETSLOT batches are spread over. */
+  readonly lanesFor: (address: string) => Promise<NodeLanes>;
   readonly masters: readonly NodeRef[];
   readonly slotWindow: number;
   readonly windowsInFlight: number;
@@ -220,7 +240,7 @@ interface RunSettings {
  * (`migrating` chains it), so the source serves one MIGRATE stream.
  */
 async function runMove(run: RunSettings, move: ExpandedMove): Promise<void> {
-  const ctx = await openMove(run.connections, move, run.masters);
+  const ctx = await openMove(run, move);
   const slots = [...move.slots].sort((a, b) => a - b);
   let migrating: Promise<unknown> = Promise.resolve();
   const inFlight = new Set<Promise<unknown>>();
@@ -250,19 +270,23 @@ interface MoveContext {
   readonly move: ExpandedMove;
   readonly source: Redis;
   readonly target: MigrateTarget;
+  readonly sourceLanes: NodeLanes;
+  readonly targetLanes: NodeLanes;
   readonly others: readonly NodeRef[];
-  readonly connections: NodeConnections;
+  readonly lanesFor: (address: string) => Promise<NodeLanes>;
 }
 
-async function openMove(connections: NodeConnections, move: ExpandedMove, masters: readonly NodeRef[]): Promise<MoveContext> {
+async function openMove(run: RunSettings, move: ExpandedMove): Promise<MoveContext> {
   const { host, port } = requireNodeAddress(move.to.address);
-  const [source, targetClient, ip] = await Promise.all([
-    connections.get(move.from.address),
-    connections.get(move.to.address),
+  const [source, targetClient, ip, sourceLanes, targetLanes] = await Promise.all([
+    run.connections.get(move.from.address),
+    run.connections.get(move.to.address),
     resolveHost(host),
+    run.lanesFor(move.from.address),
+    run.lanesFor(move.to.address),
   ]);
-  const others = masters.filter((m) => m.id !== move.from.id && m.id !== move.to.id);
-  return { move, source, target: { ip, port, client: targetClient }, others, connections };
+  const others = run.masters.filter((m) => m.id !== move.from.id && m.id !== move.to.id);
+  return { move, source, target: { ip, port, client: targetClient }, sourceLanes, targetLanes, others, lanesFor: run.lanesFor };
 }
 
 /**
@@ -292,8 +316,8 @@ async function openWindow(ctx: MoveContext, window: readonly number[]): Promise<
         `${move.to.address} (${move.from.address} says slot ${first} is served by ${src.owners[first] ?? 'nobody'})`,
     );
   }
-  await setSlotImporting(target.client, toOpen, move.from.id, dst);
-  await setSlotMigrating(source, toOpen, move.to.id, src);
+  await setSlotImporting(ctx.targetLanes, toOpen, move.from.id, dst);
+  await setSlotMigrating(ctx.sourceLanes, toOpen, move.to.id, src);
   // Slots the target already serves but the source still claims may still hold keys (a run that
   // died between the two SETSLOT NODE calls, with writes in between): migrate those too.
   return { toOpen, toMigrate: window.filter((s) => src.owners[s] === move.from.id) };
@@ -305,9 +329,9 @@ async function openWindow(ctx: MoveContext, window: readonly number[]): Promise<
  */
 async function closeWindow(ctx: MoveContext, window: readonly number[]): Promise<void> {
   const ownerId = ctx.move.to.id;
-  await claimImportedSlots(ctx.target.client, window);
-  await setSlotNodeUnlessReplica(ctx.source, window, ownerId);
-  await Promise.all(ctx.others.map(async (m) => setSlotNodeUnlessReplica(await ctx.connections.get(m.address), window, ownerId)));
+  await claimImportedSlots(ctx.targetLanes, window);
+  await setSlotNodeUnlessReplica(ctx.sourceLanes, window, ownerId);
+  await Promise.all(ctx.others.map(async (m) => setSlotNodeUnlessReplica(await ctx.lanesFor(m.address), window, ownerId)));
 }
 
 /**
@@ -316,7 +340,7 @@ async function closeWindow(ctx: MoveContext, window: readonly number[]): Promise
  * SETSLOT only with masters"). It follows its new master's slot map anyway, so, like redis-cli,
  * that refusal is not an error.
  */
-async function setSlotNodeUnlessReplica(client: Redis, window: readonly number[], ownerId: string): Promise<void> {
+async function setSlotNodeUnlessReplica(client: Redis | NodeLanes, window: readonly number[], ownerId: string): Promise<void> {
   try {
     await setSlotNode(client, window, ownerId);
   } catch (err) {

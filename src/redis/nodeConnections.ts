@@ -13,6 +13,8 @@ import type { NodeAuth } from './nodeAuth.ts';
  */
 export class NodeConnections {
   readonly #pending = new Map<string, Promise<Redis>>();
+  /** Extra connections per address (see `lanes`), closed with the rest. */
+  readonly #extra = new Map<string, Promise<Redis>[]>();
 
   constructor(
     private readonly auth?: NodeAuth,
@@ -42,10 +44,27 @@ export class NodeConnections {
     return new Map(addresses.map((a, i) => [a, clients[i] as Redis]));
   }
 
+  /**
+   * `count` ready clients of one node: the cached one first, then extra connections, kept until
+   * `closeAll` (replaced when one closed). For commands that block on the server one connection at
+   * a time (Valkey's SETSLOT waits for its replicas' acknowledgement, see `setSlotLaneCount`).
+   */
+  async lanes(address: string, count: number): Promise<Redis[]> {
+    const first = await this.get(address);
+    const extra = this.#extra.get(address) ?? [];
+    for (let i = 0; i < count - 1; i++) {
+      const cached = extra[i] ? await extra[i]!.catch(() => undefined) : undefined;
+      if (cached?.status !== 'ready') extra[i] = connectNode(address, this.auth, this.options);
+    }
+    this.#extra.set(address, extra);
+    return [first, ...(await Promise.all(extra.slice(0, count - 1)))];
+  }
+
   /** Closes every cached client at once (no QUIT round trip, so a hung node cannot block this). */
   async closeAll(): Promise<void> {
-    const all = [...this.#pending.values()];
+    const all = [...this.#pending.values(), ...[...this.#extra.values()].flat()];
     this.#pending.clear();
+    this.#extra.clear();
     for (const settled of await Promise.allSettled(all)) {
       if (settled.status === 'fulfilled') settled.value.disconnect();
     }

@@ -4,6 +4,7 @@ import { SLOT_COUNT } from '../domain/slotRange.ts';
 import { addressOf } from './clientAddress.ts';
 import { readClusterView, type ClusterView } from './readClusterView.ts';
 import { settlePipeline } from './settlePipeline.ts';
+import { lanesOf, type NodeLanes } from './setSlotLanes.ts';
 
 /** What one node says about each slot in its own `CLUSTER NODES`: owner, and its own open states. */
 export interface SlotStates {
@@ -45,8 +46,8 @@ export function slotStatesOf(view: ClusterView): SlotStates {
  * @returns how many slots were changed.
  * @example await setSlotImporting(target, [100, 101], sourceId)
  */
-export async function setSlotImporting(target: Redis, slots: readonly number[], sourceId: string, known?: SlotStates): Promise<number> {
-  const state = known ?? (await readSlotStates(target));
+export async function setSlotImporting(target: Redis | NodeLanes, slots: readonly number[], sourceId: string, known?: SlotStates): Promise<number> {
+  const state = known ?? (await readSlotStates(lanesOf(target)[0]));
   const pending = slots.filter((s) => state.owners[s] !== state.myId && state.importing.get(s) !== sourceId);
   return sendSetSlot(target, pending, (s) => ['SETSLOT', s, 'IMPORTING', sourceId]);
 }
@@ -59,8 +60,8 @@ export async function setSlotImporting(target: Redis, slots: readonly number[], 
  *
  * @returns how many slots were changed.
  */
-export async function setSlotMigrating(source: Redis, slots: readonly number[], targetId: string, known?: SlotStates): Promise<number> {
-  const state = known ?? (await readSlotStates(source));
+export async function setSlotMigrating(source: Redis | NodeLanes, slots: readonly number[], targetId: string, known?: SlotStates): Promise<number> {
+  const state = known ?? (await readSlotStates(lanesOf(source)[0]));
   const pending = slots.filter((s) => state.owners[s] === state.myId && state.migrating.get(s) !== targetId);
   return sendSetSlot(source, pending, (s) => ['SETSLOT', s, 'MIGRATING', targetId]);
 }
@@ -77,8 +78,8 @@ export async function setSlotMigrating(source: Redis, slots: readonly number[], 
  *
  * @returns how many slots were changed.
  */
-export async function setSlotNode(client: Redis, slots: readonly number[], ownerId: string): Promise<number> {
-  const state = await readSlotStates(client);
+export async function setSlotNode(client: Redis | NodeLanes, slots: readonly number[], ownerId: string): Promise<number> {
+  const state = await readSlotStates(lanesOf(client)[0]);
   const pending = slots.filter(
     (s) => state.owners[s] !== ownerId || state.migrating.has(s) || (ownerId === state.myId && state.importing.has(s)),
   );
@@ -106,19 +107,26 @@ export async function setSlotNode(client: Redis, slots: readonly number[], owner
  *
  * @returns how many slots were changed.
  */
-export async function claimImportedSlots(target: Redis, slots: readonly number[]): Promise<number> {
-  const state = await readSlotStates(target);
+export async function claimImportedSlots(target: Redis | NodeLanes, slots: readonly number[]): Promise<number> {
+  const lanes = lanesOf(target);
+  const state = await readSlotStates(lanes[0]);
   const pending = slots.filter((s) => state.owners[s] !== state.myId || state.importing.has(s) || state.migrating.has(s));
   if (pending.length === 0) return 0;
   const last = pending.length - 1;
   const open = (slot: number): boolean => state.importing.has(slot) || state.migrating.has(slot);
-  await sendClusterCommands(target, [
-    ['BUMPEPOCH'],
-    ...pending.flatMap((slot, i): ClusterArgs[] => [
-      ...(i < last && open(slot) ? [['SETSLOT', slot, 'STABLE']] : []),
-      ['SETSLOT', slot, 'NODE', state.myId],
-    ]),
+  const chains = pending.map((slot, i): ClusterArgs[] => [
+    ...(i < last && open(slot) ? [['SETSLOT', slot, 'STABLE']] : []),
+    ['SETSLOT', slot, 'NODE', state.myId],
   ]);
+  if (lanes.length === 1) {
+    await sendClusterCommands(lanes[0], [['BUMPEPOCH'], ...chains.flat()]);
+    return pending.length;
+  }
+  // Over several lanes the order must still hold: the bump first, each slot's STABLE before its
+  // NODE (one lane per slot), and the broadcasting NODE of the last slot after all the others.
+  await sendClusterCommands(lanes[0], [['BUMPEPOCH']]);
+  await sendChains(lanes, chains.slice(0, last));
+  await sendClusterCommands(lanes[0], chains[last]!);
   return pending.length;
 }
 
@@ -128,8 +136,8 @@ export async function claimImportedSlots(target: Redis, slots: readonly number[]
  *
  * @returns how many slots were changed.
  */
-export async function setSlotStable(client: Redis, slots: readonly number[]): Promise<number> {
-  const state = await readSlotStates(client);
+export async function setSlotStable(client: Redis | NodeLanes, slots: readonly number[]): Promise<number> {
+  const state = await readSlotStates(lanesOf(client)[0]);
   const pending = slots.filter((s) => state.migrating.has(s) || state.importing.has(s));
   return sendSetSlot(client, pending, (s) => ['SETSLOT', s, 'STABLE']);
 }
@@ -137,10 +145,29 @@ export async function setSlotStable(client: Redis, slots: readonly number[]): Pr
 /** One `CLUSTER ...` command, without the command name. */
 type ClusterArgs = readonly (string | number)[];
 
-/** Sends `slots.map(command)` in one pipeline; throws `setslot_refused` naming the first refusal. */
-async function sendSetSlot(client: Redis, slots: readonly number[], command: (slot: number) => ClusterArgs): Promise<number> {
-  await sendClusterCommands(client, slots.map(command));
+/**
+ * Sends `slots.map(command)`, one pipeline per lane (the slots dealt out in turn); throws
+ * `setslot_refused` naming the first refusal.
+ */
+async function sendSetSlot(client: Redis | NodeLanes, slots: readonly number[], command: (slot: number) => ClusterArgs): Promise<number> {
+  await sendChains(lanesOf(client), slots.map((s) => [command(s)]));
   return slots.length;
+}
+
+/**
+ * Sends chains of commands, each chain whole and in order on one lane, the chains dealt out over
+ * the lanes in turn, one pipeline per lane, all lanes at once. Throws the first refusal.
+ */
+async function sendChains(lanes: NodeLanes, chains: readonly (readonly ClusterArgs[])[]): Promise<void> {
+  if (lanes.length === 1 || chains.length <= 1) {
+    await sendClusterCommands(lanes[0], chains.flat());
+    return;
+  }
+  const perLane = lanes.map((): ClusterArgs[] => []);
+  chains.forEach((chain, i) => perLane[i % lanes.length]!.push(...chain));
+  const results = await Promise.allSettled(perLane.map((commands, i) => sendClusterCommands(lanes[i]!, commands)));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 async function sendClusterCommands(client: Redis, commands: readonly ClusterArgs[]): Promise<void> {

@@ -12,7 +12,7 @@ import { moveSlotsAtomically } from './atomicMoveSlots.ts';
 /** Before any slot moves: every planned master answers and no slot is open. */
 const checkCluster: StepExecutor<'check_cluster'> = async (ctx) => {
   const { masters } = ctx.step.params;
-  const { nodes, unreachable } = await observeCluster(ctx.cluster.spec.nodes, ctx.cluster.auth ?? undefined);
+  const { nodes, unreachable } = await observeCluster(ctx.cluster.spec.nodes, ctx.cluster.auth ?? undefined, { connections: ctx.connections });
   if (unreachable.length > 0) {
     throw new StepFailure('nodes_unreachable', `nodes are unreachable: ${unreachable.map((u) => `${u.address} (${u.reason})`).join(', ')}`, unreachable);
   }

@@ -14,7 +14,7 @@ export type RecordServed = (clusterId: string, served: readonly ServedSlots[], r
  */
 export function recordServedSlotsExecutor(record: RecordServed): StepExecutor<'record_slots'> {
   return async (ctx) => {
-    const { nodes, reached, unreachable } = await observeCluster(ctx.cluster.spec.nodes, ctx.cluster.auth ?? undefined);
+    const { nodes, reached, unreachable } = await observeCluster(ctx.cluster.spec.nodes, ctx.cluster.auth ?? undefined, { connections: ctx.connections });
     const byId = new Map(nodes.map((n) => [n.id, n]));
     const specAddressOf = new Map(reached.map((r) => [r.nodeId, r.address]));
     const served = reached.flatMap(({ address, nodeId }): ServedSlots[] => {
