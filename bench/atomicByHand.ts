@@ -2,7 +2,7 @@
  * The reference point of the atomic benchmarks: the servers' own atomic slot migration driven by
  * hand, as an operator would type it, with nothing of slotsmith in between: one command per move
  * (Valkey `CLUSTER MIGRATESLOTS` on the source, Redis `CLUSTER MIGRATION IMPORT` on the target),
- * all moves at once, then polling the job state every 10 ms until every job has ended.
+ * polling the job state every 10 ms until every job has ended.
  */
 import { Redis } from 'ioredis';
 
@@ -23,25 +23,36 @@ function fields(entry: unknown[]): Map<string, string> {
   return map;
 }
 
-/** Runs the moves with the server's own commands and resolves when every job has succeeded (rejects on a failed one). */
+/**
+ * Runs the moves with the server's own commands and resolves when every job has succeeded (rejects
+ * on a failed one). Valkey takes every job at once; Redis 8 one task per node at a time, so there a
+ * move starts as soon as neither of its nodes takes part in a running job, as an operator would
+ * have to do it.
+ */
 export async function migrateAtomicallyByHand(dialect: 'valkey' | 'redis', moves: readonly HandMove[]): Promise<void> {
   const clients = new Map<string, Redis>();
   const get = (a: string) => clients.get(a) ?? (clients.set(a, client(a)), clients.get(a)!);
+  const pending = [...moves];
+  const running: { move: HandMove; at: Redis; id: string }[] = [];
+  const busy = (m: HandMove) => running.some((r) => [r.move.from.id, r.move.to.id].some((id) => id === m.from.id || id === m.to.id));
   try {
-    const jobs: { at: Redis; id: string }[] = [];
-    await Promise.all(moves.map(async (m) => {
-      const flat = m.slots.flatMap(([a, b]) => [a, b]);
-      if (dialect === 'redis') {
-        const at = get(m.to.address);
-        jobs.push({ at, id: String(await at.call('CLUSTER', 'MIGRATION', 'IMPORT', ...flat)) });
-      } else {
-        const at = get(m.from.address);
-        await at.call('CLUSTER', 'MIGRATESLOTS', 'SLOTSRANGE', ...flat, 'NODE', m.to.id);
-        jobs.push({ at, id: `${m.slots.map(([a, b]) => `${a}-${b}`).join(' ')}|${m.to.id}` });
+    while (pending.length > 0 || running.length > 0) {
+      for (let i = 0; i < pending.length; i++) {
+        const m = pending[i]!;
+        if (dialect === 'redis' && busy(m)) continue;
+        pending.splice(i--, 1);
+        const flat = m.slots.flatMap(([a, b]) => [a, b]);
+        if (dialect === 'redis') {
+          const at = get(m.to.address);
+          running.push({ move: m, at, id: String(await at.call('CLUSTER', 'MIGRATION', 'IMPORT', ...flat)) });
+        } else {
+          const at = get(m.from.address);
+          await at.call('CLUSTER', 'MIGRATESLOTS', 'SLOTSRANGE', ...flat, 'NODE', m.to.id);
+          running.push({ move: m, at, id: `${m.slots.map(([a, b]) => `${a}-${b}`).join(' ')}|${m.to.id}` });
+        }
       }
-    }));
-    for (;;) {
-      const states = await Promise.all(jobs.map(async (j) => {
+      await new Promise((r) => setTimeout(r, 10));
+      const states = await Promise.all(running.map(async (j) => {
         if (dialect === 'redis') return fields(((await j.at.call('CLUSTER', 'MIGRATION', 'STATUS', 'ID', j.id)) as unknown[][])[0] ?? []).get('state');
         const [ranges, target] = j.id.split('|');
         const entry = ((await j.at.call('CLUSTER', 'GETSLOTMIGRATIONS')) as unknown[][]).map(fields)
@@ -49,8 +60,7 @@ export async function migrateAtomicallyByHand(dialect: 'valkey' | 'redis', moves
         return entry?.get('state');
       }));
       if (states.some((s) => s === 'failed' || s === 'cancelled' || s === 'canceled')) throw new Error(`a job ended ${states.join(', ')}`);
-      if (states.every((s) => s === 'success' || s === 'completed')) return;
-      await new Promise((r) => setTimeout(r, 10));
+      for (let i = states.length - 1; i >= 0; i--) if (states[i] === 'success' || states[i] === 'completed') running.splice(i, 1);
     }
   } finally {
     for (const c of clients.values()) c.disconnect();

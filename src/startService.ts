@@ -10,6 +10,7 @@ import { countKeysPerSlot } from './redis/countKeysInSlots.ts';
 import { readFunctionLibraries } from './redis/functions.ts';
 import type { Redis } from 'ioredis';
 import { NodeConnections } from './redis/nodeConnections.ts';
+import { jobsInFlight } from './redis/atomicMigration.ts';
 import { serversById, observeCluster } from './redis/observeCluster.ts';
 import { wipeNode } from './redis/wipeNode.ts';
 import { explainNotReady } from './redis/explainNotReady.ts';
@@ -123,6 +124,7 @@ export async function startService({ config, log, announceToken, db: given }: St
     countKeys: async (address, auth, slots) => (await withClient(address, auth, (c) => countKeysPerSlot(c, slots))).reduce((a, b) => a + b, 0),
     keysPerSlot: (address, auth, slots) => withClient(address, auth, (c) => countKeysPerSlot(c, slots)),
     functionLibraries: (address, auth) => withClient(address, auth, readFunctionLibraries),
+    atomicJobsInFlight: (address, auth, dialect) => withClient(address, auth, (c) => jobsInFlight(dialect, c, address)),
     observeNow: async (cluster) => {
       await observeOne(db, cluster);
       reads.clear();

@@ -84,4 +84,6 @@ export type ClusterCheckView = ClusterCheck & {
   functionDrift: { address: string; libraries: string[] }[];
   /** Keys a master holds in slots it neither serves nor imports (clients cannot reach them). */
   strayKeys: { address: string; slots: SlotRange[]; keys: number }[];
+  /** Atomic slot migration jobs running now: not open slots, and their target's keys are not stray. */
+  migrationsInFlight: { address: string; id: string; direction: 'export' | 'import'; slots: SlotRange[]; peer: string; phase: string }[];
 };

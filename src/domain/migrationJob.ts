@@ -34,3 +34,17 @@ export interface MigrationJob {
 export function isJobFinished(state: MigrationJobState): boolean {
   return state !== 'starting' && state !== 'running';
 }
+
+/** An atomic migration job a node runs now, whoever started it (as `check` reports it). */
+export interface AtomicJobInFlight {
+  /** The node that lists it. */
+  readonly address: string;
+  readonly id: string;
+  /** `export` on the source, `import` on the target. */
+  readonly direction: 'export' | 'import';
+  readonly slots: readonly SlotRange[];
+  /** The node id at the other end. */
+  readonly peer: string;
+  /** The server's own state name. */
+  readonly phase: string;
+}

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { DomainError } from '../domain/errors.ts';
+import type { AtomicJobInFlight } from '../domain/migrationJob.ts';
 import type { NodeRef } from '../domain/nodeRef.ts';
 import type { AtomicDialect } from '../domain/serverCapabilities.ts';
 import type { SlotRange } from '../domain/slotRange.ts';
@@ -113,6 +114,27 @@ export async function cancelAtomicJob(dialect: AtomicDialect, ends: JobEnds, id:
     return;
   }
   await Promise.all([ends.target, ends.source].map((c) => c.call('CLUSTER', 'MIGRATION', 'CANCEL', 'ID', id)));
+}
+
+/**
+ * The jobs the node behind `client` runs now (not ended), exports and imports, in the dialect it
+ * speaks. Read-only.
+ */
+export async function jobsInFlight(dialect: AtomicDialect, client: Redis, address: string): Promise<AtomicJobInFlight[]> {
+  const listed = dialect === 'redis'
+    ? [...(await listRedisTasks(client, 'import')).map((j) => ({ j, direction: 'import' as const })), ...(await listRedisTasks(client, 'migrate')).map((j) => ({ j, direction: 'export' as const }))]
+    : [...(await listValkeyJobs(client, 'IMPORT')).map((j) => ({ j, direction: 'import' as const })), ...(await listValkeyJobs(client, 'EXPORT')).map((j) => ({ j, direction: 'export' as const }))];
+  return listed.filter(({ j }) => j.state === 'running').map(({ j, direction }) => ({
+    address, id: j.id, direction, slots: parseRanges(j.slots), peer: j.peer, phase: j.phase,
+  }));
+}
+
+/** `0-99 200-299` (or a lone `5`) back into ranges. */
+function parseRanges(text: string): SlotRange[] {
+  return text.split(/\s+/).filter(Boolean).map((part) => {
+    const [a, b] = part.split('-').map(Number);
+    return [a!, b ?? a!] as const;
+  });
 }
 
 /**

@@ -3,6 +3,7 @@ import { checkCluster as judge } from '../domain/checkCluster.ts';
 import { slotsToRanges } from '../domain/slotSet.ts';
 import type { FunctionLibraries } from '../redis/functions.ts';
 import { scanStrayKeys } from './strayKeys.ts';
+import { atomicJobsInFlight } from './atomicJobsInFlight.ts';
 import { requireRole } from './authorize.ts';
 import { findCluster } from './clusters.ts';
 import type { Caller, ServiceDeps } from './deps.ts';
@@ -11,7 +12,8 @@ import type { Caller, ServiceDeps } from './deps.ts';
  * Asks every node for its view and reports open slots, uncovered slots, nodes that disagree,
  * failed or disconnected nodes, masters without replicas, unreachable nodes, and masters whose
  * function libraries differ from the others' (FCALL would fail or differ on their slots), and keys
- * a master holds in slots it neither serves nor imports. Read-only.
+ * a master holds in slots it neither serves nor imports; lists the atomic migration jobs running
+ * now (not open slots, and their target's keys are not stray). Read-only.
  */
 export async function checkCluster(deps: ServiceDeps, caller: Caller, name: unknown): Promise<ClusterCheckView> {
   requireRole(caller, 'viewer');
@@ -23,10 +25,12 @@ export async function checkCluster(deps: ServiceDeps, caller: Caller, name: unkn
   const functionDrift = functionDriftOf(await Promise.all(masters.map(async (m) => ({
     address: m.address, libraries: await deps.functionLibraries(m.address, cluster.auth),
   }))));
-  const strayKeys = (await scanStrayKeys(deps, cluster, observation, masters)).map((m) => ({
+  const inFlight = await atomicJobsInFlight(deps, cluster, observation);
+  const strayKeys = (await scanStrayKeys(deps, cluster, observation, masters, inFlight)).map((m) => ({
     address: m.address, slots: slotsToRanges(m.slots.map((s) => s.slot)), keys: m.slots.reduce((n, s) => n + s.keys, 0),
   }));
-  return { cluster: cluster.name, checkedAt, ...judged, ok: judged.ok && functionDrift.length === 0 && strayKeys.length === 0, functionDrift, strayKeys };
+  const migrationsInFlight = inFlight.map((j) => ({ ...j, slots: j.slots.map((r) => [r[0], r[1]] as const) }));
+  return { cluster: cluster.name, checkedAt, ...judged, ok: judged.ok && functionDrift.length === 0 && strayKeys.length === 0, functionDrift, strayKeys, migrationsInFlight };
 }
 
 /** The masters whose function libraries differ from those most masters hold. */

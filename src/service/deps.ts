@@ -1,5 +1,6 @@
 import type { ObservedNode } from '../domain/observedTopology.ts';
-import type { ServerInfo } from '../domain/serverCapabilities.ts';
+import type { AtomicDialect, ServerInfo } from '../domain/serverCapabilities.ts';
+import type { AtomicJobInFlight } from '../domain/migrationJob.ts';
 import type { FunctionLibraries } from '../redis/functions.ts';
 import type { Database } from '../store/database.ts';
 import type { ReadCache } from './readCache.ts';
@@ -28,6 +29,8 @@ export interface ServiceDeps {
   readonly checkReady: (addresses: readonly string[], auth: NodeAuth | null) => Promise<{ ready: boolean; problems: { address: string; reason: string }[] }>;
   /** Counts the keys a node holds in the given slots (read-only; for dry runs). */
   readonly countKeys: (address: string, auth: NodeAuth | null, slots: readonly number[]) => Promise<number>;
+  /** The atomic slot migration jobs a node runs now, in the dialect it speaks (read-only). */
+  readonly atomicJobsInFlight: (address: string, auth: NodeAuth | null, dialect: AtomicDialect) => Promise<AtomicJobInFlight[]>;
   /** The function libraries a node holds (read-only). */
   readonly functionLibraries: (address: string, auth: NodeAuth | null) => Promise<FunctionLibraries>;
   /** The keys a node holds in each of the given slots, in order, served by it or not (read-only). */

@@ -16,6 +16,8 @@ import type { Caller, ServiceDeps } from './deps.ts';
 import { unreachableError } from './observeForChange.ts';
 import { parseInput } from './parseInput.ts';
 import { scanStrayKeys } from './strayKeys.ts';
+import { atomicJobsInFlight } from './atomicJobsInFlight.ts';
+import { formatRanges } from '../redis/atomicMigration.ts';
 import { queuedOperation, toPlanView } from './plans.ts';
 import { toOperationView } from './toViews.ts';
 
@@ -38,7 +40,8 @@ const fixInput = z.strictObject({
  * With `replace`, keys that both sides of a move hold with different values (BUSYKEY) are
  * overwritten by the moving copy (finishing: the old owner's; rolling back: the importing node's)
  * instead of failing `busy_keys`. Refused while an operation of the cluster is still queued or
- * running (its slots are open on purpose) and while a node of the cluster is unreachable.
+ * running (its slots are open on purpose), while an atomic migration job runs on its masters
+ * (`atomic_migration_running`), and while a node of the cluster is unreachable.
  */
 export async function fixCluster(deps: ServiceDeps, caller: Caller, name: unknown, input: unknown): Promise<OperationView | PlanView> {
   requireRole(caller, 'operator');
@@ -52,6 +55,15 @@ export async function fixCluster(deps: ServiceDeps, caller: Caller, name: unknow
   const observation = await deps.observe(cluster.spec.nodes, cluster.auth);
   if (observation.unreachable.length > 0) {
     throw unreachableError(observation.unreachable, 'fix');
+  }
+  // An atomic job moves its slots by itself and ends with them whole on one side: nothing to repair,
+  // and its target's keys must not be taken for strays. Whoever started it (by hand, or an operation
+  // that was cancelled while the servers finish), the fix waits.
+  const inFlight = await atomicJobsInFlight(deps, cluster, observation);
+  if (inFlight.length > 0) {
+    throw new DomainError('precondition', 'atomic_migration_running',
+      `atomic slot migration is running on cluster "${cluster.name}" (${inFlight.slice(0, 5).map((j) => `${j.direction} ${formatRanges(j.slots)} on ${j.address}, ${j.phase}`).join('; ')}); ` +
+      'it ends with every slot whole on one side: fix after it ends');
   }
   // Only masters that answered now take slots or are told of new owners (a dead one keeps nothing).
   const live = new Set(observation.reached.map((r) => r.nodeId));

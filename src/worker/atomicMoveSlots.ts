@@ -23,10 +23,11 @@ export const JOB_ATTEMPTS = 3;
 const CANCEL_WAIT_MS = 15_000;
 
 /**
- * The atomic engine of `move_slots`: one server-side job per move (source to target), all asked
- * for at once, then watched until each ends. The servers run them concurrently as far as they can
- * (each source forks one snapshot at a time; Valkey and Redis queue the rest), which measured here
- * was as fast as any limit we tried, so there is none.
+ * The atomic engine of `move_slots`: one server-side job per move (source to target), watched
+ * until each ends. Valkey takes them all at once (a source runs several exports, and a node may
+ * export and import at the same time), so all are asked for at once; Redis 8 runs one task per
+ * node at a time, so a move starts once neither of its nodes takes part in a running job (see
+ * `busy`), moves between disjoint pairs still running in parallel.
  *
  * Crash safety: a job is recorded in the step's outputs before it is asked for and again with the
  * server's id, so a resumed run adopts jobs still running or already finished (found by id, or by
@@ -93,6 +94,16 @@ class JobBook {
 
   running(): MigrationJob[] {
     return this.jobs.filter((j) => !isJobFinished(j.state));
+  }
+
+  /**
+   * Redis 8 runs one migration task per node at a time, as source or target ("another ASM task is
+   * already in progress", `asmCreateImportTask` in redis/redis src/cluster_asm.c): a move waits
+   * while either of its nodes takes part in a running job.
+   */
+  busy(move: SlotMove): boolean {
+    const nodes = new Set([move.from.id, move.to.id]);
+    return this.running().some((j) => nodes.has(j.from.id) || nodes.has(j.to.id));
   }
 
   keysMoved(): number {
@@ -164,6 +175,7 @@ class JobBook {
       if (this.#ctx.signal.aborted) break;
       const mine = this.jobs.filter((j) => j.from.id === move.from.id && j.to.id === move.to.id);
       if (mine.some((j) => !isJobFinished(j.state))) continue;
+      if (this.#dialect === 'redis' && this.busy(move)) continue;
       const remaining = await this.remainingOf(move);
       if (remaining.length === 0) continue;
       const last = mine.at(-1);
@@ -180,17 +192,19 @@ class JobBook {
 
   async start(move: SlotMove, slots: MigrationJob['slots'], attempt: number): Promise<void> {
     const ends = await this.ends(move);
+    // Counted before the job starts: a short job hands its slots over (and the source drops their
+    // keys) within tens of milliseconds on Redis 8.
+    const keys = await countKeysInSlots(ends.source, rangesToSlots(slots));
     const job: MigrationJob = {
       from: move.from, to: move.to, slots, slotCount: countSlots(slots), id: null, requestedAt: Date.now(),
-      state: 'starting', phase: 'starting', message: '', keys: 0, attempt,
+      state: 'starting', phase: 'starting', message: '', keys, attempt,
     };
     this.jobs.push(job);
     const index = this.jobs.length - 1;
     // Recorded before it is asked for: a resumed run looks for it instead of starting it again.
     await this.save();
-    // The keys are counted while the job starts: the source keeps them until the handoff at its end.
-    const [id, keys] = await Promise.all([startAtomicJob(this.#dialect, ends, job), countKeysInSlots(ends.source, rangesToSlots(slots))]);
-    this.jobs[index] = { ...job, id, keys, state: 'running', phase: 'started' };
+    const id = await startAtomicJob(this.#dialect, ends, job);
+    this.jobs[index] = { ...job, id, state: 'running', phase: 'started' };
     await this.save();
     await this.#ctx.event('migration_job_started',
       `atomic job ${id.slice(0, 8)}: ${job.slotCount} slots (~${keys} keys) from ${move.from.address} to ${move.to.address}${attempt > 1 ? ` (attempt ${attempt})` : ''}`,

@@ -236,6 +236,36 @@ for (const { server, flavour, dialect } of ATOMIC_SERVERS) {
       for (const m of masters) assert.deepEqual(cluster.spec.shards.find((s) => s.master === m.address)?.slots, m.slots, 'the spec records what moved');
     });
 
+    test('check lists an atomic job started by hand (its keys are not stray); fix waits for it', async () => {
+      const [a, b] = (await observedMasters(service, 'a')).sort((x, y) => slotCount(y.slots) - slotCount(x.slots));
+      const source = set.nodes.find((n) => n.address === a!.address)!;
+      const target = set.nodes.find((n) => n.address === b!.address)!;
+      const [start, end] = a!.slots[0]!;
+      await withNodeClient(source, (c) => c.call('CONFIG', 'SET', 'rdb-key-save-delay', '5000'));
+      try {
+        const id = dialect === 'valkey'
+          ? (await withNodeClient(source, (c) => c.call('CLUSTER', 'MIGRATESLOTS', 'SLOTSRANGE', start, end, 'NODE', b!.id)), null)
+          : String(await withNodeClient(target, (c) => c.call('CLUSTER', 'MIGRATION', 'IMPORT', start, end)));
+        const check = await eventually(async () => {
+          const res = await api().get('/v1/clusters/a/check').set('authorization', AUTH);
+          return res.body.migrationsInFlight?.length > 0 ? res.body : undefined;
+        }, 10_000, 50);
+        assert.ok(check.migrationsInFlight.some((m: { address: string; slots: number[][] }) => m.address === a!.address && m.slots[0]![0] === start), JSON.stringify(check.migrationsInFlight));
+        assert.deepEqual(check.strayKeys, [], 'the target\'s imported keys are not stray');
+        assert.deepEqual(check.openSlots, []);
+        const fix = await post('/v1/clusters/a/fix', {});
+        assert.equal(fix.status, 409, fix.text);
+        assert.equal(fix.body.code, 'atomic_migration_running');
+        // Cancelled by hand: nothing moved.
+        if (dialect === 'valkey') await withNodeClient(source, (c) => c.call('CLUSTER', 'CANCELSLOTMIGRATIONS'));
+        else for (const node of [target, source]) await withNodeClient(node, (c) => c.call('CLUSTER', 'MIGRATION', 'CANCEL', 'ID', id!));
+        await eventually(async () => ((await api().get('/v1/clusters/a/check').set('authorization', AUTH)).body.migrationsInFlight.length === 0 ? true : undefined), 20_000, 50);
+      } finally {
+        await withNodeClient(source, (c) => c.call('CONFIG', 'SET', 'rdb-key-save-delay', '0'));
+      }
+      await eventually(async () => ((await api().get('/v1/clusters/a/check').set('authorization', AUTH)).body.ok ? true : undefined), 20_000, 100);
+    });
+
     test('failover on this server', async () => {
       const cluster = (await api().get('/v1/clusters/a?refresh=true').set('authorization', AUTH)).body as ClusterView;
       const replica = cluster.observed!.nodes.find((n) => n.role === 'replica')!;

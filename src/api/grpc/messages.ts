@@ -41,7 +41,10 @@ export function clusterMessage(c: ClusterView): unknown {
 
 /** The ClusterCheck message (disagreeing nodes reuse the address/reason shape of UnreachableNode). */
 export function checkMessage(c: ClusterCheckView): unknown {
-  return withoutNulls({ ...c, uncoveredSlots: slotRanges(c.uncoveredSlots), strayKeys: c.strayKeys.map((k) => ({ ...k, slots: slotRanges(k.slots) })) });
+  return withoutNulls({
+    ...c, uncoveredSlots: slotRanges(c.uncoveredSlots), strayKeys: c.strayKeys.map((k) => ({ ...k, slots: slotRanges(k.slots) })),
+    migrationsInFlight: c.migrationsInFlight.map((m) => ({ ...m, slots: slotRanges(m.slots) })),
+  });
 }
 
 /** The Plan message of any dry run (slot ranges become SlotRange messages). */
