@@ -45,30 +45,29 @@ export async function moveSlotsAtomically(ctx: StepContext<'move_slots'>, dialec
   const slotsTotal = moves.reduce((n, m) => n + m.slotCount, 0);
   const run = new JobBook(ctx, dialect, ctx.step.outputs?.jobs ?? []);
   const keysBefore = ctx.keysMovedSoFar - run.keysMoved();
-  const report = async (): Promise<void> => {
-    const moved = await run.slotsServedByTargets();
-    ctx.reportProgress({ slotsMoved: moved, slotsTotal, keysMoved: keysBefore + run.keysMoved() });
-  };
+  const report = (): void => ctx.reportProgress({ slotsMoved: slotsTotal - run.slotsRemaining(), slotsTotal, keysMoved: keysBefore + run.keysMoved() });
 
   await run.refresh();
-  // The slot maps are read only when a job has ended (or at the start): while jobs run, a poll
-  // asks only for their state, one cheap command per job.
+  await run.prepare();
+  // The slot maps are read at the start, for a move whose job did not succeed, and once at the end
+  // to confirm: while jobs run, a poll asks only for their state, one cheap command per job.
   let settled = true;
   for (;;) {
     if (ctx.signal.aborted) {
       if (ctx.signal.reason instanceof CancelRequested) await run.cancelAll();
-      await report();
+      await run.confirm();
+      report();
       throw ctx.signal.reason;
     }
     if (settled) {
       const started = await run.startWhatRemains();
-      if (!started && run.running().length === 0) break;
-      await report();
+      if (!started && run.running().length === 0 && (await run.confirm())) break;
+      report();
     }
     await sleep(JOB_POLL_MS, ctx.signal).catch(() => undefined);
     settled = await run.refresh();
   }
-  await report();
+  report();
   const jobs = run.jobs.filter((j) => j.state === 'succeeded');
   const keys = jobs.reduce((n, j) => n + j.keys, 0);
   const byJobs = jobs.reduce((n, j) => n + j.slotCount, 0);
@@ -85,6 +84,12 @@ class JobBook {
   jobs: MigrationJob[];
   readonly #ctx: StepContext<'move_slots'>;
   readonly #dialect: AtomicDialect;
+  /** Per move (`from to`): the slots its target does not serve yet, as last read or inferred. */
+  readonly #remaining = new Map<string, number[]>();
+  /** Moves whose remaining slots must be read again before they are trusted. */
+  readonly #stale = new Set<string>();
+  /** Keys counted ahead for a move's first job, by move. */
+  readonly #keys = new Map<string, number>();
 
   constructor(ctx: StepContext<'move_slots'>, dialect: AtomicDialect, recorded: readonly MigrationJob[]) {
     this.#ctx = ctx;
@@ -115,15 +120,44 @@ class JobBook {
     return { source, target };
   }
 
-  /** Slots of the planned moves that their targets serve now (in each target's own view). */
-  async slotsServedByTargets(): Promise<number> {
-    let served = 0;
-    for (const move of this.#ctx.step.params.moves) served += move.slotCount - (await this.remainingOf(move)).length;
-    return served;
+  /**
+   * Reads what every move still has to move, and counts the keys of those slots on the sources, all
+   * at once, before the first job starts (counted later, a short job may already have handed the
+   * keys over).
+   */
+  async prepare(): Promise<void> {
+    const moves = this.#ctx.step.params.moves;
+    for (const move of moves) this.#stale.add(keyOf(move));
+    await Promise.all(moves.map(async (move) => {
+      const remaining = await this.remainingOf(move);
+      if (remaining.length > 0) this.#keys.set(keyOf(move), await countKeysInSlots((await this.ends(move)).source, remaining));
+    }));
   }
 
-  /** The slots of `move` its target does not serve yet; fails when the source does not serve them either. */
+  /** Slots the moves still have to move, as last read or inferred from the jobs (no command). */
+  slotsRemaining(): number {
+    return this.#ctx.step.params.moves.reduce((n, m) => n + (this.#remaining.get(keyOf(m))?.length ?? m.slotCount), 0);
+  }
+
+  /** Reads every move's remaining slots again; true when none is left. */
+  async confirm(): Promise<boolean> {
+    const moves = this.#ctx.step.params.moves;
+    for (const move of moves) this.#stale.add(keyOf(move));
+    const left = await Promise.all(moves.map((m) => this.remainingOf(m)));
+    return left.every((l) => l.length === 0);
+  }
+
+  /** The slots of `move` its target does not serve yet (read when stale); fails when the source does not serve them either. */
   async remainingOf(move: SlotMove): Promise<number[]> {
+    const key = keyOf(move);
+    if (!this.#stale.has(key) && this.#remaining.has(key)) return this.#remaining.get(key)!;
+    const remaining = await this.readRemaining(move);
+    this.#remaining.set(key, remaining);
+    this.#stale.delete(key);
+    return remaining;
+  }
+
+  async readRemaining(move: SlotMove): Promise<number[]> {
     const ends = await this.ends(move);
     const [target, source] = await Promise.all([readSlotStates(ends.target), readSlotStates(ends.source)]);
     const remaining = rangesToSlots(move.slots).filter((s) => target.owners[s] !== move.to.id);
@@ -158,6 +192,14 @@ class JobBook {
       changed = true;
       if (isJobFinished(next.state)) {
         ended = true;
+        const key = keyOf(next);
+        // A job that succeeded handed all its slots over; any other end is read again from the slot map.
+        if (next.state === 'succeeded') {
+          const moved = new Set(rangesToSlots(next.slots));
+          this.#remaining.set(key, (this.#remaining.get(key) ?? []).filter((slot) => !moved.has(slot)));
+        } else {
+          this.#stale.add(key);
+        }
         await this.announce(next);
       }
     }
@@ -192,9 +234,10 @@ class JobBook {
 
   async start(move: SlotMove, slots: MigrationJob['slots'], attempt: number): Promise<void> {
     const ends = await this.ends(move);
-    // Counted before the job starts: a short job hands its slots over (and the source drops their
-    // keys) within tens of milliseconds on Redis 8.
-    const keys = await countKeysInSlots(ends.source, rangesToSlots(slots));
+    // Counted before the job starts (by `prepare` for a first job): a short job hands its slots over,
+    // and the source drops their keys, within tens of milliseconds on Redis 8.
+    const counted = attempt === 1 ? this.#keys.get(keyOf(move)) : undefined;
+    const keys = counted ?? (await countKeysInSlots(ends.source, rangesToSlots(slots)));
     const job: MigrationJob = {
       from: move.from, to: move.to, slots, slotCount: countSlots(slots), id: null, requestedAt: Date.now(),
       state: 'starting', phase: 'starting', message: '', keys, attempt,
@@ -243,4 +286,9 @@ class JobBook {
   save(): Promise<void> {
     return this.#ctx.saveOutputs({ jobs: this.jobs });
   }
+}
+
+/** A move's (or a job's) key: its two ends. */
+function keyOf(move: Pick<SlotMove, 'from' | 'to'>): string {
+  return `${move.from.id} ${move.to.id}`;
 }
