@@ -10,6 +10,7 @@ import { sleep } from '../redis/sleep.ts';
 import { CancelRequested } from './cancelWatcher.ts';
 import type { StepContext, StepResult } from './stepContext.ts';
 import { StepFailure } from './stepFailure.ts';
+import { DomainError } from '../domain/errors.ts';
 
 /**
  * How often running jobs are asked how they stand. Jobs of a few thousand slots end in 0.25-0.5 s
@@ -19,6 +20,11 @@ import { StepFailure } from './stepFailure.ts';
 export const JOB_POLL_MS = 10;
 /** Jobs per move, the first included: a failed or lost job is retried this often for what it did not move. */
 export const JOB_ATTEMPTS = 3;
+/**
+ * How long a node of a move may stay unreachable (restarting, loading its data) before the step
+ * fails: a restarted node forgets its jobs, and the step retries what did not move once it is back.
+ */
+export const NODE_OUTAGE_MS = 30_000;
 /** How long a cancel waits for the servers to report the cancelled jobs as finished. */
 const CANCEL_WAIT_MS = 15_000;
 
@@ -65,7 +71,8 @@ export async function moveSlotsAtomically(ctx: StepContext<'move_slots'>, dialec
       report();
     }
     await sleep(JOB_POLL_MS, ctx.signal).catch(() => undefined);
-    settled = await run.refresh();
+    // With nothing running (a node of the next move was unreachable), try again at every poll.
+    settled = (await run.refresh()) || run.running().length === 0;
   }
   report();
   const jobs = run.jobs.filter((j) => j.state === 'succeeded');
@@ -90,6 +97,8 @@ class JobBook {
   readonly #stale = new Set<string>();
   /** Keys counted ahead for a move's first job, by move. */
   readonly #keys = new Map<string, number>();
+  /** Since when a node of the moves has not answered (null while all answer). */
+  #outageSince: number | null = null;
 
   constructor(ctx: StepContext<'move_slots'>, dialect: AtomicDialect, recorded: readonly MigrationJob[]) {
     this.#ctx = ctx;
@@ -99,6 +108,26 @@ class JobBook {
 
   running(): MigrationJob[] {
     return this.jobs.filter((j) => !isJobFinished(j.state));
+  }
+
+  /**
+   * Runs `fn`, riding out a node that does not answer (connection refused or lost, `LOADING` after
+   * a restart): undefined until it answers again; the step fails once the outage has lasted
+   * {@link NODE_OUTAGE_MS}.
+   */
+  async tolerate<T>(fn: () => Promise<T>): Promise<T | undefined> {
+    try {
+      const value = await fn();
+      this.#outageSince = null;
+      return value;
+    } catch (err) {
+      if (!isOutage(err)) throw err;
+      const now = Date.now();
+      this.#outageSince ??= now;
+      if (now - this.#outageSince > NODE_OUTAGE_MS) throw err;
+      this.#ctx.log.warn('a node of an atomic migration does not answer; waiting', { error: (err as Error).message });
+      return undefined;
+    }
   }
 
   /**
@@ -143,8 +172,8 @@ class JobBook {
   async confirm(): Promise<boolean> {
     const moves = this.#ctx.step.params.moves;
     for (const move of moves) this.#stale.add(keyOf(move));
-    const left = await Promise.all(moves.map((m) => this.remainingOf(m)));
-    return left.every((l) => l.length === 0);
+    const left = await this.tolerate(() => Promise.all(moves.map((m) => this.remainingOf(m))));
+    return left !== undefined && left.every((l) => l.length === 0);
   }
 
   /** The slots of `move` its target does not serve yet (read when stale); fails when the source does not serve them either. */
@@ -175,17 +204,15 @@ class JobBook {
     let ended = false;
     for (const [i, job] of this.jobs.entries()) {
       if (isJobFinished(job.state)) continue;
-      const ends = await this.ends(job);
-      let status: AtomicJobStatus;
-      let id = job.id;
-      if (id === null) {
+      const seen = await this.tolerate(async () => {
+        const ends = await this.ends(job);
+        if (job.id !== null) return { id: job.id, status: await atomicJobStatus(this.#dialect, ends, job.id) };
         // Asked for, but the server's answer was never stored (the worker died in between).
         const found = await findAtomicJob(this.#dialect, ends, job, job.requestedAt);
-        if (found) ({ id, status } = found);
-        else status = { state: 'missing', phase: 'missing', message: 'never started (the worker stopped before the server answered)', remainingBytes: null };
-      } else {
-        status = await atomicJobStatus(this.#dialect, ends, id);
-      }
+        return found ?? { id: null, status: { state: 'missing', phase: 'missing', message: 'never started (the worker stopped before the server answered)', remainingBytes: null } as AtomicJobStatus };
+      });
+      if (!seen) continue;
+      const { id, status } = seen;
       if (status.state === job.state && status.phase === job.phase && id === job.id) continue;
       const next: MigrationJob = { ...job, id, state: status.state, phase: status.phase, message: status.message };
       this.jobs[i] = next;
@@ -218,22 +245,30 @@ class JobBook {
       const mine = this.jobs.filter((j) => j.from.id === move.from.id && j.to.id === move.to.id);
       if (mine.some((j) => !isJobFinished(j.state))) continue;
       if (this.#dialect === 'redis' && this.busy(move)) continue;
-      const remaining = await this.remainingOf(move);
-      if (remaining.length === 0) continue;
+      const remaining = await this.tolerate(() => this.remainingOf(move));
+      if (remaining === undefined || remaining.length === 0) continue;
       const last = mine.at(-1);
       if (mine.length >= JOB_ATTEMPTS) {
         throw new StepFailure('atomic_migration_failed',
           `${mine.length} jobs moving slots from ${move.from.address} to ${move.to.address} ended without moving ${remaining.length} slots; the last ended ${last?.state}: ${last?.message || last?.phase || 'no message'}`,
           [{ address: move.from.address, reason: last?.message || `job ${last?.state}` }]);
       }
-      await this.start(move, slotsToRanges(remaining), mine.length + 1);
-      started = true;
+      const asked = await this.tolerate(async () => {
+        await this.start(move, slotsToRanges(remaining), mine.length + 1, last);
+        return true;
+      });
+      if (asked) started = true;
     }
     return started;
   }
 
-  async start(move: SlotMove, slots: MigrationJob['slots'], attempt: number): Promise<void> {
+  async start(move: SlotMove, slots: MigrationJob['slots'], attempt: number, previous?: MigrationJob): Promise<void> {
     const ends = await this.ends(move);
+    // Redis 8 keeps a failed import task, which refuses a new import of the same slots
+    // ("overlapping import exists"): it is cancelled first.
+    if (this.#dialect === 'redis' && previous?.id && previous.state !== 'succeeded') {
+      await cancelAtomicJob(this.#dialect, ends, previous.id).catch(() => undefined);
+    }
     // Counted before the job starts (by `prepare` for a first job): a short job hands its slots over,
     // and the source drops their keys, within tens of milliseconds on Redis 8.
     const counted = attempt === 1 ? this.#keys.get(keyOf(move)) : undefined;
@@ -291,4 +326,11 @@ class JobBook {
 /** A move's (or a job's) key: its two ends. */
 function keyOf(move: Pick<SlotMove, 'from' | 'to'>): string {
   return `${move.from.id} ${move.to.id}`;
+}
+
+/** A node that does not answer for now: connection refused or lost, or still loading its data. */
+function isOutage(err: unknown): boolean {
+  if (err instanceof DomainError && err.code === 'node_unreachable') return true;
+  const message = err instanceof Error ? err.message : String(err);
+  return /ECONNREFUSED|ECONNRESET|EPIPE|Connection is closed|Stream isn't writeable|LOADING|ETIMEDOUT|Command timed out/i.test(message);
 }
