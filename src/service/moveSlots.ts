@@ -30,6 +30,15 @@ const migrateTimeoutMs = z.number().int('must be an integer').min(MIGRATE_TIMEOU
 const maxKeysPerSecond = z.number().int('must be an integer').min(1, 'must be at least 1').max(10_000_000, 'must be at most 10000000').optional();
 /** How slots travel: `auto` (atomic where every end supports it), `atomic`, or `keys` (MIGRATE). */
 export const migrationField = z.enum(MIGRATION_REQUESTS as [MigrationRequest, ...MigrationRequest[]]).optional();
+/** The options every slot-moving request takes besides what to move. */
+const moveOptions = {
+  replace: z.boolean().optional(),
+  maxKeysPerSecond,
+  migrateTimeoutMs,
+  migration: migrationField,
+  allowFewerThanThreeMasters: z.boolean().optional(),
+  dryRun: z.boolean().optional(),
+};
 const reshardInput = z.strictObject({
   to: nodeRef.optional(),
   from: z.array(nodeRef).min(1).max(1000).optional(),
@@ -38,24 +47,14 @@ const reshardInput = z.strictObject({
     slots: z.array(z.tuple([z.number().int(), z.number().int()])).min(1, 'must list at least one range').max(16384),
     to: nodeRef,
   })).min(1, 'must list at least one move').max(1000).optional(),
-  replace: z.boolean().optional(),
-  maxKeysPerSecond,
-  migrateTimeoutMs,
-  migration: migrationField,
-  allowFewerThanThreeMasters: z.boolean().optional(),
-  dryRun: z.boolean().optional(),
+  ...moveOptions,
 });
 
 const rebalanceInput = z.strictObject({
   weights: z.record(z.string().max(300), z.number()).optional(),
   threshold: z.number().optional(),
   useEmptyMasters: z.boolean().optional(),
-  replace: z.boolean().optional(),
-  maxKeysPerSecond,
-  migrateTimeoutMs,
-  migration: migrationField,
-  allowFewerThanThreeMasters: z.boolean().optional(),
-  dryRun: z.boolean().optional(),
+  ...moveOptions,
 });
 
 /**
