@@ -1,5 +1,6 @@
 /** The three sides of a slot-moving benchmark, each timed the same way, repeated, in one run. */
 import { migrateAtomicallyByHand, type HandMove } from './atomicByHand.ts';
+import { migrateFloor } from './migrateFloor.ts';
 import { minMedian, runCommand, runOperation, untilReady, type BenchCluster, type BenchService } from './support.ts';
 import { countKeys } from '../test/helpers/keys.ts';
 import { observeCluster } from '../src/redis/observeCluster.ts';
@@ -25,13 +26,14 @@ interface Timed {
 }
 
 /**
- * Runs each side `repeat` times on its own fresh cluster, one side at a time (so each is measured
+ * Runs each side `repeat` times on its own fresh cluster (slotsmith, the atomic command by hand
+ * where the server has it, the MIGRATE floor client with slotsmith's moves, redis-cli), one side at a time (so each is measured
  * on a quiet machine: slotsmith lives in its own process, idle while the others run), and prints
  * min/median per side and the ratios of the medians. Fails the run when any side lost keys.
  */
 export async function compareSides(service: BenchService, server: TestServer, repeat: number, scenario: Scenario): Promise<void> {
   const atomic = server === 'redis7' ? null : server === 'valkey9' ? 'valkey' : 'redis';
-  const results: Record<string, Timed[]> = { slotsmith: [], 'atomic by hand': [], 'redis-cli --cluster': [] };
+  const results: Record<string, Timed[]> = { slotsmith: [], 'atomic by hand': [], 'MIGRATE floor': [], 'redis-cli --cluster': [] };
   let n = 0;
   for (let i = 0; i < repeat; i++) {
     {
@@ -45,14 +47,19 @@ export async function compareSides(service: BenchService, server: TestServer, re
     if (atomic) {
       const name = `hand-${n++}`;
       const cluster = await scenario.prepare(name);
-      const req = await scenario.request(name);
-      const plan = await fetch(`${service.baseUrl}/v1/clusters/${name}/${req.path}`, {
-        method: 'POST', headers: HEADERS, body: JSON.stringify({ ...req.body, dryRun: true }),
-      });
-      const moves = ((await plan.json()) as { moves: HandMove[] }).moves;
+      const moves = await plannedMoves(service, name, await scenario.request(name));
       const started = performance.now();
       await migrateAtomicallyByHand(atomic, moves);
       results['atomic by hand']!.push(await settle(cluster, started));
+    }
+    {
+      const name = `floor-${n++}`;
+      const cluster = await scenario.prepare(name);
+      const moves = await plannedMoves(service, name, await scenario.request(name));
+      const masters = (await observeCluster(cluster.addresses)).nodes.filter((x) => x.role === 'master').map((x) => x.address);
+      const started = performance.now();
+      await migrateFloor(moves, masters);
+      results['MIGRATE floor']!.push(await settle(cluster, started));
     }
     {
       const name = `cli-${n++}`;
@@ -77,6 +84,14 @@ export async function compareSides(service: BenchService, server: TestServer, re
   for (const [side, median] of Object.entries(medians)) {
     if (side !== 'slotsmith') console.log(`  slotsmith / ${side}: ${(ours / median).toFixed(3)} (medians)`);
   }
+}
+
+/** The moves slotsmith would make for `req` on cluster `name` (a dry run), for the reference clients. */
+async function plannedMoves(service: BenchService, name: string, req: { path: string; body: Record<string, unknown> }): Promise<HandMove[]> {
+  const plan = await fetch(`${service.baseUrl}/v1/clusters/${name}/${req.path}`, {
+    method: 'POST', headers: HEADERS, body: JSON.stringify({ ...req.body, dryRun: true }),
+  });
+  return ((await plan.json()) as { moves: HandMove[] }).moves;
 }
 
 /** Waits until every node agrees (design.md's readiness), counts the keys on the masters, stops the nodes. */
