@@ -1,5 +1,6 @@
 import { DomainError, invalidInput } from './errors.ts';
 import type { SlotMove } from './slotMove.ts';
+import { canReadDumpsOf, dumpIncompatibility } from './dumpCompatibility.ts';
 import { capabilitiesOf, describeServer, type AtomicDialect, type ServerInfo } from './serverCapabilities.ts';
 
 /** What a caller asks for: `auto` (the default), `atomic` or `keys`. */
@@ -21,8 +22,9 @@ export type MigrationEngine =
  * Chooses the engine of an operation's moves. `keys` is always possible. `auto` is atomic when
  * every source and target speaks the same atomic dialect, else keys. `atomic` is atomic under
  * that same condition and otherwise refused before anything starts: a 409
- * `atomic_migration_unsupported` naming each node that lacks it. `serverOf` answers a node id with
- * what it runs (null: unknown, counts as lacking it).
+ * `atomic_migration_unsupported` naming each node that lacks it. A key move into a node that cannot
+ * read the source's DUMP format is refused too (`dump_format_incompatible`). `serverOf` answers a
+ * node id with what it runs (null: unknown, counts as lacking atomic migration).
  *
  * @example
  *   chooseMigration('auto', moves, (id) => ({ flavour: 'valkey', version: '9.1.2' }))
@@ -33,6 +35,32 @@ export function chooseMigration(
   moves: readonly SlotMove[],
   serverOf: (nodeId: string) => ServerInfo | null,
   opts: { readonly maxKeysPerSecond?: number | undefined } = {},
+): MigrationEngine {
+  const engine = chooseEngine(request, moves, serverOf, opts);
+  if (engine.kind === 'keys') requireReadableDumps(moves, serverOf);
+  return engine;
+}
+
+/**
+ * Refuses (409 `dump_format_incompatible`) a key move into a node that cannot load what the source
+ * sends (see `canReadDumpsOf`): MIGRATE would fail on the first key and leave the slot open, and
+ * neither finishing nor repeating the move could succeed. Nodes whose server is unknown pass.
+ */
+function requireReadableDumps(moves: readonly SlotMove[], serverOf: (nodeId: string) => ServerInfo | null): void {
+  for (const m of moves) {
+    if (m.slotCount === 0) continue;
+    const [source, target] = [serverOf(m.from.id), serverOf(m.to.id)];
+    if (source && target && !canReadDumpsOf(target, source)) {
+      throw new DomainError('precondition', 'dump_format_incompatible', `${dumpIncompatibility(m.from.address, source, m.to.address, target)}; move slots toward nodes of the same or a newer version`);
+    }
+  }
+}
+
+function chooseEngine(
+  request: MigrationRequest,
+  moves: readonly SlotMove[],
+  serverOf: (nodeId: string) => ServerInfo | null,
+  opts: { readonly maxKeysPerSecond?: number | undefined },
 ): MigrationEngine {
   if (request === 'keys') return { kind: 'keys', reason: 'the key engine (MIGRATE) was asked for' };
   // A rate limit is kept by pacing MIGRATE; the servers' own jobs cannot be paced.
