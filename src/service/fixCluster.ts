@@ -1,3 +1,5 @@
+import { canReadDumpsOf, dumpIncompatibility } from '../domain/dumpCompatibility.ts';
+import type { NodeRef } from '../domain/nodeRef.ts';
 import { z } from 'zod';
 import { DomainError } from '../domain/errors.ts';
 import { isTerminal } from '../domain/operation.ts';
@@ -12,7 +14,7 @@ import type { PlanView } from '../contract/planView.ts';
 import { listOperations, insertOperation } from '../store/operations.ts';
 import { requireRole } from './authorize.ts';
 import { findCluster } from './clusters.ts';
-import type { Caller, ServiceDeps } from './deps.ts';
+import type { Caller, Observation, ServiceDeps } from './deps.ts';
 import { unreachableError } from './observeForChange.ts';
 import { parseInput } from './parseInput.ts';
 import { scanStrayKeys } from './strayKeys.ts';
@@ -95,6 +97,12 @@ export async function fixCluster(deps: ServiceDeps, caller: Caller, name: unknow
   if (unresolved.length > 0) {
     throw new DomainError('precondition', 'open_slot_unresolvable', `cannot decide where these slots belong: ${unresolved.map((u) => `${u.slot} (${u.reason})`).join(', ')}`);
   }
+  requireReadableDumpsForFix(observation, [
+    ...coverage.strays.map((st) => ({ from: st.from, to: st.to })),
+    ...resolutions.flatMap((r) => observation.nodes
+      .filter((n) => n.id !== r.ownerId && [...n.migrating, ...n.importing].some((o) => o.slot === r.slot))
+      .map((n) => ({ from: { id: n.id, address: n.address }, to: { id: r.ownerId, address: r.ownerAddress } }))),
+  ]);
   const plan = planFix({
     resolutions, coverage, masters: masters.map((m) => ({ id: m.id, address: m.address })), replace: req.replace ?? false,
     migrateTimeoutMs: req.migrateTimeoutMs, convergeTimeoutSeconds: CONVERGE_TIMEOUT_SECONDS,
@@ -103,4 +111,19 @@ export async function fixCluster(deps: ServiceDeps, caller: Caller, name: unknow
   const op = await insertOperation(deps.db, { clusterId: cluster.id, clusterName: cluster.name, ...queuedOperation(plan, caller, cluster.name) });
   deps.wakeWorker();
   return toOperationView(op);
+}
+
+/**
+ * Refuses (409 `dump_format_incompatible`) a fix whose keys would have to move toward a node that
+ * cannot load the holder's DUMP format (a mixed cluster, see `canReadDumpsOf`): MIGRATE would fail
+ * on the first key. The way out is upgrading the receiving node, which the message says.
+ */
+function requireReadableDumpsForFix(observation: Observation, keyMoves: readonly { from: NodeRef; to: NodeRef }[]): void {
+  for (const { from, to } of keyMoves) {
+    const [source, target] = [observation.servers.get(from.id), observation.servers.get(to.id)];
+    if (source && target && !canReadDumpsOf(target, source)) {
+      throw new DomainError('precondition', 'dump_format_incompatible',
+        `${dumpIncompatibility(from.address, source, to.address, target)}; the fix would have to move keys that way: upgrade ${to.address} to the same or a newer server first`);
+    }
+  }
 }

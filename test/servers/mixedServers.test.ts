@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import calculateSlot from 'cluster-key-slot';
 import request from 'supertest';
 import type { ClusterView } from '../../src/contract/clusterView.ts';
 import type { RunningService } from '../../src/startService.ts';
@@ -7,7 +8,7 @@ import { assertClusterSettled } from '../helpers/clusterCheck.ts';
 import { observedMasters } from '../helpers/clusters.ts';
 import { countKeys, loadKeys } from '../helpers/keys.ts';
 import { waitForOperation } from '../helpers/operations.ts';
-import { startRedisNodes, type RedisNodeSet } from '../helpers/redisNodes.ts';
+import { startRedisNodes, withNodeClient, type RedisNodeSet } from '../helpers/redisNodes.ts';
 import { AUTH, startTestService } from '../helpers/testService.ts';
 
 /** A rolling upgrade from Redis 7 to Valkey 9, half done: the cluster says so, and moves pick the engine per pair. */
@@ -68,5 +69,28 @@ describe('a cluster mixing Redis 7.0 and Valkey 9 nodes', () => {
     assert.equal(done.steps.find((s) => s.kind === 'move_slots')!.jobs, undefined);
     assert.equal(await countKeys(addresses), 6000);
     await assertClusterSettled(addresses);
+  });
+
+  test('a fix that would move keys from Valkey 9 into Redis 7 is refused, naming the upgrade; once the key is gone it fixes', async () => {
+    const masters = await observedMasters(service, 'mixed');
+    const r = masters.find((m) => m.address === redis.nodes[0]!.address)!;
+    let key = '';
+    for (let i = 0; !key; i++) if (r.slots.some(([s, e]) => s <= calculateSlot(`stray:${i}`) && calculateSlot(`stray:${i}`) <= e)) key = `stray:${i}`;
+    const slot = calculateSlot(key);
+    // The Valkey node holds a key of a slot the Redis 7 node serves (written, and later deleted, with ASKING while importing).
+    const onValkey = (command: string[]) => withNodeClient(valkey.nodes[0]!, async (c) => {
+      await c.cluster('SETSLOT', slot, 'IMPORTING', r.id);
+      await c.call('ASKING');
+      await c.call(command[0]!, ...command.slice(1));
+      await c.cluster('SETSLOT', slot, 'STABLE');
+    });
+    await onValkey(['SET', key, 'x']);
+    const fix = await request(service.restApp).post('/v1/clusters/mixed/fix').set('authorization', AUTH).send({ dryRun: true });
+    assert.equal(fix.status, 409, fix.text);
+    assert.equal(fix.body.code, 'dump_format_incompatible');
+    assert.match(fix.body.detail, new RegExp(`upgrade ${r.address}`));
+    await onValkey(['DEL', key]);
+    const fixed = await request(service.restApp).post('/v1/clusters/mixed/fix').set('authorization', AUTH).send({ dryRun: true });
+    assert.equal(fixed.status, 200, fixed.text);
   });
 });
