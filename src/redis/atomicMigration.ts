@@ -30,10 +30,14 @@ export interface AtomicJobStatus {
   readonly remainingBytes: number | null;
 }
 
-/** A job the server lists, for finding one whose id was never stored. */
-interface ListedJob extends AtomicJobStatus {
+/** A job a node lists, of either direction. */
+export interface ListedJob extends AtomicJobStatus {
   readonly id: string;
+  /** `export` on the source, `import` on the target. */
+  readonly direction: 'export' | 'import';
+  /** Its slot ranges as the server prints them (`0-99 200-299`). */
   readonly slots: string;
+  /** The node id at the other end. */
   readonly peer: string;
   /** When the server created it, in ms since the epoch (Valkey says seconds). */
   readonly createdAtMs: number;
@@ -80,7 +84,7 @@ export async function startAtomicJob(dialect: AtomicDialect, ends: JobEnds, job:
  */
 export async function findAtomicJob(dialect: AtomicDialect, ends: JobEnds, job: AtomicJobSpec, since: number): Promise<{ id: string; status: AtomicJobStatus } | null> {
   const ranges = formatRanges(job.slots);
-  const listed = dialect === 'redis' ? await listRedisTasks(ends.target, 'import') : await listValkeyJobs(ends.source, 'EXPORT');
+  const listed = await trackedJobs(dialect, ends);
   const peer = dialect === 'redis' ? job.from.id : job.to.id;
   // Valkey counts whole seconds: a job created in the same second as `since` must still match.
   const match = listed
@@ -95,7 +99,7 @@ export async function findAtomicJob(dialect: AtomicDialect, ends: JobEnds, job: 
  * memory only, so a restarted node has forgotten it.
  */
 export async function atomicJobStatus(dialect: AtomicDialect, ends: JobEnds, id: string): Promise<AtomicJobStatus> {
-  const listed = dialect === 'redis' ? await listRedisTasks(ends.target, 'import') : await listValkeyJobs(ends.source, 'EXPORT');
+  const listed = await trackedJobs(dialect, ends);
   return listed.find((j) => j.id === id) ?? { state: 'missing', phase: 'missing', message: 'the node no longer lists this job (restarted?)', remainingBytes: null };
 }
 
@@ -121,11 +125,8 @@ export async function cancelAtomicJob(dialect: AtomicDialect, ends: JobEnds, id:
  * speaks. Read-only.
  */
 export async function jobsInFlight(dialect: AtomicDialect, client: Redis, address: string): Promise<AtomicJobInFlight[]> {
-  const listed = dialect === 'redis'
-    ? [...(await listRedisTasks(client, 'import')).map((j) => ({ j, direction: 'import' as const })), ...(await listRedisTasks(client, 'migrate')).map((j) => ({ j, direction: 'export' as const }))]
-    : [...(await listValkeyJobs(client, 'IMPORT')).map((j) => ({ j, direction: 'import' as const })), ...(await listValkeyJobs(client, 'EXPORT')).map((j) => ({ j, direction: 'export' as const }))];
-  return listed.filter(({ j }) => j.state === 'running').map(({ j, direction }) => ({
-    address, id: j.id, direction, slots: parseRanges(j.slots), peer: j.peer, phase: j.phase,
+  return (await listAtomicJobs(dialect, client)).filter((j) => j.state === 'running').map((j) => ({
+    address, id: j.id, direction: j.direction, slots: parseRanges(j.slots), peer: j.peer, phase: j.phase,
   }));
 }
 
@@ -138,45 +139,48 @@ function parseRanges(text: string): SlotRange[] {
 }
 
 /**
- * Every job of the source's kind in `CLUSTER GETSLOTMIGRATIONS` (Valkey >= 9.0): an array of
- * field/value lists (name, operation, slot_ranges, target_node, source_node, create_time in s,
- * state, message, remaining_repl_size, ...). Terminal states: success, failed, cancelled.
+ * The jobs of a move as the end that decides them lists them: Valkey's exports on the source,
+ * Redis's imports on the target.
  */
-async function listValkeyJobs(client: Redis, operation: 'EXPORT' | 'IMPORT'): Promise<ListedJob[]> {
-  const reply = await client.call('CLUSTER', 'GETSLOTMIGRATIONS');
-  return entries(reply).filter((e) => e.get('operation') === operation).map((e) => {
-    const phase = e.get('state') ?? 'unknown';
-    return {
-      id: e.get('name') ?? '',
-      slots: e.get('slot_ranges') ?? '',
-      peer: (operation === 'EXPORT' ? e.get('target_node') : e.get('source_node')) ?? '',
-      createdAtMs: Number(e.get('create_time') ?? 0) * 1000,
-      state: phase === 'success' ? 'succeeded' : phase === 'failed' ? 'failed' : phase === 'cancelled' ? 'cancelled' : 'running',
-      phase,
-      message: e.get('message') ?? '',
-      remainingBytes: e.has('remaining_repl_size') ? Number(e.get('remaining_repl_size')) : null,
-    };
-  });
+async function trackedJobs(dialect: AtomicDialect, ends: JobEnds): Promise<ListedJob[]> {
+  const listed = await listAtomicJobs(dialect, dialect === 'redis' ? ends.target : ends.source);
+  return listed.filter((j) => j.direction === (dialect === 'redis' ? 'import' : 'export'));
 }
 
+/** Where each dialect puts a job's fields, and how it names its states. */
+const DIALECT_FIELDS = {
+  /** `CLUSTER GETSLOTMIGRATIONS` (Valkey >= 9.0); create_time in s. Terminal: success, failed, cancelled. */
+  valkey: {
+    command: ['CLUSTER', 'GETSLOTMIGRATIONS'], id: 'name', slots: 'slot_ranges', source: 'source_node', target: 'target_node',
+    exportOperation: 'EXPORT', message: 'message', createdMsPerUnit: 1000, succeeded: ['success'], cancelled: ['cancelled'],
+  },
+  /** `CLUSTER MIGRATION STATUS ALL` (Redis >= 8.4); create_time in ms. Terminal: completed, failed, canceled. */
+  redis: {
+    command: ['CLUSTER', 'MIGRATION', 'STATUS', 'ALL'], id: 'id', slots: 'slots', source: 'source', target: 'dest',
+    exportOperation: 'migrate', message: 'last_error', createdMsPerUnit: 1, succeeded: ['completed', 'done'], cancelled: ['canceled'],
+  },
+} as const;
+
 /**
- * Every task of one kind in `CLUSTER MIGRATION STATUS ALL` (Redis >= 8.4): an array of
- * field/value lists (id, slots, source, dest, operation import|migrate, state, last_error,
- * create_time in ms, ...). Terminal states: completed, failed, canceled.
+ * Every job the node behind `client` lists, ended or not, both directions: an array of
+ * field/value lists in the dialect's names (see {@link DIALECT_FIELDS}). Read-only.
  */
-async function listRedisTasks(client: Redis, operation: 'import' | 'migrate'): Promise<ListedJob[]> {
-  const reply = await client.call('CLUSTER', 'MIGRATION', 'STATUS', 'ALL');
-  return entries(reply).filter((e) => e.get('operation') === operation).map((e) => {
+export async function listAtomicJobs(dialect: AtomicDialect, client: Redis): Promise<ListedJob[]> {
+  const f = DIALECT_FIELDS[dialect];
+  const [command, ...args] = f.command;
+  return entries(await client.call(command, ...args)).map((e) => {
     const phase = e.get('state') ?? 'unknown';
+    const direction = e.get('operation') === f.exportOperation ? 'export' : 'import';
     return {
-      id: e.get('id') ?? '',
-      slots: e.get('slots') ?? '',
-      peer: (operation === 'import' ? e.get('source') : e.get('dest')) ?? '',
-      createdAtMs: Number(e.get('create_time') ?? 0),
-      state: phase === 'completed' || phase === 'done' ? 'succeeded' : phase === 'failed' ? 'failed' : phase === 'canceled' ? 'cancelled' : 'running',
+      id: e.get(f.id) ?? '',
+      direction,
+      slots: e.get(f.slots) ?? '',
+      peer: e.get(direction === 'export' ? f.target : f.source) ?? '',
+      createdAtMs: Number(e.get('create_time') ?? 0) * f.createdMsPerUnit,
+      state: (f.succeeded as readonly string[]).includes(phase) ? 'succeeded' : phase === 'failed' ? 'failed' : (f.cancelled as readonly string[]).includes(phase) ? 'cancelled' : 'running',
       phase,
-      message: e.get('last_error') ?? '',
-      remainingBytes: null,
+      message: e.get(f.message) ?? '',
+      remainingBytes: e.has('remaining_repl_size') ? Number(e.get('remaining_repl_size')) : null,
     };
   });
 }

@@ -6,6 +6,7 @@ import request from 'supertest';
 import type { RunningService } from '../../src/startService.ts';
 import type { OperationView } from '../../src/contract/operationView.ts';
 import { createReadyCluster, observedMasters } from '../helpers/clusters.ts';
+import { assertAcknowledgedWrites, startClusterWriter, type WriterResult } from '../helpers/clusterWriter.ts';
 import { countKeys, loadKeys } from '../helpers/keys.ts';
 import { waitForOperation } from '../helpers/operations.ts';
 import { startRedisNodes, type RedisNodeSet } from '../helpers/redisNodes.ts';
@@ -34,29 +35,9 @@ describe('reshard under traffic, and cancel', () => {
   test('a cluster client keeps writing and reading; every acknowledged write survives', async () => {
     const [a, b] = await observedMasters(service, 'live');
     const client = new Cluster([{ host: set.nodes[0]!.host, port: set.nodes[0]!.port }], { maxRedirections: 64, retryDelayOnTryAgain: 20 });
-    const acknowledged = new Map<string, number>();
-    const attempted = new Map<string, number>();
-    let writes = 0;
-    let readMismatches = 0;
-    let stop = false;
-    const writer = (async () => {
-      for (let round = 1; !stop; round++) {
-        // Keys spread over many slots, including the ones that move (slots 0..4999 on a).
-        for (let i = 0; i < 200 && !stop; i++) {
-          const key = `live:${i}`;
-          attempted.set(key, round);
-          try {
-            await client.set(key, String(round));
-            acknowledged.set(key, round);
-            writes++;
-            const read = await client.get(key);
-            if (read !== String(round)) readMismatches++;
-          } catch {
-            // Not acknowledged: the value may or may not have been written; checked below.
-          }
-        }
-      }
-    })();
+    // Keys spread over many slots, including the ones that move (slots 0..4999 on a).
+    const writer = startClusterWriter(client, 'live');
+    let written: WriterResult;
     try {
       await delay(0);
       const res = await request(service.restApp).post('/v1/clusters/live/reshard').set('authorization', AUTH)
@@ -66,20 +47,16 @@ describe('reshard under traffic, and cancel', () => {
       assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
       assert.equal(op.progress.slotsMoved, 5000);
     } finally {
-      stop = true;
-      await writer;
+      written = await writer.stop();
     }
     try {
-      assert.ok(writes > 0);
-      assert.equal(readMismatches, 0, 'a read right after an acknowledged write saw another value');
-      for (const [key, round] of acknowledged) {
-        const value = Number(await client.get(key));
-        assert.ok(value >= round && value <= attempted.get(key)!, `${key}: acknowledged ${round}, now ${value}`);
-      }
+      assert.ok(written.writes > 0);
+      assert.equal(written.readMismatches, 0, 'a read right after an acknowledged write saw another value');
+      await assertAcknowledgedWrites(client, written);
     } finally {
       client.disconnect();
     }
-    assert.equal(await countKeys(addresses), KEYS + acknowledged.size);
+    assert.equal(await countKeys(addresses), KEYS + written.acknowledged.size);
   });
 
   test('cancel stops a running reshard at a safe point: no slot open, no key lost', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { ClusterView } from '../../src/contract/clusterView.ts';
 import type { OperationView } from '../../src/contract/operationView.ts';
+import { listAtomicJobs } from '../../src/redis/atomicMigration.ts';
 import { assertClusterSettled } from '../helpers/clusterCheck.ts';
 import { slotCount } from '../helpers/clusters.ts';
 import { countKeys, loadKeys } from '../helpers/keys.ts';
@@ -13,14 +14,8 @@ const KEYS = 15_000;
 /** The ids of the jobs a node lists (Valkey: its exports; Redis: its imports). */
 async function jobIds(address: string, dialect: 'valkey' | 'redis'): Promise<string[]> {
   const [host, port] = address.split(':');
-  return withNodeClient({ host: host!, port: Number(port) }, async (c) => {
-    const reply = (dialect === 'valkey' ? await c.call('CLUSTER', 'GETSLOTMIGRATIONS') : await c.call('CLUSTER', 'MIGRATION', 'STATUS', 'ALL')) as unknown[][];
-    return reply.flatMap((entry) => {
-      const map = new Map<string, string>();
-      for (let i = 0; i + 1 < entry.length; i += 2) map.set(String(entry[i]), String(entry[i + 1]));
-      return (dialect === 'valkey' ? map.get('operation') === 'EXPORT' : map.get('operation') === 'import') ? [map.get(dialect === 'valkey' ? 'name' : 'id')!] : [];
-    });
-  });
+  const tracked = dialect === 'valkey' ? 'export' : 'import';
+  return withNodeClient({ host: host!, port: Number(port) }, async (c) => (await listAtomicJobs(dialect, c)).filter((j) => j.direction === tracked).map((j) => j.id));
 }
 
 for (const { server, dialect } of [{ server: 'valkey9', dialect: 'valkey' }, { server: 'redis8', dialect: 'redis' }] as const satisfies readonly { server: TestServer; dialect: string }[]) {

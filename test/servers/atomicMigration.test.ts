@@ -4,10 +4,12 @@ import { Cluster } from 'ioredis';
 import request from 'supertest';
 import type { ClusterView } from '../../src/contract/clusterView.ts';
 import type { OperationView } from '../../src/contract/operationView.ts';
+import { listAtomicJobs } from '../../src/redis/atomicMigration.ts';
 import type { RunningService } from '../../src/startService.ts';
 import { assertClusterSettled } from '../helpers/clusterCheck.ts';
 import { createReadyCluster, observedMasters, slotCount } from '../helpers/clusters.ts';
 import { eventually } from '../helpers/eventually.ts';
+import { assertAcknowledgedWrites, startClusterWriter, type WriterResult } from '../helpers/clusterWriter.ts';
 import { countKeys, loadKeys } from '../helpers/keys.ts';
 import { waitForOperation } from '../helpers/operations.ts';
 import { startRedisNodes, withNodeClient, type RedisNodeSet, type TestServer } from '../helpers/redisNodes.ts';
@@ -26,14 +28,9 @@ async function serverJobs(set: RedisNodeSet, dialect: 'valkey' | 'redis'): Promi
   const ids: string[] = [];
   for (const node of set.nodes) {
     await withNodeClient(node, async (c) => {
-      const role = String(await c.call('ROLE'));
-      if (!role.startsWith('master')) return;
-      const reply = (dialect === 'valkey' ? await c.call('CLUSTER', 'GETSLOTMIGRATIONS') : await c.call('CLUSTER', 'MIGRATION', 'STATUS', 'ALL')) as unknown[][];
-      for (const entry of reply) {
-        const map = new Map<string, string>();
-        for (let i = 0; i + 1 < entry.length; i += 2) map.set(String(entry[i]), String(entry[i + 1]));
-        if (dialect === 'valkey' ? map.get('operation') === 'EXPORT' : map.get('operation') === 'import') ids.push(map.get(dialect === 'valkey' ? 'name' : 'id')!);
-      }
+      if (!String(await c.call('ROLE')).startsWith('master')) return;
+      const tracked = dialect === 'valkey' ? 'export' : 'import';
+      ids.push(...(await listAtomicJobs(dialect, c)).filter((j) => j.direction === tracked).map((j) => j.id));
     });
   }
   return ids;
@@ -121,42 +118,23 @@ for (const { server, flavour, dialect } of ATOMIC_SERVERS) {
     test('a cluster client writes through an atomic reshard: every acknowledged write is readable', async () => {
       const [a, b] = (await observedMasters(service, 'a')).sort((x, y) => slotCount(y.slots) - slotCount(x.slots));
       const client = new Cluster([{ host: set.nodes[0]!.host, port: set.nodes[0]!.port }], { maxRedirections: 64, retryDelayOnTryAgain: 20 });
-      const acknowledged = new Map<string, number>();
-      const attempted = new Map<string, number>();
-      let stop = false;
-      const writer = (async () => {
-        for (let round = 1; !stop; round++) {
-          for (let i = 0; i < 200 && !stop; i++) {
-            const key = `live:${i}`;
-            attempted.set(key, round);
-            try {
-              await client.set(key, String(round));
-              acknowledged.set(key, round);
-            } catch {
-              // Not acknowledged: may or may not have been written.
-            }
-          }
-        }
-      })();
+      const writer = startClusterWriter(client, 'live');
+      let written: WriterResult;
       try {
         const res = await post('/v1/clusters/a/reshard', { to: b!.id, from: [a!.id], slots: 2000 });
         assert.equal(res.status, 202, res.text);
         const op = await waitForOperation(service.restApp, res.body.id);
         assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
       } finally {
-        stop = true;
-        await writer;
+        written = await writer.stop();
       }
       try {
-        assert.ok(acknowledged.size > 0);
-        for (const [key, round] of acknowledged) {
-          const value = Number(await client.get(key));
-          assert.ok(value >= round && value <= attempted.get(key)!, `${key}: acknowledged ${round}, now ${value}`);
-        }
+        assert.ok(written.acknowledged.size > 0);
+        await assertAcknowledgedWrites(client, written);
       } finally {
         client.disconnect();
       }
-      assert.equal(await countKeys(await masterAddresses()), KEYS + acknowledged.size);
+      assert.equal(await countKeys(await masterAddresses()), KEYS + written.acknowledged.size);
       await assertClusterSettled(addresses);
     });
 
