@@ -14,12 +14,26 @@ export async function viewsOf(addresses: readonly string[]): Promise<Map<string,
   }
 }
 
-/** A comparable picture of the cluster from each node: who it knows, with roles, masters and slots. */
+/** How long {@link topologySnapshot} waits for the nodes' views to agree. */
+const AGREE_TIMEOUT_MS = 10_000;
+
+/**
+ * A comparable picture of the cluster from each node: who it knows, with roles, masters and slots.
+ * Taken once every node's view is the same (up to 10 s): a cluster that is ready by design.md's
+ * readiness may still be gossiping a new replica's role, and a picture taken mid-gossip differs
+ * from a later one although nothing changed. If they never agree, the last picture is returned.
+ */
 export async function topologySnapshot(addresses: readonly string[]): Promise<Record<string, string[]>> {
-  const views = await viewsOf(addresses);
-  return Object.fromEntries([...views].map(([a, nodes]) => [a, nodes
-    .map((n) => `${n.address} ${n.id} ${n.role} ${n.masterId ?? '-'} ${n.slots.map(([s, e]) => `${s}-${e}`).join(',')}`)
-    .sort()]));
+  const deadline = Date.now() + AGREE_TIMEOUT_MS;
+  for (;;) {
+    const views = await viewsOf(addresses);
+    const snapshot = Object.fromEntries([...views].map(([a, nodes]) => [a, nodes
+      .map((n) => `${n.address} ${n.id} ${n.role} ${n.masterId ?? '-'} ${n.slots.map(([s, e]) => `${s}-${e}`).join(',')}`)
+      .sort()]));
+    const distinct = new Set(Object.values(snapshot).map((lines) => lines.join('\n')));
+    if (distinct.size <= 1 || Date.now() > deadline) return snapshot;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /**
