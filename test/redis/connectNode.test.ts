@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { connectNode, NodeConnectError } from '../../src/redis/connectNode.ts';
+import { ConnectionPool } from '../../src/redis/connectionPool.ts';
 import { NodeConnections } from '../../src/redis/nodeConnections.ts';
 import { startRedisNodes, type RedisNodeSet } from '../helpers/redisNodes.ts';
 
@@ -148,5 +149,46 @@ describe('NodeConnections', () => {
     } finally {
       await connections.closeAll();
     }
+  });
+
+  test('with a pool: closeAll gives ready connections back, the next user takes them, a closed one is not handed out', async () => {
+    const pool = new ConnectionPool({ idleMs: 60_000 });
+    const [a, b] = set.nodes.map((n) => n.address) as [string, string];
+    const first = new NodeConnections(undefined, {}, pool);
+    const clientA = await first.get(a);
+    const clientB = await first.get(b);
+    await first.closeAll();
+    assert.equal(pool.size(), 2, 'both kept');
+    assert.equal(clientA.status, 'ready');
+
+    const second = new NodeConnections(undefined, {}, pool);
+    assert.equal(await second.get(a), clientA, 'the idle connection is reused');
+    assert.equal(pool.size(), 1, 'lent to one user at a time');
+    const other = new NodeConnections(undefined, { commandTimeoutMs: 1234 }, pool);
+    const withOtherTimeouts = await other.get(b);
+    assert.notEqual(withOtherTimeouts, clientB, 'connections with other timeouts are kept apart');
+    await other.closeAll();
+
+    const ended = new Promise((r) => clientB.once('end', r));
+    clientB.disconnect();
+    await ended;
+    const fresh = await second.get(b);
+    assert.notEqual(fresh, clientB, 'a connection that closed while idle is dropped');
+    assert.equal(await fresh.ping(), 'PONG');
+    await second.closeAll();
+    const closedA = new Promise((r) => clientA.once('end', r));
+    pool.closeAll();
+    assert.equal(pool.size(), 0);
+    await closedA; // closing the pool closes its connections
+  });
+
+  test('a pooled connection left idle is closed after the idle time', async () => {
+    const pool = new ConnectionPool({ idleMs: 30 });
+    const connections = new NodeConnections(undefined, {}, pool);
+    const client = await connections.get(set.nodes[0]!.address);
+    await connections.closeAll();
+    assert.equal(pool.size(), 1);
+    await new Promise((r) => client.once('end', r));
+    assert.equal(pool.size(), 0);
   });
 });
