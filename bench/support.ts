@@ -33,7 +33,9 @@ export async function startBenchService(): Promise<BenchService> {
   const data = await createDataDir();
   const service = await startServiceProcess({
     dataDir: data.dir, workerId: 'bench', roles: 'rest,worker', leaseSeconds: 30,
-    env: { SLOTSMITH_ADMIN_TOKEN: TOKEN },
+    // The service's default poll (the test helper's is shorter, for quick tests): an idle worker
+    // looking for work every 100 ms costs the running operation a database query each time.
+    env: { SLOTSMITH_ADMIN_TOKEN: TOKEN, POLL_INTERVAL_MS: '500' },
   });
   return {
     baseUrl: service.baseUrl!,

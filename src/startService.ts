@@ -9,6 +9,7 @@ import { connectNode } from './redis/connectNode.ts';
 import { countKeysPerSlot } from './redis/countKeysInSlots.ts';
 import { readFunctionLibraries } from './redis/functions.ts';
 import type { Redis } from 'ioredis';
+import { ConnectionPool } from './redis/connectionPool.ts';
 import { NodeConnections } from './redis/nodeConnections.ts';
 import { jobsInFlight } from './redis/atomicMigration.ts';
 import { serversById, observeCluster } from './redis/observeCluster.ts';
@@ -26,7 +27,7 @@ import { openDatabase, type Database } from './store/database.ts';
 import { EVENT_CHANNEL } from './store/events.ts';
 import { deleteIdempotencyKeysBefore } from './store/idempotencyKeys.ts';
 import { migrate } from './store/migrate.ts';
-import { observeOne } from './observer/observeOne.ts';
+import { NODE_TIMEOUT_MS, observeOne } from './observer/observeOne.ts';
 import { startObserver } from './observer/observer.ts';
 import { startDeliverer } from './notify/deliverer.ts';
 import { DEFAULT_RETRY_SCHEDULE } from './notify/retrySchedule.ts';
@@ -63,6 +64,9 @@ export async function startService({ config, log, announceToken, db: given }: St
   const { applied } = await migrate(db);
   if (applied.length > 0) log.info('applied migrations', { migrations: applied });
 
+  // Node connections outlive a request or an operation by a minute: planning reads, the steps of
+  // the next operation and the look after it reuse them instead of connecting again.
+  const pool = new ConnectionPool();
   const changes = new OperationChanges();
   const reads = new ReadCache();
   // Every appended event is NOTIFYed (see appendEvent): streams in this process wake at once,
@@ -81,9 +85,15 @@ export async function startService({ config, log, announceToken, db: given }: St
         changes.announce(id);
       },
       observe: async (cluster) => {
-        await observeOne(db, cluster);
+        const connections = new NodeConnections(cluster.auth ?? undefined, { connectTimeoutMs: NODE_TIMEOUT_MS, commandTimeoutMs: NODE_TIMEOUT_MS }, pool);
+        try {
+          await observeOne(db, cluster, { connections });
+        } finally {
+          await connections.closeAll();
+        }
         reads.forgetCluster(cluster.name);
       },
+      pool,
     })
     : null;
   const withClient = async <T>(address: string, auth: NodeAuth | null, fn: (client: Redis) => Promise<T>): Promise<T> => {
@@ -99,11 +109,16 @@ export async function startService({ config, log, announceToken, db: given }: St
     db,
     reads,
     observe: async (addresses, auth) => {
-      const observed = await observeCluster([...addresses], auth ?? undefined, { stats: true });
-      return { ...observed, servers: serversById(observed) };
+      const connections = new NodeConnections(auth ?? undefined, {}, pool);
+      try {
+        const observed = await observeCluster([...addresses], auth ?? undefined, { stats: true, connections });
+        return { ...observed, servers: serversById(observed) };
+      } finally {
+        await connections.closeAll();
+      }
     },
     checkReady: async (addresses, auth) => {
-      const connections = new NodeConnections(auth ?? undefined);
+      const connections = new NodeConnections(auth ?? undefined, {}, pool);
       try {
         const clients = new Map<string, Redis>();
         const unreachable: { address: string; reason: string }[] = [];
@@ -207,6 +222,7 @@ export async function startService({ config, log, announceToken, db: given }: St
         deliverer?.stop(),
       ]);
       await unlisten?.();
+      pool.closeAll();
       if (!given) await db.close();
     },
   };

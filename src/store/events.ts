@@ -1,5 +1,5 @@
 import type { Event as EventRow, Prisma } from '../generated/prisma/client.ts';
-import type { Database } from './database.ts';
+import type { Database, SqlSession } from './database.ts';
 import { decodePageToken, invalidPageToken, normalisePageSize, toPage } from './pageToken.ts';
 import type { EventRecord, Page } from './records.ts';
 import { isUuid, toNullableJson } from './values.ts';
@@ -31,15 +31,27 @@ export type Sql = Pick<Prisma.TransactionClient, '$queryRawUnsafe'>;
  *   await appendEvent(db, { operationId: op.id, clusterName: 'c1', type: 'step_started', message: 'assigning slots' });
  */
 export async function appendEvent(db: Database, event: NewEvent): Promise<EventRecord> {
-  return appendEventIn(db.prisma, event);
+  // Plain SQL rather than Prisma: about 1 ms against 4 on the embedded database.
+  return appendEventIn(sqlOf(db), event);
 }
 
-/** {@link appendEvent} inside a transaction (or with any client). */
-export async function appendEventIn(sql: Sql, event: NewEvent): Promise<EventRecord> {
-  const rows = await sql.$queryRawUnsafe<EventRow[]>(`
-    WITH e AS (
-      INSERT INTO operation_events (operation_id, cluster_name, type, message, data, nodes)
-      VALUES ($1::uuid, $2, $3, $4, $5::jsonb, $6::jsonb)
+/** A raw SQL session (the database, or one of its transactions) as the `Sql` that `appendEventIn` takes. */
+function sqlOf(session: SqlSession): Sql {
+  return { $queryRawUnsafe: ((query: string, ...values: unknown[]) => session.query(query, values)) as Sql['$queryRawUnsafe'] };
+}
+
+/**
+ * The SQL that appends events inside a larger statement: the CTEs `e` (the events, inserted in
+ * order from `source`, a SELECT of operation_id, cluster_name, type, message, data, nodes, at
+ * and an ordering column `n`) and `d` (one webhook delivery per subscribed webhook: the durable
+ * outbox), and a `notified` column that announces each on {@link EVENT_CHANNEL}. One place for
+ * what appending an event means, for every statement that appends some.
+ */
+export function appendEventsSql(source: string): { readonly ctes: string; readonly notified: string } {
+  return {
+    ctes: `e AS (
+      INSERT INTO operation_events (operation_id, cluster_name, type, message, data, nodes, at)
+      SELECT src.operation_id, src.cluster_name, src.type, src.message, src.data, src.nodes, src.at FROM (${source}) AS src ORDER BY src.n
       RETURNING *
     ), d AS (
       INSERT INTO webhook_deliveries (webhook_id, event_id, status)
@@ -47,13 +59,39 @@ export async function appendEventIn(sql: Sql, event: NewEvent): Promise<EventRec
       WHERE (w.event_types @> '["*"]'::jsonb OR w.event_types @> to_jsonb(e.type))
         AND (w.clusters IS NULL OR w.clusters @> to_jsonb(e.cluster_name))
       RETURNING 1
-    )
+    )`,
+    notified: `(SELECT count(*) FROM (SELECT pg_notify('${EVENT_CHANNEL}', e.id::text) FROM e) AS n)::int AS notified`,
+  };
+}
+
+/**
+ * A SELECT of the events in the JSON array parameter `$param` (objects with operationId,
+ * clusterName, type, message, data, nodes, at), for {@link appendEventsSql}.
+ */
+export function eventsFromJson(param: string, where = 'true'): string {
+  return `SELECT (r.ev->>'operationId')::uuid AS operation_id, r.ev->>'clusterName' AS cluster_name, r.ev->>'type' AS type,
+      r.ev->>'message' AS message, NULLIF(r.ev->'data', 'null'::jsonb) AS data, NULLIF(r.ev->'nodes', 'null'::jsonb) AS nodes,
+      COALESCE((r.ev->>'at')::timestamptz, now()) AS at, r.n
+    FROM jsonb_array_elements(${param}::jsonb) WITH ORDINALITY AS r(ev, n) WHERE ${where}`;
+}
+
+/** Events as the JSON array {@link eventsFromJson} reads. */
+export function eventsJson(events: readonly (NewEvent & { readonly at?: Date | undefined })[]): string {
+  return JSON.stringify(events.map((e) => ({
+    operationId: e.operationId ?? null, clusterName: e.clusterName, type: e.type, message: e.message,
+    data: e.data ?? null, nodes: e.nodes ?? null, at: e.at?.toISOString() ?? null,
+  })));
+}
+
+/** {@link appendEvent} inside a transaction (or with any client). */
+export async function appendEventIn(sql: Sql, event: NewEvent): Promise<EventRecord> {
+  const append = appendEventsSql(eventsFromJson('$1'));
+  const rows = await sql.$queryRawUnsafe<EventRow[]>(`
+    WITH ${append.ctes}
     SELECT e.id, e.operation_id AS "operationId", e.cluster_name AS "clusterName", e.at, e.type, e.message, e.data, e.nodes,
-      (SELECT count(*) FROM d) AS deliveries,
-      (SELECT count(*) FROM (SELECT pg_notify('${EVENT_CHANNEL}', e.id::text)) AS n) AS notified
+      (SELECT count(*) FROM d) AS deliveries, ${append.notified}
     FROM e`,
-  event.operationId ?? null, event.clusterName, event.type, event.message,
-  event.data ? JSON.stringify(event.data) : null, event.nodes ? JSON.stringify(event.nodes) : null);
+  eventsJson([event]));
   return toEventRecord(rows[0]!);
 }
 

@@ -2,9 +2,9 @@ import type { OperationError, OperationKind, OperationStatus, Progress, Step } f
 import type { Operation, Prisma } from '../generated/prisma/client.ts';
 import type { Database } from './database.ts';
 import { decodePageToken, invalidPageToken, normalisePageSize, toPage } from './pageToken.ts';
-import type { OperationRecord, Page } from './records.ts';
+import type { ClusterPhase, OperationRecord, Page } from './records.ts';
 import { storedError, storedSteps } from './storedOperation.ts';
-import { appendEventIn } from './events.ts';
+import { appendEventIn, appendEventsSql, eventsFromJson, eventsJson } from './events.ts';
 import { isUuid, toJson, toNullableJson } from './values.ts';
 
 // Raw statements return the columns under the Prisma field names, so one mapper serves both paths.
@@ -83,40 +83,77 @@ export async function releaseLease(db: Database, id: string, workerId: string): 
   return rows.length > 0;
 }
 
-/** Stores the steps and progress of an operation `workerId` holds; false when it lost it. */
-export async function saveProgress(
+/** One event of a run, as {@link recordRun} appends it. */
+export interface RunEvent {
+  readonly type: string;
+  readonly message: string;
+  readonly data?: Readonly<Record<string, unknown>> | null;
+  /** When it happened (it may be stored a little later); the time of the write when absent. */
+  readonly at?: Date;
+}
+
+/**
+ * Stores what a run of an operation `workerId` holds has recorded since its last write, in one
+ * statement: the steps and progress (when `update` is given) and `events`, appended in order
+ * with their webhook deliveries (the durable outbox) and announced on the events channel, as
+ * {@link appendEventIn} does for one. Nothing is stored when the worker lost the operation; the
+ * answer is then false. One statement instead of one per save and per event, and plain SQL
+ * rather than Prisma (about 1 ms against 4 on the embedded database), because a short operation
+ * spent most of its time on these writes.
+ */
+export async function recordRun(
   db: Database,
   id: string,
   workerId: string,
-  update: { steps: readonly Step[]; progress: Progress },
+  clusterName: string,
+  update: { steps: readonly Step[]; progress: Progress } | null,
+  events: readonly RunEvent[],
 ): Promise<boolean> {
-  const { count } = await db.prisma.operation.updateMany({
-    where: { id, lockedBy: workerId },
-    data: { steps: toJson(update.steps), progress: toJson(update.progress) },
-  });
-  return count > 0;
+  const append = appendEventsSql(eventsFromJson('$5', 'EXISTS (SELECT 1 FROM o)'));
+  const rows = await db.query<{ owned: number }>(`
+    WITH o AS (
+      UPDATE operations
+      SET steps = COALESCE($3::jsonb, steps), progress = COALESCE($4::jsonb, progress), updated_at = now()
+      WHERE id = $1::uuid AND locked_by = $2
+      RETURNING id
+    ), ${append.ctes}
+    SELECT (SELECT count(*) FROM o)::int AS owned, (SELECT count(*) FROM d)::int AS deliveries, ${append.notified}`,
+  [id, workerId, update ? JSON.stringify(update.steps) : null, update ? JSON.stringify(update.progress) : null,
+    eventsJson(events.map((e) => ({ ...e, operationId: id, clusterName })))]);
+  return (rows[0]?.owned ?? 0) > 0;
 }
 
-/** Ends an operation `workerId` holds with a terminal status and releases it; false when it lost it. */
+/**
+ * Ends an operation `workerId` holds with a terminal status and releases it; false when it lost it
+ * (then nothing changes). In the same statement, when given: the cluster's new phase (a create
+ * makes it ready or failed) and the operation's last event, so a watcher woken by that event
+ * reads the cluster as the operation left it.
+ */
 export async function finishOperation(
   db: Database,
   id: string,
   workerId: string,
   result: { status: OperationStatus; error: OperationError | null; steps: readonly Step[]; progress: Progress },
+  end: { event?: RunEvent & { readonly clusterName: string }; clusterPhase?: ClusterPhase | null } = {},
 ): Promise<boolean> {
-  const { count } = await db.prisma.operation.updateMany({
-    where: { id, lockedBy: workerId },
-    data: {
-      status: result.status,
-      error: toNullableJson(result.error),
-      steps: toJson(result.steps),
-      progress: toJson(result.progress),
-      finishedAt: new Date(),
-      lockedBy: null,
-      leaseExpiresAt: null,
-    },
-  });
-  return count > 0;
+  // Plain SQL: on the path of every operation's end (see recordRun).
+  const append = appendEventsSql(eventsFromJson('$8', 'EXISTS (SELECT 1 FROM o)'));
+  const rows = await db.query<{ owned: number }>(`
+    WITH o AS (
+      UPDATE operations
+      SET status = $3, error = $4::jsonb, steps = $5::jsonb, progress = $6::jsonb,
+          finished_at = now(), locked_by = NULL, lease_expires_at = NULL, updated_at = now()
+      WHERE id = $1::uuid AND locked_by = $2
+      RETURNING id, cluster_id
+    ), c AS (
+      UPDATE clusters SET phase = $7, updated_at = now()
+      WHERE $7::text IS NOT NULL AND id = (SELECT cluster_id FROM o)
+      RETURNING id
+    ), ${append.ctes}
+    SELECT (SELECT count(*) FROM o)::int AS owned, (SELECT count(*) FROM c)::int AS phased, (SELECT count(*) FROM d)::int AS deliveries, ${append.notified}`,
+  [id, workerId, result.status, result.error === null ? null : JSON.stringify(result.error), JSON.stringify(result.steps), JSON.stringify(result.progress),
+    end.clusterPhase ?? null, eventsJson(end.event ? [{ ...end.event, operationId: id }] : [])]);
+  return (rows[0]?.owned ?? 0) > 0;
 }
 
 /**
@@ -141,8 +178,9 @@ export async function requestCancel(db: Database, id: string): Promise<Operation
 /** The operation with this id, or null (also for an id that is not a UUID). */
 export async function getOperation(db: Database, id: string): Promise<OperationRecord | null> {
   if (!isUuid(id)) return null;
-  const row = await db.prisma.operation.findUnique({ where: { id } });
-  return row ? toOperationRecord(row) : null;
+  // Plain SQL: long polls read the operation again at every change of a running one.
+  const rows = await db.query<Operation>(`SELECT ${OPERATION_COLUMNS} FROM operations WHERE id = $1::uuid`, [id]);
+  return rows[0] ? toOperationRecord(rows[0]) : null;
 }
 
 /** Operations newest first, all or those of one cluster; throws `invalid/invalid_page_token` for a bad token. */
@@ -213,7 +251,21 @@ export interface NewOperation extends QueuedOperation {
 
 /** Queues an operation together with its first event, in one transaction. */
 export async function insertOperation(db: Database, input: NewOperation): Promise<OperationRecord> {
-  return db.prisma.$transaction((tx) => createQueuedOperation(tx, input));
+  // One plain statement rather than a Prisma transaction of two: every request that changes a
+  // cluster waits for it (about 2 ms against 8 on the embedded database).
+  const append = appendEventsSql(`SELECT o.id AS operation_id, o.cluster_name, $7::text AS type, $8::text AS message, $9::jsonb AS data,
+    NULL::jsonb AS nodes, now() AS at, 1 AS n FROM o`);
+  const rows = await db.query<Operation>(`
+    WITH o AS (
+      INSERT INTO operations (cluster_id, cluster_name, kind, status, steps, progress, requested_by)
+      VALUES ($1::uuid, $2, $3, 'queued', $4::jsonb, $5::jsonb, $6)
+      RETURNING *
+    ), ${append.ctes}
+    SELECT ${OPERATION_COLUMNS}, (SELECT count(*) FROM d)::int AS deliveries, ${append.notified}
+    FROM o`,
+  [input.clusterId, input.clusterName, input.kind, JSON.stringify(input.steps), JSON.stringify(input.progress), input.requestedBy,
+    input.event.type, input.event.message, input.event.data ? JSON.stringify(input.event.data) : null]);
+  return toOperationRecord(rows[0]!);
 }
 
 /**

@@ -90,14 +90,22 @@ export async function recordServedSlots(db: Database, clusterId: string, served:
  */
 async function editDesired(db: Database, clusterId: string, what: string, edit: (spec: ClusterSpec) => Promise<ClusterSpec | null>): Promise<boolean> {
   for (let attempt = 0; attempt < 5; attempt++) {
-    const row = await db.prisma.cluster.findUnique({ where: { id: clusterId } });
+    const [row] = await db.query<{ spec: ClusterSpec }>('SELECT spec FROM clusters WHERE id = $1::uuid', [clusterId]);
     if (!row) return false;
-    const cluster = toClusterRecord(row);
-    const spec = await edit(cluster.spec);
+    const spec = await edit(row.spec);
     if (spec === null) return false;
+    // Most edits (the slots an operation leaves behind) change no node row: one plain statement
+    // then, instead of a Prisma transaction (every slot-moving operation ends with one).
+    const rows = await db.query<NodeRow>('SELECT id, address, role, shard_index AS "shardIndex" FROM nodes WHERE cluster_id = $1::uuid', [clusterId]);
+    if (isEmptyChange(nodeRowChanges(rows, spec))) {
+      const updated = await db.query('UPDATE clusters SET spec = $2::jsonb, updated_at = now() WHERE id = $1::uuid AND spec = $3::jsonb RETURNING id',
+        [clusterId, JSON.stringify(spec), JSON.stringify(row.spec)]);
+      if (updated.length > 0) return true;
+      continue;
+    }
     const done = await db.prisma.$transaction(async (tx) => {
       const { count } = await tx.cluster.updateMany({
-        where: { id: clusterId, spec: { equals: toJson(cluster.spec) } },
+        where: { id: clusterId, spec: { equals: toJson(row.spec) } },
         data: { spec: toJson(spec) },
       });
       if (count === 0) return false;
@@ -132,21 +140,43 @@ async function assertIdle(client: Pick<Prisma.TransactionClient, 'operation'>, c
   }
 }
 
-/** Makes the cluster's node rows match the spec's shards: adds, removes and re-roles rows. */
-async function syncNodeRows(tx: Prisma.TransactionClient, clusterId: string, spec: ClusterSpec): Promise<void> {
+/** A node row as {@link nodeRowChanges} compares it. */
+interface NodeRow {
+  readonly id: string;
+  readonly address: string;
+  readonly role: string;
+  readonly shardIndex: number;
+}
+
+/** What makes a cluster's node rows match its spec's shards. */
+interface NodeRowChanges {
+  readonly gone: string[];
+  readonly create: { address: string; role: 'master' | 'replica'; shardIndex: number }[];
+  readonly update: { id: string; role: 'master' | 'replica'; shardIndex: number }[];
+}
+
+function nodeRowChanges(rows: readonly NodeRow[], spec: ClusterSpec): NodeRowChanges {
   const desired = new Map(desiredNodesOf(spec).map((n) => [n.address, n]));
   // Addresses in the spec that no shard lists (should not happen) keep whatever row they have.
   for (const address of spec.nodes) if (!desired.has(address)) desired.set(address, { address, role: 'master', shardIndex: -1 });
-  const rows = await tx.node.findMany({ where: { clusterId } });
   const existing = new Map(rows.map((r) => [r.address, r]));
-  const gone = rows.filter((r) => !desired.has(r.address)).map((r) => r.address);
-  if (gone.length > 0) await tx.node.deleteMany({ where: { clusterId, address: { in: gone } } });
+  const changes: NodeRowChanges = { gone: rows.filter((r) => !desired.has(r.address)).map((r) => r.address), create: [], update: [] };
   for (const node of desired.values()) {
     const row = existing.get(node.address);
-    if (!row) {
-      await tx.node.create({ data: { clusterId, address: node.address, role: node.role, shardIndex: node.shardIndex } });
-    } else if (node.shardIndex !== -1 && (row.role !== node.role || row.shardIndex !== node.shardIndex)) {
-      await tx.node.update({ where: { id: row.id }, data: { role: node.role, shardIndex: node.shardIndex } });
-    }
+    if (!row) changes.create.push({ address: node.address, role: node.role, shardIndex: node.shardIndex });
+    else if (node.shardIndex !== -1 && (row.role !== node.role || row.shardIndex !== node.shardIndex)) changes.update.push({ id: row.id, role: node.role, shardIndex: node.shardIndex });
   }
+  return changes;
+}
+
+function isEmptyChange(c: NodeRowChanges): boolean {
+  return c.gone.length === 0 && c.create.length === 0 && c.update.length === 0;
+}
+
+/** Makes the cluster's node rows match the spec's shards: adds, removes and re-roles rows. */
+async function syncNodeRows(tx: Prisma.TransactionClient, clusterId: string, spec: ClusterSpec): Promise<void> {
+  const changes = nodeRowChanges(await tx.node.findMany({ where: { clusterId } }), spec);
+  if (changes.gone.length > 0) await tx.node.deleteMany({ where: { clusterId, address: { in: changes.gone } } });
+  for (const node of changes.create) await tx.node.create({ data: { clusterId, ...node } });
+  for (const { id, ...data } of changes.update) await tx.node.update({ where: { id }, data });
 }

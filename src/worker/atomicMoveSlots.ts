@@ -230,7 +230,8 @@ class JobBook {
         await this.announce(next);
       }
     }
-    if (changed) await this.save();
+    // A job's state is the servers' to tell: a resumed run asks them again, so this need not wait.
+    if (changed) this.saveBehind();
     return ended;
   }
 
@@ -283,8 +284,9 @@ class JobBook {
     await this.save();
     const id = await startAtomicJob(this.#dialect, ends, job);
     this.jobs[index] = { ...job, id, state: 'running', phase: 'started' };
-    await this.save();
-    await this.#ctx.event('migration_job_started',
+    // Stored behind the run: until it is, a resumed run finds the job by its slots.
+    this.saveBehind();
+    this.#ctx.event('migration_job_started',
       `atomic job ${id.slice(0, 8)}: ${job.slotCount} slots (~${keys} keys) from ${move.from.address} to ${move.to.address}${attempt > 1 ? ` (attempt ${attempt})` : ''}`,
       { job: id, from: move.from.address, to: move.to.address, slots: formatRanges(slots), slotCount: job.slotCount, keys, attempt });
   }
@@ -313,13 +315,19 @@ class JobBook {
   async announce(job: MigrationJob): Promise<void> {
     const type = job.state === 'succeeded' ? 'migration_job_succeeded' : job.state === 'cancelled' ? 'migration_job_cancelled' : 'migration_job_failed';
     const how = job.state === 'succeeded' ? 'done' : job.state === 'missing' ? 'lost' : job.state;
-    await this.#ctx.event(type,
+    this.#ctx.event(type,
       `atomic job ${(job.id ?? '?').slice(0, 8)} ${how}: ${job.slotCount} slots from ${job.from.address} to ${job.to.address}${job.message ? ` (${job.message})` : ''}`,
       { job: job.id, from: job.from.address, to: job.to.address, slots: formatRanges(job.slots), state: job.state, phase: job.phase, message: job.message });
   }
 
+  /** Stores the jobs before going on. */
   save(): Promise<void> {
     return this.#ctx.saveOutputs({ jobs: this.jobs });
+  }
+
+  /** Records the jobs, stored behind the run (a failed write stops the run through its signal). */
+  saveBehind(): void {
+    this.#ctx.recordOutputs({ jobs: this.jobs });
   }
 }
 

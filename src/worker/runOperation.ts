@@ -1,14 +1,15 @@
 import type { Logger } from '../logger.ts';
+import type { ConnectionPool } from '../redis/connectionPool.ts';
 import { NodeConnections } from '../redis/nodeConnections.ts';
-import { getClusterByName, setClusterPhase, setRedisNodeIds } from '../store/clusters.ts';
+import { getClusterByName, setRedisNodeIds } from '../store/clusters.ts';
 import type { Database } from '../store/database.ts';
-import { appendEvent } from '../store/events.ts';
-import { finishOperation, getOperation, releaseLease, renewLease, saveProgress } from '../store/operations.ts';
+import { finishOperation, getOperation, recordRun, releaseLease, renewLease } from '../store/operations.ts';
 import type { ClusterPhase, ClusterRecord, OperationRecord } from '../store/records.ts';
 import { watchCancel } from './cancelWatcher.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { keepLease } from './leaseKeeper.ts';
 import { progressMeter } from './progressMeter.ts';
+import { JournalFailed, LeaseLost, RunJournal } from './runJournal.ts';
 import type { StepExecutors } from './stepContext.ts';
 import { toOperationError } from './stepFailure.ts';
 import { RunStopped, runSteps, type StepRecorder } from './stepLoop.ts';
@@ -30,15 +31,12 @@ export interface RunDeps {
    * a read right after the end already shows the cluster as the operation left it.
    */
   readonly observe?: (cluster: ClusterRecord) => Promise<void>;
+  /** Where the run's node connections come from and go back to (fresh connections without one). */
+  readonly pool?: ConnectionPool;
 }
 
 /** How often a running operation looks for a cancel made through another process. */
 const CANCEL_POLL_MS = 500;
-
-/** Raised when a store write finds the lease gone: another worker owns the operation now. */
-class LeaseLost extends Error {
-  override readonly name = 'LeaseLost';
-}
 
 /**
  * Runs a claimed operation to its end, composed of four parts: a lease keeper (renews the lease;
@@ -72,45 +70,53 @@ export async function runOperation(deps: RunDeps, claimed: OperationRecord, oute
     clock,
   });
   const meter = progressMeter(claimed.progress, clock);
+  const journal = new RunJournal({
+    write: (save, events) => recordRun(db, claimed.id, workerId, claimed.clusterName, save ? { steps, progress: meter.progress(steps) } : null, events),
+    onStored: () => deps.onChange?.(claimed.id),
+    onBroken: (reason) => stop.abort(reason),
+  });
   const recorder: StepRecorder = {
-    async save() {
-      if (!(await saveProgress(db, claimed.id, workerId, { steps, progress: meter.progress(steps) }))) {
-        leaseLost();
-        throw new LeaseLost('lease lost');
-      }
-      deps.onChange?.(claimed.id);
-    },
-    async event(type, message, data) {
-      await appendEvent(db, { operationId: claimed.id, clusterName: claimed.clusterName, type, message, ...(data ? { data } : {}) });
-      deps.onChange?.(claimed.id);
-    },
+    save: () => journal.save(),
+    event: (type, message, data) => journal.event({ type, message, at: now(), ...(data ? { data } : {}) }),
+    flush: () => journal.flush(),
+    writeSoon: () => journal.writeSoon(),
   };
 
   const cluster = await getClusterByName(db, claimed.clusterName);
-  const connections = new NodeConnections(cluster?.auth ?? undefined);
+  const connections = new NodeConnections(cluster?.auth ?? undefined, {}, deps.pool);
   try {
     if (!cluster) throw new Error(`cluster "${claimed.clusterName}" no longer exists`);
     const resumed = claimed.attempts > 1;
-    await recorder.event(resumed ? 'operation_resumed' : 'operation_started', `${resumed ? 'resumed' : 'started'} by worker ${workerId} (attempt ${claimed.attempts})`);
+    recorder.event(resumed ? 'operation_resumed' : 'operation_started', `${resumed ? 'resumed' : 'started'} by worker ${workerId} (attempt ${claimed.attempts})`);
     const outcome = await runSteps({
       operation: claimed, cluster, steps, executors: deps.executors, connections, meter, recorder,
       recordNodeIds: (ids) => setRedisNodeIds(db, cluster.id, ids),
       stop: stop.signal, cancel: cancel.signal, now, log,
     });
     const error = outcome.status === 'failed' ? outcome.error : null;
-    await deps.observe?.(cluster).catch((err: unknown) => log.warn('observing the cluster after an operation failed', { operation: claimed.id, error: String(err) }));
-    const owned = await finishOperation(db, claimed.id, workerId, { status: outcome.status, error, steps, progress: meter.progress(steps) });
+    // The look at the cluster and the last of the run's records go on together; both come before the end.
+    await Promise.all([
+      journal.flush(),
+      deps.observe?.(cluster).catch((err: unknown) => log.warn('observing the cluster after an operation failed', { operation: claimed.id, error: String(err) })),
+    ]);
+    const owned = await finishOperation(db, claimed.id, workerId, { status: outcome.status, error, steps, progress: meter.progress(steps) }, {
+      clusterPhase: deps.phaseAfter?.(claimed.kind, outcome.status) ?? null,
+      event: { clusterName: claimed.clusterName, type: `operation_${outcome.status}`, message: error ? `failed: ${error.detail}` : outcome.status },
+    });
     if (!owned) return;
-    const phase = deps.phaseAfter?.(claimed.kind, outcome.status);
-    if (phase) await setClusterPhase(db, cluster.id, phase);
-    await recorder.event(`operation_${outcome.status}`, error ? `failed: ${error.detail}` : outcome.status);
+    deps.onChange?.(claimed.id);
     log.info(`operation ${outcome.status}`, { operation: claimed.id, cluster: claimed.clusterName, kind: claimed.kind });
   } catch (err) {
+    if (stop.signal.reason instanceof JournalFailed) {
+      log.error('operation run aborted', { operation: claimed.id, error: String(stop.signal.reason) });
+      return;
+    }
     if (err instanceof RunStopped || err instanceof LeaseLost || stop.signal.aborted) {
       if (lease.lost || stop.signal.reason instanceof LeaseLost) {
         log.warn('stopped an operation this worker no longer owns', { operation: claimed.id });
       } else {
-        // Shutting down: the step in flight stopped at a safe point; hand the operation over now.
+        // Shutting down: the step in flight stopped at a safe point; store what it recorded and hand the operation over now.
+        await journal.flush().catch(() => undefined);
         await releaseLease(db, claimed.id, workerId).catch(() => false);
         log.info('released an operation for another worker to resume', { operation: claimed.id });
       }

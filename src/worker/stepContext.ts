@@ -17,10 +17,12 @@ export interface StepContext<K extends StepKind = StepKind> {
   readonly log: Logger;
   /** Persists the step's outputs right away, before the step goes on (so a resumed run sees them). */
   saveOutputs(outputs: OutputsOf<K>): Promise<void>;
+  /** Records the step's outputs, stored behind the run (for what a resumed run can also learn elsewhere). */
+  recordOutputs(outputs: OutputsOf<K>): void;
   /** What the first earlier step of `kind` recorded (null when there is none or it recorded nothing). */
   outputsOf<J extends keyof StepOutputs>(kind: J): StepOutputs[J] | null;
-  /** Appends an event to the operation's timeline (the step's id is added to `data`). */
-  event(type: OperationEventType, message: string, data?: Record<string, unknown>): Promise<void>;
+  /** Appends an event to the operation's timeline (the step's id is added to `data`), stored behind the run, in order. */
+  event(type: OperationEventType, message: string, data?: Record<string, unknown>): void;
   /** Records the node ids learned while building the cluster. */
   recordNodeIds(ids: Record<string, string>): Promise<void>;
   /**

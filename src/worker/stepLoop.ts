@@ -8,12 +8,20 @@ import type { ProgressMeter } from './progressMeter.ts';
 import type { StepContext, StepExecutors, StepResult } from './stepContext.ts';
 import { toOperationError } from './stepFailure.ts';
 
-/** Where the loop stores what happens; both reject when the run lost its lease. */
+/**
+ * Where the loop records what happens. Records are stored behind the run, in order (see
+ * `RunJournal`): a step's start and end need not be stored before the run goes on, because a
+ * resumed run repeats a step whose end was not stored.
+ */
 export interface StepRecorder {
-  /** Stores the steps and the progress as they are now. */
-  save(): Promise<void>;
+  /** Records the steps and the progress as they are now. */
+  save(): void;
   /** Appends an event to the operation's timeline. */
-  event(type: string, message: string, data?: Record<string, unknown>): Promise<void>;
+  event(type: string, message: string, data?: Record<string, unknown>): void;
+  /** Resolves once everything recorded so far is stored; rejects when the run lost its lease. */
+  flush(): Promise<void>;
+  /** Starts storing what was recorded without waiting for it (at a step's end: watchers see it at once). */
+  writeSoon(): void;
 }
 
 /** What every step of one run shares. */
@@ -73,26 +81,25 @@ export async function runSteps(opts: StepLoopOptions): Promise<StepLoopOutcome> 
     step.status = 'running';
     step.startedAt = opts.now().toISOString();
     step.finishedAt = null;
-    await recorder.save();
-    await recorder.event('step_started', step.title, { step: step.id });
-    const progressSaves = new ProgressSaves(recorder);
+    recorder.save();
+    recorder.event('step_started', step.title, { step: step.id });
     try {
-      const result = await execute(opts.executors, contextFor(opts, step, cleanup, progressSaves));
-      await progressSaves.settled();
+      const result = await execute(opts.executors, contextFor(opts, step, cleanup));
       step.status = 'succeeded';
       step.detail = result.detail;
       step.finishedAt = opts.now().toISOString();
-      await recorder.save();
-      await recorder.event('step_succeeded', `${step.title}: ${result.detail}`, { step: step.id });
+      recorder.save();
+      recorder.event('step_succeeded', `${step.title}: ${result.detail}`, { step: step.id });
+      recorder.writeSoon();
     } catch (err) {
-      await progressSaves.settled();
       if (opts.stop.aborted || err instanceof RunStopped) throw new RunStopped('stopped', { cause: err });
       if (opts.cancel.aborted) {
         // The executor stopped at a safe point; nothing is left half-done.
         step.status = 'skipped';
         step.finishedAt = opts.now().toISOString();
         step.detail = 'stopped: the operation was cancelled';
-        await recorder.event('step_cancelled', `${step.title}: stopped at a safe point`, { step: step.id });
+        recorder.save();
+        recorder.event('step_cancelled', `${step.title}: stopped at a safe point`, { step: step.id });
         failure ??= 'cancelled';
         continue;
       }
@@ -101,7 +108,8 @@ export async function runSteps(opts: StepLoopOptions): Promise<StepLoopOutcome> 
       const error = toOperationError(err, step.title);
       step.detail = error.detail;
       log.warn('step failed', { operation: opts.operation.id, step: step.id, code: error.code, detail: error.detail });
-      await recorder.event('step_failed', `${step.title}: ${error.detail}`, { step: step.id, code: error.code });
+      recorder.save();
+      recorder.event('step_failed', `${step.title}: ${error.detail}`, { step: step.id, code: error.code });
       failure ??= error;
     }
   }
@@ -115,7 +123,7 @@ function execute<K extends StepKind>(executors: StepExecutors, ctx: StepContext<
   return executor(ctx);
 }
 
-function contextFor<K extends StepKind>(opts: StepLoopOptions, step: Step<K>, cleanup: boolean, progressSaves: ProgressSaves): StepContext<K> {
+function contextFor<K extends StepKind>(opts: StepLoopOptions, step: Step<K>, cleanup: boolean): StepContext<K> {
   return {
     operation: opts.operation,
     cluster: opts.cluster,
@@ -126,13 +134,18 @@ function contextFor<K extends StepKind>(opts: StepLoopOptions, step: Step<K>, cl
     signal: cleanup ? opts.stop : AbortSignal.any([opts.stop, opts.cancel]),
     saveOutputs: async (outputs) => {
       step.outputs = outputs;
-      await opts.recorder.save();
+      opts.recorder.save();
+      await opts.recorder.flush();
+    },
+    recordOutputs: (outputs) => {
+      step.outputs = outputs;
+      opts.recorder.save();
     },
     outputsOf: (kind) => recordedOutputs(opts.steps)[kind],
     recordNodeIds: opts.recordNodeIds,
     event: (type, message, data) => opts.recorder.event(type, message, { step: step.id, ...data }),
     reportProgress: (moved) => {
-      if (opts.meter.report(moved)) progressSaves.start();
+      if (opts.meter.report(moved)) opts.recorder.save();
     },
     keysMovedSoFar: opts.meter.keysMoved,
   };
@@ -154,21 +167,4 @@ function recordedOutputs(steps: readonly Step[]): { readonly [J in keyof StepOut
       return steps.find(isStepOf('move_slots'))?.outputs ?? null;
     },
   };
-}
-
-/** In-step progress saves: at most one in flight, and the step waits for it before it ends. */
-class ProgressSaves {
-  #inFlight: Promise<void> | null = null;
-  constructor(private readonly recorder: StepRecorder) {}
-
-  start(): void {
-    if (this.#inFlight) return;
-    this.#inFlight = this.recorder.save().catch(() => undefined).finally(() => {
-      this.#inFlight = null;
-    });
-  }
-
-  async settled(): Promise<void> {
-    await this.#inFlight;
-  }
 }

@@ -1,4 +1,5 @@
 import type { Logger } from '../logger.ts';
+import type { ConnectionPool } from '../redis/connectionPool.ts';
 import type { Database } from '../store/database.ts';
 import type { ClusterPhase, ClusterRecord } from '../store/records.ts';
 import { claimNextOperation } from '../store/operations.ts';
@@ -52,6 +53,8 @@ export interface WorkerOptions {
   readonly onOperationChange?: (operationId: string) => void;
   /** Observes a cluster and stores what it saw (see `RunDeps.observe`). */
   readonly observe?: (cluster: ClusterRecord) => Promise<void>;
+  /** Node connections kept between operations (see `RunDeps.pool`). */
+  readonly pool?: ConnectionPool;
 }
 
 export interface RunningWorker {
@@ -62,6 +65,9 @@ export interface RunningWorker {
   /** Stops claiming, aborts running operations at their next safe point and waits for them. */
   stop(): Promise<void>;
 }
+
+/** After a claim, how soon the worker looks for more work unless woken. */
+const CLAIM_AGAIN_MS = 50;
 
 /**
  * Claims runnable operations one at a time, up to `concurrency` running at once (each on its own
@@ -75,6 +81,7 @@ export function startWorker(opts: WorkerOptions): RunningWorker {
   const cancels = new Map<string, AbortController>();
   let wakeUp: (() => void) | null = null;
   let pending = false;
+  let claimedJustNow = false;
 
   const wake = () => {
     pending = true;
@@ -95,7 +102,7 @@ export function startWorker(opts: WorkerOptions): RunningWorker {
           log.info('claimed operation', { operation: claimed.id, cluster: claimed.clusterName, kind: claimed.kind, attempt: claimed.attempts });
           const cancel = new AbortController();
           cancels.set(claimed.id, cancel);
-          const run = runOperation({ db, workerId, leaseSeconds: opts.leaseSeconds, log, executors, phaseAfter, ...(opts.observe ? { observe: opts.observe } : {}), ...(opts.onOperationChange ? { onChange: opts.onOperationChange } : {}) }, claimed, shutdown.signal, cancel.signal)
+          const run = runOperation({ db, workerId, leaseSeconds: opts.leaseSeconds, log, executors, phaseAfter, ...(opts.observe ? { observe: opts.observe } : {}), ...(opts.pool ? { pool: opts.pool } : {}), ...(opts.onOperationChange ? { onChange: opts.onOperationChange } : {}) }, claimed, shutdown.signal, cancel.signal)
             .catch((err: unknown) => log.error('operation crashed', { operation: claimed.id, error: String(err) }))
             .finally(() => {
               cancels.delete(claimed.id);
@@ -103,12 +110,16 @@ export function startWorker(opts: WorkerOptions): RunningWorker {
               wake();
             });
           running.add(run);
-          continue; // there may be more work right away
+          // There may be more work: look again shortly (at once when woken), not in the same breath,
+          // so the run just claimed starts without waiting behind a query that likely finds nothing.
+          claimedJustNow = true;
         }
       }
       if (pending) continue;
+      const waitMs = claimedJustNow ? Math.min(CLAIM_AGAIN_MS, opts.pollIntervalMs) : opts.pollIntervalMs;
+      claimedJustNow = false;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, opts.pollIntervalMs);
+        const timer = setTimeout(done, waitMs);
         wakeUp = done;
         shutdown.signal.addEventListener('abort', done, { once: true });
         function done() {

@@ -3,9 +3,11 @@ import { test } from 'node:test';
 import type { OperationError } from '../../src/domain/operation.ts';
 import { insertClusterWithOperation } from '../../src/store/clusters.ts';
 import {
-  claimNextOperation, finishOperation, getOperation, listOperations, renewLease, requestCancel, saveProgress,
+  claimNextOperation, finishOperation, getOperation, listOperations, recordRun, renewLease, requestCancel,
 } from '../../src/store/operations.ts';
 import type { OperationRecord } from '../../src/store/records.ts';
+import { listEvents } from '../../src/store/events.ts';
+import { insertWebhook, listDeliveries } from '../../src/store/webhooks.ts';
 import { describeEachBackend } from './backends.ts';
 import { expireLease, newCluster, queueOperation, sampleProgress, sampleSteps } from './fixtures.ts';
 
@@ -95,12 +97,13 @@ describeEachBackend('operations', (ctx) => {
 
     const progress = { ...sampleProgress(), percent: 50, stepsDone: 1 };
     assert.equal(await renewLease(ctx.db, op.id, 'old', LEASE), false);
-    assert.equal(await saveProgress(ctx.db, op.id, 'old', { steps: sampleSteps(), progress }), false);
+    assert.equal(await recordRun(ctx.db, op.id, 'old', 'c1', { steps: sampleSteps(), progress }, [{ type: 'step_started', message: 'stale' }]), false);
     const failed: OperationError = { kind: 'internal', title: 'x', detail: 'x', code: 'x' };
     assert.equal(await finishOperation(ctx.db, op.id, 'old', { ...done, status: 'failed', error: failed }), false);
     assert.equal((await getOperation(ctx.db, op.id))?.status, 'running', 'the stale worker changed nothing');
 
-    assert.ok(await saveProgress(ctx.db, op.id, 'new', { steps: sampleSteps(), progress }));
+    assert.ok(await recordRun(ctx.db, op.id, 'new', 'c1', { steps: sampleSteps(), progress }, []));
+    assert.equal((await listEvents(ctx.db, { operationId: op.id }, { pageSize: 100 })).items.filter((e) => e.message === 'stale').length, 0, 'the stale worker appended nothing');
     assert.deepEqual((await getOperation(ctx.db, op.id))?.progress, progress);
     assert.ok(await renewLease(ctx.db, op.id, 'new', LEASE));
     assert.ok(await finishOperation(ctx.db, op.id, 'new', { ...done, status: 'failed', error: failed }));
@@ -111,6 +114,24 @@ describeEachBackend('operations', (ctx) => {
     assert.equal(finished?.leaseExpiresAt, null);
     assert.ok(finished?.finishedAt instanceof Date);
     assert.equal(await finishOperation(ctx.db, op.id, 'new', done), false, 'finishing releases the lock');
+  });
+
+  test('recordRun stores the state and appends its events in order, each with its webhook deliveries', async () => {
+    const op = await createCluster('c1');
+    await claimNextOperation(ctx.db, 'w1', LEASE);
+    const hook = await insertWebhook(ctx.db, { url: 'https://chat.example.com/hook', secret: 's'.repeat(32), eventTypes: ['step_succeeded'], clusters: null, createdBy: 'test' });
+    const progress = { ...sampleProgress(), percent: 40 };
+    const events = Array.from({ length: 12 }, (_, i) => ({ type: i % 2 === 0 ? 'step_started' : 'step_succeeded', message: `m${i}`, data: i === 0 ? null : { step: i } }));
+    assert.ok(await recordRun(ctx.db, op.id, 'w1', 'c1', { steps: sampleSteps(), progress }, events));
+    const at = new Date('2026-01-02T03:04:05.678Z');
+    assert.ok(await recordRun(ctx.db, op.id, 'w1', 'c1', null, [{ type: 'step_started', message: 'm12', at }]), 'events alone');
+    assert.deepEqual((await getOperation(ctx.db, op.id))?.progress, progress, 'a write without state keeps the stored state');
+    const stored = (await listEvents(ctx.db, { operationId: op.id }, { pageSize: 100 })).items.filter((e) => /^m\d+$/.test(e.message));
+    assert.deepEqual(stored.map((e) => e.message), Array.from({ length: 13 }, (_, i) => `m${i}`));
+    assert.equal(stored[0]!.data, null);
+    assert.deepEqual(stored[3]!.data, { step: 3 });
+    assert.deepEqual(stored[12]!.at, at, 'an event keeps the time it happened at');
+    assert.equal((await listDeliveries(ctx.db, hook.id, { pageSize: 100 })).items.length, 6, 'one delivery per subscribed event');
   });
 
   test('requestCancel: queued is cancelled at once, running becomes cancelling, terminal stays', async () => {

@@ -32,12 +32,14 @@ function recording(steps: readonly Step[]): StepRecorder & { saves: string[][]; 
   return {
     saves,
     events,
-    save: async () => {
+    save: () => {
       saves.push(steps.map((s) => s.status));
     },
-    event: async (type, message) => {
+    event: (type, message) => {
       events.push({ type, message });
     },
+    flush: async () => undefined,
+    writeSoon: () => undefined,
   };
 }
 
