@@ -62,7 +62,7 @@ export async function observeOne(db: Database, cluster: ClusterRecord, options: 
       .map((e) => ({ clusterName: cluster.name, type: e.type, message: e.summary, data: e.data, nodes: e.nodes }));
     stored = { snapshot, health };
     return { snapshot, health, events };
-  });
+  }, context.previous);
   if (cluster.phase === 'failed' && ready) await setClusterPhase(db, cluster.id, 'ready');
   return stored === null ? null : { ...(stored as { snapshot: ClusterSnapshot; health: ClusterHealth }), operation: context.current };
 }

@@ -160,7 +160,11 @@ function slotOwners(view: ClusterView): (string | undefined)[] {
 /** How long to wait, how often to check, and a signal to stop waiting. */
 export interface WaitForReadinessOptions {
   readonly timeoutMs: number;
-  /** Pause between checks; default 30 ms (a round is one pipelined request per node). */
+  /**
+   * Pause between checks (a round is one pipelined request per node); by default a tenth of the
+   * time waited so far, between 5 and 50 ms: nodes that agree within a few gossip rounds (a slot
+   * handed over, a replica attached) are seen within milliseconds, and a long wait does not poll hard.
+   */
   readonly intervalMs?: number;
   readonly signal?: AbortSignal;
 }
@@ -174,12 +178,13 @@ export async function waitForReadiness(
   clients: ReadonlyMap<string, Redis>,
   opts: WaitForReadinessOptions,
 ): Promise<Readiness> {
-  const deadline = Date.now() + opts.timeoutMs;
+  const started = Date.now();
+  const deadline = started + opts.timeoutMs;
   for (;;) {
     opts.signal?.throwIfAborted();
     const result = await checkReadiness(clients);
     if (result.ready || Date.now() >= deadline) return result;
-    await sleep(opts.intervalMs ?? 30, opts.signal);
+    await sleep(opts.intervalMs ?? Math.min(50, Math.max(5, (Date.now() - started) / 10)), opts.signal);
   }
 }
 

@@ -35,6 +35,15 @@ export async function appendEvent(db: Database, event: NewEvent): Promise<EventR
   return appendEventIn(sqlOf(db), event);
 }
 
+/**
+ * Appends events in order, each with its webhook deliveries and announced on
+ * {@link EVENT_CHANNEL}, in one statement (all or none).
+ */
+export async function appendEvents(db: SqlSession, events: readonly (NewEvent & { readonly at?: Date | undefined })[]): Promise<void> {
+  const append = appendEventsSql(eventsFromJson('$1'));
+  await db.query(`WITH ${append.ctes} SELECT (SELECT count(*) FROM d)::int AS deliveries, ${append.notified}`, [eventsJson(events)]);
+}
+
 /** A raw SQL session (the database, or one of its transactions) as the `Sql` that `appendEventIn` takes. */
 function sqlOf(session: SqlSession): Sql {
   return { $queryRawUnsafe: ((query: string, ...values: unknown[]) => session.query(query, values)) as Sql['$queryRawUnsafe'] };

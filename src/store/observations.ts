@@ -59,14 +59,14 @@ export async function saveObservation(
   clusterId: string,
   observedAt: Date,
   derive: (previous: ObservationRecord | null) => { snapshot: ClusterSnapshot; health: ClusterHealth; events: readonly NewEvent[] },
+  /** The latest observation as the caller just read it (saves the first read); read here when absent. */
+  known?: ObservationRecord | null,
 ): Promise<boolean> {
   // Two plain statements (a read, then a write that checks the read still holds) rather than a
   // locking transaction: this runs for every cluster at every look, and at the end of every
   // operation, where the transaction's five round trips cost 10-20 ms on the embedded database.
   for (let attempt = 0; attempt < 5; attempt++) {
-    const [row] = await db.query<{ observed_at: Date; observation: unknown; health: unknown }>(
-      'SELECT observed_at, observation, health FROM cluster_observations WHERE cluster_id = $1::uuid', [clusterId]);
-    const previous = row ? { observedAt: new Date(row.observed_at), snapshot: row.observation as ClusterSnapshot, health: row.health as ClusterHealth } : null;
+    const previous = attempt === 0 && known !== undefined ? known : await latestObservation(db, clusterId);
     if (previous && previous.observedAt > observedAt) return false;
     const { snapshot, health, events } = derive(previous);
     const append = appendEventsSql(eventsFromJson('$6', 'EXISTS (SELECT 1 FROM s)'));
@@ -84,6 +84,12 @@ export async function saveObservation(
   throw new DomainError('aborted', 'concurrent_change', 'could not store the observation: others keep storing theirs');
 }
 
+async function latestObservation(db: Database, clusterId: string): Promise<ObservationRecord | null> {
+  const [row] = await db.query<{ observed_at: Date; observation: unknown; health: unknown }>(
+    'SELECT observed_at, observation, health FROM cluster_observations WHERE cluster_id = $1::uuid', [clusterId]);
+  return row ? { observedAt: new Date(row.observed_at), snapshot: row.observation as ClusterSnapshot, health: row.health as ClusterHealth } : null;
+}
+
 /** What a look at a cluster needs from the database besides the cluster, read in one statement. */
 export interface ObservationContext {
   /** The spec's addresses of the nodes whose Redis id is known, by that id. */
@@ -92,22 +98,29 @@ export interface ObservationContext {
   readonly current: { readonly id: string; readonly kind: string; readonly status: string } | null;
   /** Whether an operation ran since the previous look (or one runs now): slotsmith's changes are not news. */
   readonly ranSince: boolean;
+  /** The latest stored observation, as read with the rest (for `saveObservation`'s first attempt). */
+  readonly previous: ObservationRecord | null;
 }
 
 /** See {@link ObservationContext}; one round trip, as it runs for every cluster at every look. */
 export async function observationContext(db: Database, clusterId: string): Promise<ObservationContext> {
-  const [row] = await db.query<{ nodes: { address: string; id: string }[]; current: { id: string; kind: string; status: string } | null; ran_since: boolean }>(`
-    SELECT
+  const [row] = await db.query<{
+    nodes: { address: string; id: string }[]; current: { id: string; kind: string; status: string } | null; ran_since: boolean;
+    observed_at: Date | null; observation: unknown; health: unknown;
+  }>(`
+    SELECT p.observed_at, p.observation, p.health,
       (SELECT coalesce(json_agg(json_build_object('address', n.address, 'id', n.redis_node_id)), '[]'::json)
          FROM nodes AS n WHERE n.cluster_id = $1::uuid AND n.redis_node_id IS NOT NULL) AS nodes,
       (SELECT json_build_object('id', o.id, 'kind', o.kind, 'status', o.status) FROM operations AS o
          WHERE o.cluster_id = $1::uuid AND o.status IN ('queued', 'running', 'cancelling') ORDER BY o.created_at LIMIT 1) AS current,
       EXISTS (SELECT 1 FROM operations AS o WHERE o.cluster_id = $1::uuid AND (o.status IN ('queued', 'running', 'cancelling')
-         OR o.finished_at >= (SELECT observed_at FROM cluster_observations WHERE cluster_id = $1::uuid))) AS ran_since`, [clusterId]);
+         OR o.finished_at >= (SELECT observed_at FROM cluster_observations WHERE cluster_id = $1::uuid))) AS ran_since
+    FROM (SELECT 1) AS one LEFT JOIN cluster_observations AS p ON p.cluster_id = $1::uuid`, [clusterId]);
   return {
     specAddressOf: new Map((row?.nodes ?? []).map((n) => [n.id, n.address])),
     current: row?.current ?? null,
     ranSince: row?.ran_since ?? false,
+    previous: row?.observed_at ? { observedAt: new Date(row.observed_at), snapshot: row.observation as ClusterSnapshot, health: row.health as ClusterHealth } : null,
   };
 }
 

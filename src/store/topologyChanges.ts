@@ -90,14 +90,16 @@ export async function recordServedSlots(db: Database, clusterId: string, served:
  */
 async function editDesired(db: Database, clusterId: string, what: string, edit: (spec: ClusterSpec) => Promise<ClusterSpec | null>): Promise<boolean> {
   for (let attempt = 0; attempt < 5; attempt++) {
-    const [row] = await db.query<{ spec: ClusterSpec }>('SELECT spec FROM clusters WHERE id = $1::uuid', [clusterId]);
+    const [row] = await db.query<{ spec: ClusterSpec; nodes: NodeRow[] }>(`
+      SELECT c.spec, (SELECT coalesce(json_agg(json_build_object('id', n.id, 'address', n.address, 'role', n.role, 'shardIndex', n.shard_index)), '[]'::json)
+        FROM nodes AS n WHERE n.cluster_id = c.id) AS nodes
+      FROM clusters AS c WHERE c.id = $1::uuid`, [clusterId]);
     if (!row) return false;
     const spec = await edit(row.spec);
     if (spec === null) return false;
     // Most edits (the slots an operation leaves behind) change no node row: one plain statement
     // then, instead of a Prisma transaction (every slot-moving operation ends with one).
-    const rows = await db.query<NodeRow>('SELECT id, address, role, shard_index AS "shardIndex" FROM nodes WHERE cluster_id = $1::uuid', [clusterId]);
-    if (isEmptyChange(nodeRowChanges(rows, spec))) {
+    if (isEmptyChange(nodeRowChanges(row.nodes, spec))) {
       const updated = await db.query('UPDATE clusters SET spec = $2::jsonb, updated_at = now() WHERE id = $1::uuid AND spec = $3::jsonb RETURNING id',
         [clusterId, JSON.stringify(spec), JSON.stringify(row.spec)]);
       if (updated.length > 0) return true;

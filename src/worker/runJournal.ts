@@ -29,11 +29,12 @@ export interface JournalOptions {
 
 /**
  * Records wait up to this long to share one write. A step boundary alone records a save and two
- * events, and the writes of the embedded database run on the service's own thread (2-5 ms each
- * here), so grouping them is what keeps a short operation short; 25 ms keeps the stored state
- * well within the "at least once a second" that watchers rely on.
+ * events, and the writes of the embedded database run on the service's own thread (1-8 ms each
+ * here), so grouping them is what keeps a short operation short (an atomic reshard of 0.1 s then
+ * makes one write before its end instead of about fifteen); 100 ms keeps the stored state well
+ * within the "at least once a second" that watchers rely on.
  */
-export const GROUP_COMMIT_MS = 25;
+export const GROUP_COMMIT_MS = 100;
 
 /**
  * What a run records about its operation (the steps and progress, and the timeline's events),
@@ -44,8 +45,8 @@ export const GROUP_COMMIT_MS = 25;
  * run goes on, because every step is idempotent and a resumed run repeats a step whose end was not
  * stored. A short operation otherwise spent more time on these writes than on its work (about 10
  * ms per step on the embedded database). Where the order with the outside world matters (an atomic
- * job recorded before the server is asked for it, the end of the operation) the caller awaits
- * {@link flush}.
+ * job recorded before the server is asked for it) the caller awaits {@link flushState}; the run's
+ * end takes the events still pending ({@link close}) into the statement that ends the operation.
  */
 export class RunJournal {
   readonly #opts: JournalOptions;
@@ -54,6 +55,7 @@ export class RunJournal {
   #writing: Promise<void> | null = null;
   #timer: NodeJS.Timeout | null = null;
   #broken: LeaseLost | JournalFailed | null = null;
+  #closed = false;
 
   constructor(opts: JournalOptions) {
     this.#opts = opts;
@@ -71,10 +73,23 @@ export class RunJournal {
     this.#schedule();
   }
 
-  /** Starts writing what was recorded now instead of after the group-commit delay, without waiting for it. */
-  writeSoon(): void {
-    // After the current task: what the caller records next in the same tick shares the write.
-    queueMicrotask(() => this.#kick());
+  /**
+   * Resolves once the state as it is now (steps, outputs, progress) is stored; the events wait for
+   * their group commit. For what must be stored before the run goes on (an atomic job before the
+   * server is asked for it): one small write instead of one with every pending event. Rejects as
+   * {@link flush} does.
+   */
+  async flushState(): Promise<void> {
+    while (this.#writing) await this.#writing;
+    if (this.#broken) throw this.#broken;
+    if (!this.#dirty || this.#closed) return;
+    this.#dirty = false;
+    this.#writing = this.#write(true, []).finally(() => {
+      this.#writing = null;
+    });
+    await this.#writing;
+    if (this.#broken) throw this.#broken;
+    if (this.#dirty || this.#events.length > 0) this.#schedule();
   }
 
   /**
@@ -82,16 +97,33 @@ export class RunJournal {
    * found the operation owned by another worker, with {@link JournalFailed} when one failed.
    */
   async flush(): Promise<void> {
-    while (this.#writing || (!this.#broken && (this.#dirty || this.#events.length > 0))) {
+    while (this.#writing || (!this.#broken && !this.#closed && (this.#dirty || this.#events.length > 0))) {
       this.#kick();
       await this.#writing;
     }
     if (this.#broken) throw this.#broken;
   }
 
+  /**
+   * Stops writing: waits for the write in flight and hands back the events not stored yet, for the
+   * caller to store with the operation's end (which stores the state too). Rejects as {@link flush}
+   * does. Records made after it are not stored.
+   */
+  async close(): Promise<RunEvent[]> {
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    while (this.#writing) await this.#writing;
+    if (this.#broken) throw this.#broken;
+    const events = this.#events;
+    this.#events = [];
+    this.#dirty = false;
+    return events;
+  }
+
   /** Starts a write within the group-commit delay unless one is due or in flight (which writes what came meanwhile). */
   #schedule(): void {
-    if (this.#timer || this.#writing || this.#broken) return;
+    if (this.#timer || this.#writing || this.#broken || this.#closed) return;
     this.#timer = setTimeout(() => this.#kick(), this.#opts.delayMs ?? GROUP_COMMIT_MS);
   }
 
@@ -99,7 +131,7 @@ export class RunJournal {
   #kick(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
-    if (this.#writing || this.#broken) return;
+    if (this.#writing || this.#broken || this.#closed) return;
     if (!this.#dirty && this.#events.length === 0) return;
     this.#writing = this.#drain().finally(() => {
       this.#writing = null;
@@ -107,17 +139,22 @@ export class RunJournal {
   }
 
   async #drain(): Promise<void> {
-    while (!this.#broken && (this.#dirty || this.#events.length > 0)) {
+    while (!this.#broken && !this.#closed && (this.#dirty || this.#events.length > 0)) {
       const save = this.#dirty;
       const events = this.#events;
       this.#dirty = false;
       this.#events = [];
-      try {
-        if (!(await this.#opts.write(save, events))) this.#break(new LeaseLost('lease lost'));
-        else this.#opts.onStored?.();
-      } catch (err) {
-        this.#break(new JournalFailed(`recording the run failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err }));
-      }
+      await this.#write(save, events);
+    }
+  }
+
+  /** One write; a lost lease or a failure breaks the journal. */
+  async #write(save: boolean, events: readonly RunEvent[]): Promise<void> {
+    try {
+      if (!(await this.#opts.write(save, events))) this.#break(new LeaseLost('lease lost'));
+      else this.#opts.onStored?.();
+    } catch (err) {
+      this.#break(new JournalFailed(`recording the run failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err }));
     }
   }
 

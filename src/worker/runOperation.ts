@@ -78,8 +78,7 @@ export async function runOperation(deps: RunDeps, claimed: OperationRecord, oute
   const recorder: StepRecorder = {
     save: () => journal.save(),
     event: (type, message, data) => journal.event({ type, message, at: now(), ...(data ? { data } : {}) }),
-    flush: () => journal.flush(),
-    writeSoon: () => journal.writeSoon(),
+    flushState: () => journal.flushState(),
   };
 
   const cluster = await getClusterByName(db, claimed.clusterName);
@@ -88,20 +87,24 @@ export async function runOperation(deps: RunDeps, claimed: OperationRecord, oute
     if (!cluster) throw new Error(`cluster "${claimed.clusterName}" no longer exists`);
     const resumed = claimed.attempts > 1;
     recorder.event(resumed ? 'operation_resumed' : 'operation_started', `${resumed ? 'resumed' : 'started'} by worker ${workerId} (attempt ${claimed.attempts})`);
+    // The look at the cluster that is stored before the end starts as soon as the nodes will not
+    // change any more in this run, alongside the steps that only record the desired topology.
+    let observed: Promise<void> | null = null;
+    const observe = (): void => {
+      observed ??= deps.observe?.(cluster).catch((err: unknown) => log.warn('observing the cluster after an operation failed', { operation: claimed.id, error: String(err) })) ?? Promise.resolve();
+    };
     const outcome = await runSteps({
       operation: claimed, cluster, steps, executors: deps.executors, connections, meter, recorder,
       recordNodeIds: (ids) => setRedisNodeIds(db, cluster.id, ids),
-      stop: stop.signal, cancel: cancel.signal, now, log,
+      stop: stop.signal, cancel: cancel.signal, now, log, onNodesSettled: observe,
     });
+    observe();
     const error = outcome.status === 'failed' ? outcome.error : null;
-    // The look at the cluster and the last of the run's records go on together; both come before the end.
-    await Promise.all([
-      journal.flush(),
-      deps.observe?.(cluster).catch((err: unknown) => log.warn('observing the cluster after an operation failed', { operation: claimed.id, error: String(err) })),
-    ]);
+    const [pending] = await Promise.all([journal.close(), observed]);
     const owned = await finishOperation(db, claimed.id, workerId, { status: outcome.status, error, steps, progress: meter.progress(steps) }, {
+      clusterName: claimed.clusterName,
       clusterPhase: deps.phaseAfter?.(claimed.kind, outcome.status) ?? null,
-      event: { clusterName: claimed.clusterName, type: `operation_${outcome.status}`, message: error ? `failed: ${error.detail}` : outcome.status },
+      events: [...pending, { type: `operation_${outcome.status}`, message: error ? `failed: ${error.detail}` : outcome.status }],
     });
     if (!owned) return;
     deps.onChange?.(claimed.id);

@@ -18,11 +18,12 @@ export interface StepRecorder {
   save(): void;
   /** Appends an event to the operation's timeline. */
   event(type: string, message: string, data?: Record<string, unknown>): void;
-  /** Resolves once everything recorded so far is stored; rejects when the run lost its lease. */
-  flush(): Promise<void>;
-  /** Starts storing what was recorded without waiting for it (at a step's end: watchers see it at once). */
-  writeSoon(): void;
+  /** Resolves once the steps as they are now are stored; rejects when the run lost its lease. */
+  flushState(): Promise<void>;
 }
+
+/** Step kinds that only read the nodes (and write the desired topology): a run ending with them leaves the nodes as they are before them. */
+const NODE_READ_ONLY_TAIL_KINDS: ReadonlySet<StepKind> = new Set<StepKind>(['record_slots']);
 
 /** What every step of one run shares. */
 export interface StepLoopOptions {
@@ -42,6 +43,11 @@ export interface StepLoopOptions {
   readonly cancel: AbortSignal;
   readonly now: () => Date;
   readonly log: Logger;
+  /**
+   * Told once, before the trailing steps that only write the desired topology (`record_slots`)
+   * run, or when the steps end without such a tail: the nodes will not change any more in this run.
+   */
+  readonly onNodesSettled?: () => void;
 }
 
 /** How the steps ended. */
@@ -68,8 +74,14 @@ export class RunStopped extends Error {
 export async function runSteps(opts: StepLoopOptions): Promise<StepLoopOutcome> {
   const { steps, recorder, log } = opts;
   let failure: OperationError | 'cancelled' | null = null;
-  for (const step of steps) {
+  let settled = false;
+  const settle = (): void => {
+    if (!settled) opts.onNodesSettled?.();
+    settled = true;
+  };
+  for (const [index, step] of steps.entries()) {
     if (step.status === 'succeeded' || step.status === 'skipped') continue;
+    if (steps.slice(index).every((s) => NODE_READ_ONLY_TAIL_KINDS.has(s.kind) || s.status === 'succeeded' || s.status === 'skipped')) settle();
     const cleanup = CLEANUP_STEP_KINDS.has(step.kind);
     if (!failure && opts.cancel.aborted && !cleanup) failure = 'cancelled';
     if (failure && !cleanup) {
@@ -90,7 +102,6 @@ export async function runSteps(opts: StepLoopOptions): Promise<StepLoopOutcome> 
       step.finishedAt = opts.now().toISOString();
       recorder.save();
       recorder.event('step_succeeded', `${step.title}: ${result.detail}`, { step: step.id });
-      recorder.writeSoon();
     } catch (err) {
       if (opts.stop.aborted || err instanceof RunStopped) throw new RunStopped('stopped', { cause: err });
       if (opts.cancel.aborted) {
@@ -113,6 +124,7 @@ export async function runSteps(opts: StepLoopOptions): Promise<StepLoopOutcome> 
       failure ??= error;
     }
   }
+  settle();
   if (failure === null) return { status: 'succeeded' };
   return failure === 'cancelled' ? { status: 'cancelled' } : { status: 'failed', error: failure };
 }
@@ -135,7 +147,7 @@ function contextFor<K extends StepKind>(opts: StepLoopOptions, step: Step<K>, cl
     saveOutputs: async (outputs) => {
       step.outputs = outputs;
       opts.recorder.save();
-      await opts.recorder.flush();
+      await opts.recorder.flushState();
     },
     recordOutputs: (outputs) => {
       step.outputs = outputs;

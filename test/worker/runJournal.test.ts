@@ -76,13 +76,28 @@ describe('RunJournal', () => {
     assert.deepEqual(t.writes, [{ save: false, events: ['first'] }, { save: true, events: ['second', 'third'] }]);
   });
 
-  test('writeSoon writes without the delay and takes what is recorded in the same tick', async () => {
-    const { j, writes } = journal({ delayMs: 60_000 });
-    j.event({ type: 'step_succeeded', message: '' });
-    j.writeSoon();
+  test('flushState stores the state at once and leaves the events to their group commit', async () => {
+    const { j, writes } = journal({ delayMs: 30 });
     j.event({ type: 'step_started', message: '' });
-    await waitFor(() => writes.length === 1);
-    assert.deepEqual(writes[0]!.events, ['step_succeeded', 'step_started']);
+    j.save();
+    await j.flushState();
+    assert.deepEqual(writes, [{ save: true, events: [] }]);
+    await waitFor(() => writes.length === 2);
+    assert.deepEqual(writes[1], { save: false, events: ['step_started'] });
+  });
+
+  test('close waits for the write in flight, hands back the events not stored, and stops writing', async () => {
+    const t = journal({ delayMs: 1 });
+    t.hold();
+    t.j.event({ type: 'first', message: '' });
+    await new Promise((r) => setTimeout(r, 10));
+    t.j.event({ type: 'second', message: '' });
+    const closing = t.j.close();
+    t.release();
+    assert.deepEqual((await closing).map((e) => e.type), ['second']);
+    t.j.event({ type: 'late', message: '' });
+    await t.j.flush();
+    assert.deepEqual(t.writes.map((w) => w.events), [['first']]);
   });
 
   test('a lost lease breaks the journal: flush rejects, nothing more is written, the owner is told once', async () => {

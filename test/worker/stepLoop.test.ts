@@ -38,8 +38,7 @@ function recording(steps: readonly Step[]): StepRecorder & { saves: string[][]; 
     event: (type, message) => {
       events.push({ type, message });
     },
-    flush: async () => undefined,
-    writeSoon: () => undefined,
+    flushState: async () => undefined,
   };
 }
 
@@ -51,7 +50,7 @@ const reshardSteps = () => buildSteps([
   step('record_slots', 'Record', {}),
 ]);
 
-function run(steps: Step[], executors: StepExecutors, signals: { stop?: AbortSignal; cancel?: AbortSignal } = {}) {
+function run(steps: Step[], executors: StepExecutors, signals: { stop?: AbortSignal; cancel?: AbortSignal; onNodesSettled?: () => void } = {}) {
   const recorder = recording(steps);
   const clock = fakeClock();
   const outcome = runSteps({
@@ -61,11 +60,24 @@ function run(steps: Step[], executors: StepExecutors, signals: { stop?: AbortSig
     stop: signals.stop ?? new AbortController().signal,
     cancel: signals.cancel ?? new AbortController().signal,
     now: () => at, log: silentLogger,
+    ...(signals.onNodesSettled ? { onNodesSettled: signals.onNodesSettled } : {}),
   });
   return { outcome, recorder };
 }
 
 describe('runSteps', () => {
+  test('tells once that the nodes are settled: before a tail that only records the desired topology, or at the end', async () => {
+    const order: string[] = [];
+    const note = (kind: string) => async () => (order.push(kind), { detail: kind });
+    const executors = fakeExecutors({ check_cluster: note('check'), move_slots: note('move'), wait_converged: note('wait'), record_slots: note('record') });
+    await run(reshardSteps(), executors, { onNodesSettled: () => order.push('settled') }).outcome;
+    assert.deepEqual(order, ['check', 'move', 'wait', 'settled', 'record']);
+    order.length = 0;
+    const noTail = buildSteps([step('check_cluster', 'Check', { masters: [] }), step('wait_converged', 'Wait', { timeoutSeconds: 60 })]);
+    await run(noTail, executors, { onNodesSettled: () => order.push('settled') }).outcome;
+    assert.deepEqual(order, ['check', 'wait', 'settled']);
+  });
+
   test('runs every step in order, recording each start and end', async () => {
     const steps = reshardSteps();
     const order: string[] = [];
