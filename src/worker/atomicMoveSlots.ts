@@ -242,12 +242,14 @@ class JobBook {
    * true when it started any. A move out of attempts fails the step with the last job's message.
    */
   async startWhatRemains(): Promise<boolean> {
-    let started = false;
+    const batch: JobToStart[] = [];
+    // Nodes of the moves taken into this batch: on Redis 8 a node takes part in one job at a time.
+    const taken = new Set<string>();
     for (const move of this.#ctx.step.params.moves) {
       if (this.#ctx.signal.aborted) break;
       const mine = this.jobs.filter((j) => j.from.id === move.from.id && j.to.id === move.to.id);
       if (mine.some((j) => !isJobFinished(j.state))) continue;
-      if (this.#dialect === 'redis' && this.busy(move)) continue;
+      if (this.#dialect === 'redis' && (this.busy(move) || taken.has(move.from.id) || taken.has(move.to.id))) continue;
       const remaining = await this.tolerate(() => this.remainingOf(move));
       if (remaining === undefined || remaining.length === 0) continue;
       const last = mine.at(-1);
@@ -256,42 +258,59 @@ class JobBook {
           `${mine.length} jobs moving slots from ${move.from.address} to ${move.to.address} ended without moving ${remaining.length} slots; the last ended ${last?.state}: ${last?.message || last?.phase || 'no message'}`,
           [{ address: move.from.address, reason: last?.message || `job ${last?.state}` }]);
       }
-      const asked = await this.tolerate(async () => {
-        await this.start(move, slotsToRanges(remaining), mine.length + 1, last);
-        return true;
-      });
-      if (asked) started = true;
+      batch.push({ move, slots: slotsToRanges(remaining), attempt: mine.length + 1, ...(last ? { previous: last } : {}) });
+      taken.add(move.from.id);
+      taken.add(move.to.id);
     }
-    return started;
+    return batch.length > 0 && (await this.start(batch)) > 0;
   }
 
-  async start(move: SlotMove, slots: MigrationJob['slots'], attempt: number, previous?: MigrationJob): Promise<void> {
-    const ends = await this.ends(move);
-    // Redis 8 keeps a failed import task, which refuses a new import of the same slots
-    // ("overlapping import exists"): it is cancelled first.
-    if (this.#dialect === 'redis' && previous?.id && previous.state !== 'succeeded') {
-      await cancelAtomicJob(this.#dialect, ends, previous.id).catch(() => undefined);
-    }
-    // Counted on the source while the job is being stored, and before it is asked for: a short
-    // job hands its slots over, and the source drops their keys, within tens of milliseconds.
-    const counting = countKeysInSlots(ends.source, rangesToSlots(slots));
-    counting.catch(() => undefined);
-    const job: MigrationJob = {
-      from: move.from, to: move.to, slots, slotCount: countSlots(slots), id: null, requestedAt: Date.now(),
-      state: 'starting', phase: 'starting', message: '', keys: 0, attempt,
-    };
-    this.jobs.push(job);
-    const index = this.jobs.length - 1;
-    // Recorded before it is asked for: a resumed run looks for it instead of starting it again.
+  /**
+   * Starts a job for each entry, all together: every job is recorded (one write) before any is
+   * asked for, then all are asked for at once, as an operator would type them into several
+   * terminals (a rebalance of three sources into a new master started its jobs one after the
+   * other before, a write and a count apart). Resolves with how many the servers took.
+   */
+  async start(batch: readonly JobToStart[]): Promise<number> {
+    const prepared = await Promise.all(batch.map((entry) => this.tolerate(async () => {
+      const ends = await this.ends(entry.move);
+      // Redis 8 keeps a failed import task, which refuses a new import of the same slots
+      // ("overlapping import exists"): it is cancelled first.
+      if (this.#dialect === 'redis' && entry.previous?.id && entry.previous.state !== 'succeeded') {
+        await cancelAtomicJob(this.#dialect, ends, entry.previous.id).catch(() => undefined);
+      }
+      // Counted on the source while the job is being stored, and before it is asked for: a short
+      // job hands its slots over, and the source drops their keys, within tens of milliseconds.
+      const counting = countKeysInSlots(ends.source, rangesToSlots(entry.slots));
+      counting.catch(() => undefined);
+      return { ...entry, ends, counting };
+    })));
+    const recorded = prepared.flatMap((entry) => {
+      if (!entry) return [];
+      const job: MigrationJob = {
+        from: entry.move.from, to: entry.move.to, slots: entry.slots, slotCount: countSlots(entry.slots), id: null, requestedAt: Date.now(),
+        state: 'starting', phase: 'starting', message: '', keys: 0, attempt: entry.attempt,
+      };
+      this.jobs.push(job);
+      return [{ ...entry, job, index: this.jobs.length - 1 }];
+    });
+    if (recorded.length === 0) return 0;
+    // Recorded before they are asked for: a resumed run looks for them instead of starting them again.
     await this.save();
-    const keys = await counting;
-    const id = await startAtomicJob(this.#dialect, ends, job);
-    this.jobs[index] = { ...job, id, keys, state: 'running', phase: 'started' };
-    // Stored behind the run: until it is, a resumed run finds the job by its slots.
+    const asked = await Promise.allSettled(recorded.map(({ ends, counting, job, index, move, attempt }) => this.tolerate(async () => {
+      const keys = await counting;
+      const id = await startAtomicJob(this.#dialect, ends, job);
+      this.jobs[index] = { ...job, id, keys, state: 'running', phase: 'started' };
+      this.#ctx.event('migration_job_started',
+        `atomic job ${id.slice(0, 8)}: ${job.slotCount} slots (~${keys} keys) from ${move.from.address} to ${move.to.address}${attempt > 1 ? ` (attempt ${attempt})` : ''}`,
+        { job: id, from: move.from.address, to: move.to.address, slots: formatRanges(job.slots), slotCount: job.slotCount, keys, attempt });
+      return true;
+    })));
+    // Stored behind the run: until they are, a resumed run finds the jobs by their slots.
     this.saveBehind();
-    this.#ctx.event('migration_job_started',
-      `atomic job ${id.slice(0, 8)}: ${job.slotCount} slots (~${keys} keys) from ${move.from.address} to ${move.to.address}${attempt > 1 ? ` (attempt ${attempt})` : ''}`,
-      { job: id, from: move.from.address, to: move.to.address, slots: formatRanges(slots), slotCount: job.slotCount, keys, attempt });
+    const failed = asked.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return asked.filter((r) => r.status === 'fulfilled' && r.value === true).length;
   }
 
   /** Cancels every running job at both ends and waits until the servers report them finished. */
@@ -332,6 +351,14 @@ class JobBook {
   saveBehind(): void {
     this.#ctx.recordOutputs({ jobs: this.jobs });
   }
+}
+
+/** A job about to be started: its move, the slots it moves, which attempt it is, and the attempt before it. */
+interface JobToStart {
+  readonly move: SlotMove;
+  readonly slots: MigrationJob['slots'];
+  readonly attempt: number;
+  readonly previous?: MigrationJob;
 }
 
 /** A move's (or a job's) key: its two ends. */
