@@ -1,7 +1,7 @@
 import { nodeRefOf, type NodeRef } from './nodeRef.ts';
 import type { ObservedNode } from './observedTopology.ts';
 import { countSlots, SLOT_COUNT, type SlotRange } from './slotRange.ts';
-import { normaliseRanges, rangesToSlots, slotsToRanges } from './slotSet.ts';
+import { normaliseRanges } from './slotSet.ts';
 
 /**
  * Slots to move from one master to another: both ends by id and address (so the worker needs no

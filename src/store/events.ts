@@ -2,7 +2,7 @@ import type { Event as EventRow, Prisma } from '../generated/prisma/client.ts';
 import type { Database, SqlSession } from './database.ts';
 import { decodePageToken, invalidPageToken, normalisePageSize, toPage } from './pageToken.ts';
 import type { EventRecord, Page } from './records.ts';
-import { isUuid, toNullableJson } from './values.ts';
+import { isUuid } from './values.ts';
 
 /** The PostgreSQL channel an appended event is announced on (its id as payload), for streams in other processes. */
 export const EVENT_CHANNEL = 'slotsmith_events';
@@ -35,17 +35,8 @@ export async function appendEvent(db: Database, event: NewEvent): Promise<EventR
   return appendEventIn(sqlOf(db), event);
 }
 
-/**
- * Appends events in order, each with its webhook deliveries and announced on
- * {@link EVENT_CHANNEL}, in one statement (all or none).
- */
-export async function appendEvents(db: SqlSession, events: readonly (NewEvent & { readonly at?: Date | undefined })[]): Promise<void> {
-  const append = appendEventsSql(eventsFromJson('$1'));
-  await db.query(`WITH ${append.ctes} SELECT (SELECT count(*) FROM d)::int AS deliveries, ${append.notified}`, [eventsJson(events)]);
-}
-
 /** A raw SQL session (the database, or one of its transactions) as the `Sql` that `appendEventIn` takes. */
-function sqlOf(session: SqlSession): Sql {
+export function sqlOf(session: SqlSession): Sql {
   return { $queryRawUnsafe: ((query: string, ...values: unknown[]) => session.query(query, values)) as Sql['$queryRawUnsafe'] };
 }
 

@@ -1,7 +1,7 @@
 import { DomainError } from '../domain/errors.ts';
 import type { ClusterHealth } from '../domain/clusterHealth.ts';
 import type { ClusterSnapshot } from '../domain/clusterSnapshot.ts';
-import type { Database, SqlSession } from './database.ts';
+import type { Database } from './database.ts';
 import { appendEventsSql, eventsFromJson, eventsJson, type NewEvent } from './events.ts';
 
 /** The latest observation of a cluster and the health derived from it. */
@@ -66,7 +66,7 @@ export async function saveObservation(
   // locking transaction: this runs for every cluster at every look, and at the end of every
   // operation, where the transaction's five round trips cost 10-20 ms on the embedded database.
   for (let attempt = 0; attempt < 5; attempt++) {
-    const previous = attempt === 0 && known !== undefined ? known : await latestObservation(db, clusterId);
+    const previous = attempt === 0 && known !== undefined ? known : await getObservation(db, clusterId);
     if (previous && previous.observedAt > observedAt) return false;
     const { snapshot, health, events } = derive(previous);
     const append = appendEventsSql(eventsFromJson('$6', 'EXISTS (SELECT 1 FROM s)'));
@@ -82,12 +82,6 @@ export async function saveObservation(
     if ((written?.stored ?? 0) > 0) return true;
   }
   throw new DomainError('aborted', 'concurrent_change', 'could not store the observation: others keep storing theirs');
-}
-
-async function latestObservation(db: Database, clusterId: string): Promise<ObservationRecord | null> {
-  const [row] = await db.query<{ observed_at: Date; observation: unknown; health: unknown }>(
-    'SELECT observed_at, observation, health FROM cluster_observations WHERE cluster_id = $1::uuid', [clusterId]);
-  return row ? { observedAt: new Date(row.observed_at), snapshot: row.observation as ClusterSnapshot, health: row.health as ClusterHealth } : null;
 }
 
 /** What a look at a cluster needs from the database besides the cluster, read in one statement. */

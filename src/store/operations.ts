@@ -4,8 +4,8 @@ import type { Database } from './database.ts';
 import { decodePageToken, invalidPageToken, normalisePageSize, toPage } from './pageToken.ts';
 import type { ClusterPhase, OperationRecord, Page } from './records.ts';
 import { storedError, storedSteps } from './storedOperation.ts';
-import { appendEventIn, appendEvents, appendEventsSql, eventsFromJson, eventsJson } from './events.ts';
-import { isUuid, toJson, toNullableJson } from './values.ts';
+import { appendEventsSql, eventsFromJson, eventsJson, sqlOf, type Sql } from './events.ts';
+import { isUuid } from './values.ts';
 
 // Raw statements return the columns under the Prisma field names, so one mapper serves both paths.
 const OPERATION_COLUMNS = `
@@ -95,7 +95,7 @@ export interface RunEvent {
 /**
  * Stores what a run of an operation `workerId` holds has recorded since its last write: the steps
  * and progress (when `update` is given) and `events`, appended in order with their webhook
- * deliveries (see `appendEvents`). Nothing is stored when the worker lost the operation; the
+ * deliveries, in one statement (see `appendEventsSql`). Nothing is stored when the worker lost the operation; the
  * answer is then false. One write for many records, and plain SQL rather than Prisma (about 1 ms
  * against 4 on the embedded database), because a short operation spent most of its time on
  * these writes.
@@ -108,16 +108,17 @@ export async function recordRun(
   update: { steps: readonly Step[]; progress: Progress } | null,
   events: readonly RunEvent[],
 ): Promise<boolean> {
-  // Two plain statements rather than one with both: PostgreSQL (PGlite measured) took 5-8 ms for
-  // the combined one and 2-3 ms for the two. The events follow the state only when it was still
-  // this worker's to write.
-  const owned = await db.query<{ id: string }>(
-    `UPDATE operations SET steps = COALESCE($3::jsonb, steps), progress = COALESCE($4::jsonb, progress), updated_at = now()
-     WHERE id = $1::uuid AND locked_by = $2 RETURNING id`,
-    [id, workerId, update ? JSON.stringify(update.steps) : null, update ? JSON.stringify(update.progress) : null]);
-  if (owned.length === 0) return false;
-  if (events.length > 0) await appendEvents(db, events.map((e) => ({ ...e, operationId: id, clusterName })));
-  return true;
+  const append = appendEventsSql(eventsFromJson('$5', 'EXISTS (SELECT 1 FROM o)'));
+  const rows = await db.query<{ owned: number }>(`
+    WITH o AS (
+      UPDATE operations SET steps = COALESCE($3::jsonb, steps), progress = COALESCE($4::jsonb, progress), updated_at = now()
+      WHERE id = $1::uuid AND locked_by = $2
+      RETURNING id
+    ), ${append.ctes}
+    SELECT (SELECT count(*) FROM o)::int AS owned, (SELECT count(*) FROM d)::int AS deliveries, ${append.notified}`,
+  [id, workerId, update ? JSON.stringify(update.steps) : null, update ? JSON.stringify(update.progress) : null,
+    eventsJson(events.map((e) => ({ ...e, operationId: id, clusterName })))]);
+  return (rows[0]?.owned ?? 0) > 0;
 }
 
 /**
@@ -131,7 +132,7 @@ export async function finishOperation(
   id: string,
   workerId: string,
   result: { status: OperationStatus; error: OperationError | null; steps: readonly Step[]; progress: Progress },
-  end: { clusterName?: string; events?: readonly RunEvent[]; clusterPhase?: ClusterPhase | null } = {},
+  end?: { clusterName: string; events: readonly RunEvent[]; clusterPhase: ClusterPhase | null },
 ): Promise<boolean> {
   // Plain SQL: on the path of every operation's end (see recordRun).
   const append = appendEventsSql(eventsFromJson('$8', 'EXISTS (SELECT 1 FROM o)'));
@@ -149,7 +150,7 @@ export async function finishOperation(
     ), ${append.ctes}
     SELECT (SELECT count(*) FROM o)::int AS owned, (SELECT count(*) FROM c)::int AS phased, (SELECT count(*) FROM d)::int AS deliveries, ${append.notified}`,
   [id, workerId, result.status, result.error === null ? null : JSON.stringify(result.error), JSON.stringify(result.steps), JSON.stringify(result.progress),
-    end.clusterPhase ?? null, eventsJson((end.events ?? []).map((e) => ({ ...e, operationId: id, clusterName: end.clusterName ?? '' })))]);
+    end?.clusterPhase ?? null, eventsJson((end?.events ?? []).map((e) => ({ ...e, operationId: id, clusterName: end!.clusterName })))]);
   return (rows[0]?.owned ?? 0) > 0;
 }
 
@@ -246,13 +247,22 @@ export interface NewOperation extends QueuedOperation {
   readonly event: FirstEvent;
 }
 
-/** Queues an operation together with its first event, in one transaction. */
+/** Queues an operation together with its first event, in one statement. */
 export async function insertOperation(db: Database, input: NewOperation): Promise<OperationRecord> {
   // One plain statement rather than a Prisma transaction of two: every request that changes a
   // cluster waits for it (about 2 ms against 8 on the embedded database).
+  return createQueuedOperation(sqlOf(db), input);
+}
+
+/**
+ * Creates a queued operation and its first event (with the event's webhook deliveries) in one
+ * statement, with the database or inside the caller's transaction: the one way an operation comes
+ * to exist.
+ */
+export async function createQueuedOperation(sql: Sql, input: NewOperation): Promise<OperationRecord> {
   const append = appendEventsSql(`SELECT o.id AS operation_id, o.cluster_name, $7::text AS type, $8::text AS message, $9::jsonb AS data,
     NULL::jsonb AS nodes, now() AS at, 1 AS n FROM o`);
-  const rows = await db.query<Operation>(`
+  const rows = await sql.$queryRawUnsafe<Operation[]>(`
     WITH o AS (
       INSERT INTO operations (cluster_id, cluster_name, kind, status, steps, progress, requested_by)
       VALUES ($1::uuid, $2, $3, 'queued', $4::jsonb, $5::jsonb, $6)
@@ -260,29 +270,9 @@ export async function insertOperation(db: Database, input: NewOperation): Promis
     ), ${append.ctes}
     SELECT ${OPERATION_COLUMNS}, (SELECT count(*) FROM d)::int AS deliveries, ${append.notified}
     FROM o`,
-  [input.clusterId, input.clusterName, input.kind, JSON.stringify(input.steps), JSON.stringify(input.progress), input.requestedBy,
-    input.event.type, input.event.message, input.event.data ? JSON.stringify(input.event.data) : null]);
+  input.clusterId, input.clusterName, input.kind, JSON.stringify(input.steps), JSON.stringify(input.progress), input.requestedBy,
+  input.event.type, input.event.message, input.event.data ? JSON.stringify(input.event.data) : null);
   return toOperationRecord(rows[0]!);
-}
-
-/**
- * Creates a queued operation and its first event (with the event's webhook deliveries) inside the
- * caller's transaction: the one way an operation comes to exist.
- */
-export async function createQueuedOperation(tx: Prisma.TransactionClient, input: NewOperation): Promise<OperationRecord> {
-  const row = await tx.operation.create({
-    data: {
-      clusterId: input.clusterId,
-      clusterName: input.clusterName,
-      kind: input.kind,
-      status: 'queued',
-      steps: toJson(input.steps),
-      progress: toJson(input.progress),
-      requestedBy: input.requestedBy,
-    },
-  });
-  await appendEventIn(tx, { operationId: row.id, clusterName: input.clusterName, type: input.event.type, message: input.event.message, data: input.event.data ?? null });
-  return toOperationRecord(row);
 }
 
 /**

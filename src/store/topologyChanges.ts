@@ -1,11 +1,10 @@
 import { desiredNodesOf, withNodeRemoved, withObservedRoles, withServedSlots, type ObservedRole, type ServedSlots } from '../domain/desiredTopology.ts';
 import { DomainError } from '../domain/errors.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
-import { toClusterRecord } from './clusters.ts';
 import type { Database } from './database.ts';
 import { createQueuedOperation, type FirstEvent, type QueuedOperation } from './operations.ts';
 import type { ClusterRecord, ClusterSpec, OperationRecord } from './records.ts';
-import { isUniqueViolation, toJson, toNullableJson } from './values.ts';
+import { isUniqueViolation, toJson } from './values.ts';
 
 const UNFINISHED = ['queued', 'running', 'cancelling'];
 
