@@ -80,14 +80,14 @@ export async function startService({ config, log, announceToken, db: given }: St
     ? startWorker({
       db, workerId: config.workerId, leaseSeconds: config.leaseSeconds,
       pollIntervalMs: config.pollIntervalMs, concurrency: config.workerConcurrency, log,
-      onOperationChange: (id) => {
+      onOperationChange: (id, stored) => {
         reads.clear();
-        changes.announce(id);
+        changes.announce(id, stored);
       },
-      observe: async (cluster) => {
+      observe: async (cluster, observed) => {
         const connections = new NodeConnections(cluster.auth ?? undefined, { connectTimeoutMs: NODE_TIMEOUT_MS, commandTimeoutMs: NODE_TIMEOUT_MS }, pool);
         try {
-          await observeOne(db, cluster, { connections });
+          await observeOne(db, cluster, { connections, observed });
         } finally {
           await connections.closeAll();
         }
@@ -155,7 +155,9 @@ export async function startService({ config, log, announceToken, db: given }: St
     wakeWorker: () => worker?.wake(),
     notifyCancel: (id) => worker?.cancel(id),
     nextChange: (id, maxWaitMs, signal) => changes.next(id, maxWaitMs, signal),
-    nextEvent: (maxWaitMs, signal) => events.next('event', maxWaitMs, signal),
+    nextEvent: async (maxWaitMs, signal) => {
+      await events.next('event', maxWaitMs, signal);
+    },
     tokenRevoked: () => auth.forget(),
     createReadyTimeoutSeconds: config.createReadyTimeoutSeconds,
     webhookAllowedHosts: config.webhookAllowedHosts,
@@ -200,7 +202,9 @@ export async function startService({ config, log, announceToken, db: given }: St
     ? startDeliverer({
       db, delivererId: config.workerId, log, allowedHosts: config.webhookAllowedHosts,
       schedule: { ...DEFAULT_RETRY_SCHEDULE, baseMs: config.webhookRetryBaseMs, giveUpMs: config.webhookGiveUpSeconds * 1000 },
-      nextEvent: (maxWaitMs, signal) => events.next('event', maxWaitMs, signal),
+      nextEvent: async (maxWaitMs, signal) => {
+        await events.next('event', maxWaitMs, signal);
+      },
     })
     : null;
   // Idempotency keys are remembered for a day; an API process sweeps older ones once an hour.

@@ -3,7 +3,7 @@ import { deriveHealth, type ClusterHealth } from '../domain/clusterHealth.ts';
 import { snapshotOf, type ClusterSnapshot } from '../domain/clusterSnapshot.ts';
 import { parseNodeAddress } from '../domain/nodeAddress.ts';
 import type { NodeConnections } from '../redis/nodeConnections.ts';
-import { observeCluster } from '../redis/observeCluster.ts';
+import { observeCluster, type ObservedCluster } from '../redis/observeCluster.ts';
 import { setClusterPhase } from '../store/clusters.ts';
 import type { Database } from '../store/database.ts';
 import { observationContext, saveObservation } from '../store/observations.ts';
@@ -20,6 +20,12 @@ export interface ObserveOptions {
   readonly now?: () => Date;
   /** Connections kept from one look to the next (the observer's; made with {@link NODE_TIMEOUT_MS}); else each look connects anew. */
   readonly connections?: NodeConnections;
+  /**
+   * What the nodes of the spec reported just now (an `observeCluster` with `stats`), when the
+   * caller already asked them: the look reuses it instead of asking again (a run's end shares one
+   * look between recording the slots and storing the observation).
+   */
+  readonly observed?: Promise<ObservedCluster>;
 }
 
 /** How long one node may take to answer a look (connect, then one pipeline) before it counts as unreachable. */
@@ -36,10 +42,13 @@ export const NODE_TIMEOUT_MS = 2_000;
 export async function observeOne(db: Database, cluster: ClusterRecord, options: ObserveOptions = {}): Promise<ObservedLook | null> {
   const observedAt = (options.now ?? (() => new Date()))();
   const opts = { connectTimeoutMs: NODE_TIMEOUT_MS, commandTimeoutMs: NODE_TIMEOUT_MS, stats: true, ...(options.connections ? { connections: options.connections } : {}) } as const;
-  const first = await observeCluster(cluster.spec.nodes, cluster.auth ?? undefined, opts);
+  // What the database knows is read while the nodes are asked.
+  const [first, context] = await Promise.all([
+    options.observed ?? observeCluster(cluster.spec.nodes, cluster.auth ?? undefined, opts),
+    observationContext(db, cluster.id),
+  ]);
   const asked = new Set(first.reached.map((r) => r.nodeId));
   const gossipOnly = first.nodes.filter((n) => !asked.has(n.id) && !n.flags.includes('noaddr') && !n.flags.includes('handshake') && parseNodeAddress(n.address, 'announced').ok);
-  const context = await observationContext(db, cluster.id);
   const { specAddressOf } = context;
   // Nodes the spec does not know by id (gossip only, or a node of the spec that is down) are asked where they say they are.
   const extra = gossipOnly.filter((n) => !specAddressOf.has(n.id));

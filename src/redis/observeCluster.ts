@@ -34,7 +34,7 @@ export async function observeCluster(
   opts: ConnectOptions & { readonly stats?: boolean; readonly connections?: NodeConnections } = {},
 ): Promise<ObservedCluster> {
   const views = await Promise.all(
-    addresses.map(async (address): Promise<{ address: string; view?: ClusterView; stats?: NodeStats; reason?: string }> => {
+    addresses.map(async (address): Promise<NodeLook> => {
       let client: Redis | undefined;
       let failed = false;
       try {
@@ -51,6 +51,23 @@ export async function observeCluster(
     }),
   );
 
+  return mergeLooks(views);
+}
+
+/** What one address answered to a look: its view (and stats), or why it could not be asked. */
+export interface NodeLook {
+  readonly address: string;
+  readonly view?: ClusterView | undefined;
+  readonly stats?: NodeStats | undefined;
+  readonly reason?: string | undefined;
+}
+
+/**
+ * Merges what each address answered into one observation, as {@link observeCluster} does: a
+ * node's own `myself` line is authoritative for it; a node no address reached is taken from the
+ * first view (in the given order) that mentions it.
+ */
+export function mergeLooks(views: readonly NodeLook[]): ObservedCluster {
   const byId = new Map<string, ObservedNode>();
   const reached: { address: string; nodeId: string }[] = [];
   const unreachable: { address: string; reason: string }[] = [];
@@ -81,29 +98,28 @@ async function readViewAndStats(client: Redis, address: string): Promise<{ view:
     if (err) throw err;
     return String(value);
   });
-  const view = clusterViewFromText(nodes ?? '', address);
-  const ci = parseInfo(cluster ?? '');
-  const i = parseInfo(info ?? '');
+  return { view: clusterViewFromText(nodes ?? '', address), stats: statsOf(parseInfo(cluster ?? ''), parseInfo(info ?? '')) };
+}
+
+/** A node's stats from its parsed `CLUSTER INFO` and `INFO` (the default sections). */
+export function statsOf(ci: ReadonlyMap<string, string>, i: ReadonlyMap<string, string>): NodeStats {
   const num = (v: string | undefined): number | null => (v === undefined || v === '' || Number.isNaN(Number(v)) ? null : Number(v));
   const replica = i.get('role') === 'slave';
   const keys = [...i].filter(([k]) => /^db\d+$/.test(k)).reduce((n, [, v]) => n + Number(/(?:^|,)keys=(\d+)/.exec(v)?.[1] ?? 0), 0);
   const server = serverInfoOf(i);
   const link = i.get('master_link_status');
   return {
-    view,
-    stats: {
-      clusterState: ci.get('cluster_state') ?? 'unknown',
-      currentEpoch: num(ci.get('cluster_current_epoch')) ?? 0,
-      flavour: server.flavour,
-      version: server.version,
-      masterLinkStatus: replica ? (link === 'up' ? 'up' : 'down') : null,
-      masterAddress: replica ? `${i.get('master_host') ?? '?'}:${i.get('master_port') ?? '?'}` : null,
-      replOffset: num(replica ? i.get('slave_repl_offset') : i.get('master_repl_offset')),
-      lastIoSecondsAgo: replica ? num(i.get('master_last_io_seconds_ago')) : null,
-      usedMemoryBytes: num(i.get('used_memory')),
-      keys,
-      loading: i.get('loading') === '1',
-    },
+    clusterState: ci.get('cluster_state') ?? 'unknown',
+    currentEpoch: num(ci.get('cluster_current_epoch')) ?? 0,
+    flavour: server.flavour,
+    version: server.version,
+    masterLinkStatus: replica ? (link === 'up' ? 'up' : 'down') : null,
+    masterAddress: replica ? `${i.get('master_host') ?? '?'}:${i.get('master_port') ?? '?'}` : null,
+    replOffset: num(replica ? i.get('slave_repl_offset') : i.get('master_repl_offset')),
+    lastIoSecondsAgo: replica ? num(i.get('master_last_io_seconds_ago')) : null,
+    usedMemoryBytes: num(i.get('used_memory')),
+    keys,
+    loading: i.get('loading') === '1',
   };
 }
 

@@ -3,6 +3,8 @@ import { parseNodeAddress } from '../domain/nodeAddress.ts';
 import type { ObservedNode } from '../domain/observedTopology.ts';
 import { formatRanges, SLOT_COUNT } from '../domain/slotRange.ts';
 import { normaliseRanges, slotRangesWhere } from '../domain/slotSet.ts';
+import type { NodeStats } from '../domain/nodeStats.ts';
+import { mergeLooks, statsOf, type ObservedCluster } from './observeCluster.ts';
 import { parseInfo } from './parseInfo.ts';
 import { clusterViewFromText, type ClusterView } from './readClusterView.ts';
 import { sleep } from './sleep.ts';
@@ -17,6 +19,12 @@ export interface ReadinessProblem {
 export interface Readiness {
   readonly ready: boolean;
   readonly problems: ReadinessProblem[];
+  /**
+   * With `look`: what the nodes answered, as {@link observeCluster} with `stats` would have seen
+   * it (an unreachable node listed with its reason), so a caller that waited for the nodes to
+   * agree need not ask them again.
+   */
+  readonly look?: ObservedCluster;
 }
 
 interface NodeState {
@@ -24,6 +32,8 @@ interface NodeState {
   readonly view: ClusterView;
   readonly clusterState: string;
   readonly masterLinkStatus: string | null;
+  /** With `look`: the node's stats from the same round. */
+  readonly stats?: NodeStats;
 }
 
 /** Flags that mean a peer is not (yet) a healthy member. */
@@ -40,17 +50,20 @@ const UNHEALTHY_FLAGS = ['fail', 'pfail', 'handshake', 'noaddr'];
  * `clients` maps each node's address to a connected client; the problems name those addresses.
  * `brief` skips working out where slot maps differ (one problem says that they do): the slot by
  * slot comparison of 16384 owners per node is most of a check's CPU, which a caller polling
- * until the nodes agree need not pay at every round.
+ * until the nodes agree need not pay at every round. `look` reads each node's whole `INFO`
+ * instead of its replication section, and returns what the round saw as an observation.
  */
-export async function checkReadiness(clients: ReadonlyMap<string, Redis>, opts: { brief?: boolean } = {}): Promise<Readiness> {
+export async function checkReadiness(clients: ReadonlyMap<string, Redis>, opts: { brief?: boolean; look?: boolean } = {}): Promise<Readiness> {
   const problems: ReadinessProblem[] = [];
   const states: NodeState[] = [];
+  const unreachable = new Map<string, string>();
   await Promise.all(
     [...clients].map(async ([address, client]) => {
       try {
-        states.push(await readNodeState(address, client));
+        states.push(await readNodeState(address, client, opts.look === true));
       } catch (err) {
         problems.push({ address, reason: `unreachable: ${(err as Error).message}` });
+        unreachable.set(address, (err as Error).message);
       }
     }),
   );
@@ -93,11 +106,19 @@ export async function checkReadiness(clients: ReadonlyMap<string, Redis>, opts: 
 
   problems.push(...(opts.brief ? briefSlotMapDisagreement(states) : slotMapDisagreements(states, nameOf)));
   problems.sort((a, b) => (order.get(a.address) ?? 0) - (order.get(b.address) ?? 0));
-  return { ready: problems.length === 0 && clients.size > 0, problems };
+  const ready = problems.length === 0 && clients.size > 0;
+  if (!opts.look) return { ready, problems };
+  const byAddress = new Map(states.map((s) => [s.address, s]));
+  const look = mergeLooks([...clients.keys()].map((address) => {
+    const state = byAddress.get(address);
+    return state ? { address, view: state.view, stats: state.stats } : { address, reason: unreachable.get(address) ?? 'unknown error' };
+  }));
+  return { ready, problems, look };
 }
 
-async function readNodeState(address: string, client: Redis): Promise<NodeState> {
-  const replies = await client.pipeline().call('CLUSTER', 'INFO').call('CLUSTER', 'NODES').info('replication').exec();
+async function readNodeState(address: string, client: Redis, full: boolean): Promise<NodeState> {
+  const pipeline = client.pipeline().call('CLUSTER', 'INFO').call('CLUSTER', 'NODES');
+  const replies = await (full ? pipeline.info() : pipeline.info('replication')).exec();
   if (!replies) throw new Error('pipeline was not executed');
   const results = replies.map(([err, value]) => {
     if (err) throw err;
@@ -105,11 +126,13 @@ async function readNodeState(address: string, client: Redis): Promise<NodeState>
   });
   const [clusterInfo = '', nodesText = '', replication = ''] = results;
   const repl = parseInfo(replication);
+  const cluster = parseInfo(clusterInfo);
   return {
     address,
     view: clusterViewFromText(nodesText, address),
-    clusterState: parseInfo(clusterInfo).get('cluster_state') ?? 'unknown',
+    clusterState: cluster.get('cluster_state') ?? 'unknown',
     masterLinkStatus: repl.get('master_link_status') ?? null,
+    ...(full ? { stats: statsOf(cluster, repl) } : {}),
   };
 }
 
@@ -177,6 +200,8 @@ export interface WaitForReadinessOptions {
    */
   readonly intervalMs?: number;
   readonly signal?: AbortSignal;
+  /** Return the last round's answers as an observation (see `checkReadiness`). */
+  readonly look?: boolean;
 }
 
 /**
@@ -192,10 +217,10 @@ export async function waitForReadiness(
   const deadline = started + opts.timeoutMs;
   for (;;) {
     opts.signal?.throwIfAborted();
-    const result = await checkReadiness(clients, { brief: true });
+    const result = await checkReadiness(clients, { brief: true, look: opts.look === true });
     if (result.ready) return result;
     // The caller names the nodes that did not converge: the last check says where in detail.
-    if (Date.now() >= deadline) return checkReadiness(clients);
+    if (Date.now() >= deadline) return checkReadiness(clients, { look: opts.look === true });
     await sleep(opts.intervalMs ?? Math.min(50, Math.max(5, (Date.now() - started) / 10)), opts.signal);
   }
 }

@@ -4,7 +4,7 @@ import type { AtomicJobInFlight } from '../domain/migrationJob.ts';
 import type { FunctionLibraries } from '../redis/functions.ts';
 import type { Database } from '../store/database.ts';
 import type { ReadCache } from './readCache.ts';
-import type { ClusterRecord, NodeAuth } from '../store/records.ts';
+import type { ClusterRecord, NodeAuth, OperationRecord } from '../store/records.ts';
 
 /** What the nodes of a cluster report, read-only. */
 export interface Observation {
@@ -51,7 +51,7 @@ export interface ServiceDeps {
    * Resolves when a worker in this process changes the operation, after `maxWaitMs` at most, or when
    * `signal` aborts. Changes made in other processes are seen only by reading the operation again.
    */
-  readonly nextChange: (operationId: string, maxWaitMs: number, signal?: AbortSignal) => Promise<void>;
+  readonly nextChange: (operationId: string, maxWaitMs: number, signal?: AbortSignal) => Promise<OperationRecord | undefined>;
   /**
    * Resolves when an event is appended anywhere (a NOTIFY from any process on this database),
    * after `maxWaitMs` at most, or when `signal` aborts; streams read the log again then.

@@ -51,12 +51,13 @@ export interface ClusterMembers {
  * `tolerateUnreachable` (the caller then decides which unreachable nodes it can live with).
  */
 export async function observeMembers(deps: ServiceDeps, cluster: ClusterRecord, opts: { tolerateUnreachable?: boolean } = {}): Promise<ClusterMembers> {
-  const observation = await observeForChange(deps, cluster, opts);
+  // The node rows are read while the nodes are asked.
+  const [observation, rows] = await Promise.all([observeForChange(deps, cluster, opts), listNodes(deps.db, cluster.id)]);
   const reachedIds = new Set(observation.reached.map((r) => r.nodeId));
   const specAddressOf = new Map<string, string>();
   for (const r of observation.reached) if (!specAddressOf.has(r.nodeId)) specAddressOf.set(r.nodeId, r.address);
   // A node of the spec that did not answer is still known by the id recorded when it joined.
-  for (const row of await listNodes(deps.db, cluster.id)) {
+  for (const row of rows) {
     if (row.redisNodeId !== null && !specAddressOf.has(row.redisNodeId)) specAddressOf.set(row.redisNodeId, row.address);
   }
   // Nodes known only through gossip (not in the spec, e.g. left over from a removal that failed) are

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { OperationRecord } from '../store/records.ts';
 
 /**
  * In-process announcements that an operation changed (progress stored, a step or the operation
@@ -9,24 +10,31 @@ import { EventEmitter } from 'node:events';
 export class OperationChanges {
   readonly #emitter = new EventEmitter().setMaxListeners(0);
 
-  /** Wakes everyone waiting on `operationId`. */
-  announce(operationId: string): void {
-    this.#emitter.emit(operationId);
+  /**
+   * Wakes everyone waiting on `operationId`; `stored` is the operation as just stored, when the
+   * announcer has it (an operation's end), so that waiters need not read it again.
+   */
+  announce(operationId: string, stored?: OperationRecord): void {
+    this.#emitter.emit(operationId, stored);
   }
 
-  /** Resolves at the next announcement for `operationId`, after `maxWaitMs`, or when `signal` aborts, whichever comes first. */
-  next(operationId: string, maxWaitMs: number, signal?: AbortSignal): Promise<void> {
+  /**
+   * Resolves at the next announcement for `operationId` (with the operation when it came with
+   * one), after `maxWaitMs`, or when `signal` aborts, whichever comes first.
+   */
+  next(operationId: string, maxWaitMs: number, signal?: AbortSignal): Promise<OperationRecord | undefined> {
     return new Promise((resolve) => {
-      if (signal?.aborted) return resolve();
-      const done = (): void => {
+      if (signal?.aborted) return resolve(undefined);
+      const done = (stored?: OperationRecord): void => {
         clearTimeout(timer);
         this.#emitter.off(operationId, done);
-        signal?.removeEventListener('abort', done);
-        resolve();
+        signal?.removeEventListener('abort', onAbort);
+        resolve(stored);
       };
+      const onAbort = (): void => done();
       const timer = setTimeout(done, maxWaitMs);
       this.#emitter.once(operationId, done);
-      signal?.addEventListener('abort', done, { once: true });
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 }

@@ -32,8 +32,9 @@ export async function getOperation(deps: ServiceDeps, caller: Caller, id: unknow
   let op = typeof id === 'string' ? await deps.reads.operation(id, () => findOperation(deps, id)) : await findOperation(deps, id);
   const deadline = Date.now() + waitSeconds * 1000;
   while (!isTerminal(op.status) && !signal?.aborted && Date.now() < deadline) {
-    await deps.nextChange(op.id, Math.min(WAIT_READ_INTERVAL_MS, deadline - Date.now()), signal);
-    op = (await getOperationRecord(deps.db, op.id)) ?? op;
+    // An operation's end is announced with the operation as stored: no need to read it again.
+    const stored = await deps.nextChange(op.id, Math.min(WAIT_READ_INTERVAL_MS, deadline - Date.now()), signal);
+    op = stored ?? (await getOperationRecord(deps.db, op.id)) ?? op;
   }
   // One view per record: a cached record read by many callers is turned into a view (and sent) once.
   let view = views.get(op);

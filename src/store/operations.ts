@@ -122,8 +122,8 @@ export async function recordRun(
 }
 
 /**
- * Ends an operation `workerId` holds with a terminal status and releases it; false when it lost it
- * (then nothing changes). In the same statement, when given: the cluster's new phase (a create
+ * Ends an operation `workerId` holds with a terminal status and releases it; resolves with the
+ * operation as stored, or null when the worker lost it (then nothing changes). In the same statement, when given: the cluster's new phase (a create
  * makes it ready or failed) and the run's last events (of cluster `clusterName`), so a watcher
  * woken by the last one reads the cluster as the operation left it.
  */
@@ -133,25 +133,26 @@ export async function finishOperation(
   workerId: string,
   result: { status: OperationStatus; error: OperationError | null; steps: readonly Step[]; progress: Progress },
   end?: { clusterName: string; events: readonly RunEvent[]; clusterPhase: ClusterPhase | null },
-): Promise<boolean> {
+): Promise<OperationRecord | null> {
   // Plain SQL: on the path of every operation's end (see recordRun).
   const append = appendEventsSql(eventsFromJson('$8', 'EXISTS (SELECT 1 FROM o)'));
-  const rows = await db.query<{ owned: number }>(`
+  const rows = await db.query<Operation>(`
     WITH o AS (
       UPDATE operations
       SET status = $3, error = $4::jsonb, steps = $5::jsonb, progress = $6::jsonb,
           finished_at = now(), locked_by = NULL, lease_expires_at = NULL, updated_at = now()
       WHERE id = $1::uuid AND locked_by = $2
-      RETURNING id, cluster_id
+      RETURNING ${OPERATION_COLUMNS}
     ), c AS (
       UPDATE clusters SET phase = $7, updated_at = now()
-      WHERE $7::text IS NOT NULL AND id = (SELECT cluster_id FROM o)
+      WHERE $7::text IS NOT NULL AND id = (SELECT "clusterId" FROM o)
       RETURNING id
     ), ${append.ctes}
-    SELECT (SELECT count(*) FROM o)::int AS owned, (SELECT count(*) FROM c)::int AS phased, (SELECT count(*) FROM d)::int AS deliveries, ${append.notified}`,
+    SELECT o.*, (SELECT count(*) FROM c)::int AS phased, (SELECT count(*) FROM d)::int AS deliveries, ${append.notified}
+    FROM (SELECT 1) AS one LEFT JOIN o ON true`,
   [id, workerId, result.status, result.error === null ? null : JSON.stringify(result.error), JSON.stringify(result.steps), JSON.stringify(result.progress),
     end?.clusterPhase ?? null, eventsJson((end?.events ?? []).map((e) => ({ ...e, operationId: id, clusterName: end!.clusterName })))]);
-  return (rows[0]?.owned ?? 0) > 0;
+  return rows[0]?.id ? toOperationRecord(rows[0]) : null;
 }
 
 /**

@@ -52,7 +52,9 @@ const moveSlotsStep: StepExecutor<'move_slots'> = async (ctx) => {
 const waitConverged: StepExecutor<'wait_converged'> = async (ctx) => {
   const { timeoutSeconds } = ctx.step.params;
   const clients = await ctx.connections.getAll(ctx.cluster.spec.nodes);
-  const result = await waitForReadiness(clients, { timeoutMs: timeoutSeconds * 1000, signal: ctx.signal });
+  // The round that sees the nodes agree is also the look at the settled cluster (see StepContext.noteLook).
+  const result = await waitForReadiness(clients, { timeoutMs: timeoutSeconds * 1000, signal: ctx.signal, look: true });
+  if (result.ready && result.look) ctx.noteLook(result.look);
   if (!result.ready) {
     const nodes = await explainNotReady(ctx.connections, result.problems);
     throw new StepFailure('not_converged', `the nodes did not agree within ${timeoutSeconds} s: ${listProblems(nodes)}`, nodes);

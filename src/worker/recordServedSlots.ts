@@ -1,5 +1,4 @@
 import type { ObservedRole, ServedSlots } from '../domain/desiredTopology.ts';
-import { observeCluster } from '../redis/observeCluster.ts';
 import type { StepExecutor } from './stepContext.ts';
 
 /** Writes what the nodes report (served slots, roles) into a cluster's desired topology; false when it was already so. */
@@ -14,7 +13,7 @@ export type RecordServed = (clusterId: string, served: readonly ServedSlots[], r
  */
 export function recordServedSlotsExecutor(record: RecordServed): StepExecutor<'record_slots'> {
   return async (ctx) => {
-    const { nodes, reached, unreachable } = await observeCluster(ctx.cluster.spec.nodes, ctx.cluster.auth ?? undefined, { connections: ctx.connections });
+    const { nodes, reached, unreachable } = await ctx.observeNodes();
     const byId = new Map(nodes.map((n) => [n.id, n]));
     const specAddressOf = new Map(reached.map((r) => [r.nodeId, r.address]));
     const served = reached.flatMap(({ address, nodeId }): ServedSlots[] => {

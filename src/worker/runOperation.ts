@@ -1,6 +1,7 @@
 import type { Logger } from '../logger.ts';
 import type { ConnectionPool } from '../redis/connectionPool.ts';
 import { NodeConnections } from '../redis/nodeConnections.ts';
+import { observeCluster, type ObservedCluster } from '../redis/observeCluster.ts';
 import { getClusterByName, setRedisNodeIds } from '../store/clusters.ts';
 import type { Database } from '../store/database.ts';
 import { finishOperation, getOperation, recordRun, releaseLease, renewLease } from '../store/operations.ts';
@@ -25,12 +26,12 @@ export interface RunDeps {
   /** The cluster phase an operation leaves behind, if it changes it (a create makes it ready or failed). */
   readonly phaseAfter?: (kind: OperationRecord['kind'], status: 'succeeded' | 'failed' | 'cancelled') => ClusterPhase | null;
   /** Told after every stored change: progress saved, an event appended (which includes the end). */
-  readonly onChange?: (operationId: string) => void;
+  readonly onChange?: (operationId: string, stored?: OperationRecord) => void;
   /**
    * Looks at the cluster and stores what it saw, just before the operation is marked finished, so
    * a read right after the end already shows the cluster as the operation left it.
    */
-  readonly observe?: (cluster: ClusterRecord) => Promise<void>;
+  readonly observe?: (cluster: ClusterRecord, observed: Promise<ObservedCluster>) => Promise<void>;
   /** Where the run's node connections come from and go back to (fresh connections without one). */
   readonly pool?: ConnectionPool;
 }
@@ -90,24 +91,24 @@ export async function runOperation(deps: RunDeps, claimed: OperationRecord, oute
     // The look at the cluster that is stored before the end starts as soon as the nodes will not
     // change any more in this run, alongside the steps that only record the desired topology.
     let observed: Promise<void> | null = null;
-    const observe = (): void => {
-      observed ??= deps.observe?.(cluster).catch((err: unknown) => log.warn('observing the cluster after an operation failed', { operation: claimed.id, error: String(err) })) ?? Promise.resolve();
+    // The run's look at the settled nodes serves the steps of the tail and the stored observation.
+    const observe = (look: () => Promise<ObservedCluster>): void => {
+      observed ??= deps.observe?.(cluster, look()).catch((err: unknown) => log.warn('observing the cluster after an operation failed', { operation: claimed.id, error: String(err) })) ?? Promise.resolve();
     };
     const outcome = await runSteps({
       operation: claimed, cluster, steps, executors: deps.executors, connections, meter, recorder,
       recordNodeIds: (ids) => setRedisNodeIds(db, cluster.id, ids),
       stop: stop.signal, cancel: cancel.signal, now, log, onNodesSettled: observe,
     });
-    observe();
     const error = outcome.status === 'failed' ? outcome.error : null;
     const [pending] = await Promise.all([journal.close(), observed]);
-    const owned = await finishOperation(db, claimed.id, workerId, { status: outcome.status, error, steps, progress: meter.progress(steps) }, {
+    const finished = await finishOperation(db, claimed.id, workerId, { status: outcome.status, error, steps, progress: meter.progress(steps) }, {
       clusterName: claimed.clusterName,
       clusterPhase: deps.phaseAfter?.(claimed.kind, outcome.status) ?? null,
       events: [...pending, { type: `operation_${outcome.status}`, message: error ? `failed: ${error.detail}` : outcome.status }],
     });
-    if (!owned) return;
-    deps.onChange?.(claimed.id);
+    if (!finished) return;
+    deps.onChange?.(claimed.id, finished);
     log.info(`operation ${outcome.status}`, { operation: claimed.id, cluster: claimed.clusterName, kind: claimed.kind });
   } catch (err) {
     if (stop.signal.reason instanceof JournalFailed) {

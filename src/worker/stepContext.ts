@@ -3,6 +3,7 @@ import type { StepOutputs } from '../domain/stepParams.ts';
 import type { OutputsOf, Step, StepKind } from '../domain/steps.ts';
 import type { Logger } from '../logger.ts';
 import type { NodeConnections } from '../redis/nodeConnections.ts';
+import type { ObservedCluster } from '../redis/observeCluster.ts';
 import type { ClusterRecord, OperationRecord } from '../store/records.ts';
 
 /** Everything an executor of a step of kind `K` may use. Executors look at the real state first and skip what is done. */
@@ -32,6 +33,19 @@ export interface StepContext<K extends StepKind = StepKind> {
   reportProgress(progress: StepProgress): void;
   /** Keys this operation moved before this step started, in this run or a run it resumes. */
   readonly keysMovedSoFar: number;
+  /**
+   * What every node of the cluster's spec reports (`observeCluster` with `stats`). In the steps
+   * after the last one that changes the nodes, one look serves the whole run (the one a step
+   * handed over with `noteLook`, if the step just before made one): the same look is stored as
+   * the cluster's observation when the operation ends.
+   */
+  observeNodes(): Promise<ObservedCluster>;
+  /**
+   * Hands over a look at every node of the spec (`observeCluster` with `stats`) that this step
+   * made at its end: when no later step changes the nodes, it is the look `observeNodes` gives the
+   * steps after it and the one stored when the operation ends, instead of asking the nodes again.
+   */
+  noteLook(look: ObservedCluster): void;
 }
 
 /** Slots and keys an operation moved so far. */

@@ -3,6 +3,7 @@ import type { StepOutputs } from '../domain/stepParams.ts';
 import { CLEANUP_STEP_KINDS, isStepOf, type Step, type StepKind } from '../domain/steps.ts';
 import type { Logger } from '../logger.ts';
 import type { NodeConnections } from '../redis/nodeConnections.ts';
+import { observeCluster, type ObservedCluster } from '../redis/observeCluster.ts';
 import type { ClusterRecord, OperationRecord } from '../store/records.ts';
 import type { ProgressMeter } from './progressMeter.ts';
 import type { StepContext, StepExecutors, StepResult } from './stepContext.ts';
@@ -45,9 +46,11 @@ export interface StepLoopOptions {
   readonly log: Logger;
   /**
    * Told once, before the trailing steps that only write the desired topology (`record_slots`)
-   * run, or when the steps end without such a tail: the nodes will not change any more in this run.
+   * run, or when the steps end without such a tail: the nodes will not change any more in this
+   * run. `look` gives the run's one look at the settled nodes (made at the first call), which the
+   * tail steps read too (see `StepContext.observeNodes`).
    */
-  readonly onNodesSettled?: () => void;
+  readonly onNodesSettled?: (look: () => Promise<ObservedCluster>) => void;
 }
 
 /** How the steps ended. */
@@ -74,10 +77,27 @@ export class RunStopped extends Error {
 export async function runSteps(opts: StepLoopOptions): Promise<StepLoopOutcome> {
   const { steps, recorder, log } = opts;
   let failure: OperationError | 'cancelled' | null = null;
+  // The look a step handed over at its end (noteLook), while no step has run after it.
+  let noted: ObservedCluster | null = null;
   let settled = false;
+  let handedOver: ObservedCluster | null = null;
+  let settledLook: Promise<ObservedCluster> | null = null;
+  const lookAtSettled = (): Promise<ObservedCluster> => {
+    settledLook ??= handedOver ? Promise.resolve(handedOver) : observeCluster(opts.cluster.spec.nodes, opts.cluster.auth ?? undefined, { stats: true, connections: opts.connections });
+    return settledLook;
+  };
   const settle = (): void => {
-    if (!settled) opts.onNodesSettled?.();
+    if (settled) return;
     settled = true;
+    // Made by the step that ran last, after which nothing changed the nodes.
+    handedOver = noted;
+    opts.onNodesSettled?.(lookAtSettled);
+  };
+  const look: Looks = {
+    settled: () => (settled ? lookAtSettled() : null),
+    note: (o) => {
+      noted = o;
+    },
   };
   for (const [index, step] of steps.entries()) {
     if (step.status === 'succeeded' || step.status === 'skipped') continue;
@@ -90,13 +110,14 @@ export async function runSteps(opts: StepLoopOptions): Promise<StepLoopOutcome> 
       continue;
     }
     if (opts.stop.aborted) throw new RunStopped('stopped', { cause: opts.stop.reason });
+    noted = null;
     step.status = 'running';
     step.startedAt = opts.now().toISOString();
     step.finishedAt = null;
     recorder.save();
     recorder.event('step_started', step.title, { step: step.id });
     try {
-      const result = await execute(opts.executors, contextFor(opts, step, cleanup));
+      const result = await execute(opts.executors, contextFor(opts, step, cleanup, look));
       step.status = 'succeeded';
       step.detail = result.detail;
       step.finishedAt = opts.now().toISOString();
@@ -135,7 +156,13 @@ function execute<K extends StepKind>(executors: StepExecutors, ctx: StepContext<
   return executor(ctx);
 }
 
-function contextFor<K extends StepKind>(opts: StepLoopOptions, step: Step<K>, cleanup: boolean): StepContext<K> {
+/** A run's looks at its nodes: the one shared once they settled, and where a step hands one over. */
+interface Looks {
+  settled(): Promise<ObservedCluster> | null;
+  note(look: ObservedCluster): void;
+}
+
+function contextFor<K extends StepKind>(opts: StepLoopOptions, step: Step<K>, cleanup: boolean, looks: Looks): StepContext<K> {
   return {
     operation: opts.operation,
     cluster: opts.cluster,
@@ -160,6 +187,8 @@ function contextFor<K extends StepKind>(opts: StepLoopOptions, step: Step<K>, cl
       if (opts.meter.report(moved)) opts.recorder.save();
     },
     keysMovedSoFar: opts.meter.keysMoved,
+    observeNodes: () => looks.settled() ?? observeCluster(opts.cluster.spec.nodes, opts.cluster.auth ?? undefined, { stats: true, connections: opts.connections }),
+    noteLook: looks.note,
   };
 }
 

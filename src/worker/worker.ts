@@ -1,7 +1,8 @@
 import type { Logger } from '../logger.ts';
 import type { ConnectionPool } from '../redis/connectionPool.ts';
+import type { ObservedCluster } from '../redis/observeCluster.ts';
 import type { Database } from '../store/database.ts';
-import type { ClusterPhase, ClusterRecord } from '../store/records.ts';
+import type { ClusterPhase, ClusterRecord, OperationRecord } from '../store/records.ts';
 import { claimNextOperation } from '../store/operations.ts';
 import { dropNodeFromDesired, recordServedSlots } from '../store/topologyChanges.ts';
 import { configExecutors } from './configSteps.ts';
@@ -50,9 +51,9 @@ export interface WorkerOptions {
   readonly concurrency: number;
   readonly log: Logger;
   /** Told after every stored change of a running operation (progress, events, its end). */
-  readonly onOperationChange?: (operationId: string) => void;
+  readonly onOperationChange?: (operationId: string, stored?: OperationRecord) => void;
   /** Observes a cluster and stores what it saw (see `RunDeps.observe`). */
-  readonly observe?: (cluster: ClusterRecord) => Promise<void>;
+  readonly observe?: (cluster: ClusterRecord, observed: Promise<ObservedCluster>) => Promise<void>;
   /** Node connections kept between operations (see `RunDeps.pool`). */
   readonly pool?: ConnectionPool;
 }

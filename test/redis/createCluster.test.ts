@@ -157,7 +157,17 @@ describe('readiness and observation', () => {
       const abc = new Map([[a, one(a)], [c, one(c)], [d, one(d)]]);
       await Promise.all([c, d].map((x) => applyTunables(one(x), FAST)));
       await meetAll(abc, new Map([[a, '127.0.0.1'], [c, '127.0.0.1'], [d, '127.0.0.1']]));
-      assert.equal((await waitForReadiness(abc, { timeoutMs: 15_000 })).ready, true);
+      const agreed = await waitForReadiness(abc, { timeoutMs: 15_000, look: true });
+      assert.equal(agreed.ready, true);
+      // The round that saw them agree is the same observation as a look with stats made right after.
+      const looked = await observeCluster([a, c, d], undefined, { stats: true });
+      const shape = (o: typeof looked) => ({
+        nodes: o.nodes.map((n) => [n.id, n.address, n.role, n.myself, n.slots]).sort(),
+        reached: o.reached, unreachable: o.unreachable,
+        stats: [...o.stats].map(([address, st]) => [address, st.clusterState, st.flavour, st.version, st.keys, st.masterLinkStatus]),
+      });
+      assert.ok(agreed.look);
+      assert.deepEqual(shape(agreed.look), shape(looked));
 
       // A node that stops answering is named, with the last problems, when the wait times out.
       const pid = Number(/process_id:(\d+)/.exec(await one(d).info('server'))?.[1]);

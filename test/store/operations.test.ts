@@ -99,21 +99,22 @@ describeEachBackend('operations', (ctx) => {
     assert.equal(await renewLease(ctx.db, op.id, 'old', LEASE), false);
     assert.equal(await recordRun(ctx.db, op.id, 'old', 'c1', { steps: sampleSteps(), progress }, [{ type: 'step_started', message: 'stale' }]), false);
     const failed: OperationError = { kind: 'internal', title: 'x', detail: 'x', code: 'x' };
-    assert.equal(await finishOperation(ctx.db, op.id, 'old', { ...done, status: 'failed', error: failed }), false);
+    assert.equal(await finishOperation(ctx.db, op.id, 'old', { ...done, status: 'failed', error: failed }), null);
     assert.equal((await getOperation(ctx.db, op.id))?.status, 'running', 'the stale worker changed nothing');
 
     assert.ok(await recordRun(ctx.db, op.id, 'new', 'c1', { steps: sampleSteps(), progress }, []));
     assert.equal((await listEvents(ctx.db, { operationId: op.id }, { pageSize: 100 })).items.filter((e) => e.message === 'stale').length, 0, 'the stale worker appended nothing');
     assert.deepEqual((await getOperation(ctx.db, op.id))?.progress, progress);
     assert.ok(await renewLease(ctx.db, op.id, 'new', LEASE));
-    assert.ok(await finishOperation(ctx.db, op.id, 'new', { ...done, status: 'failed', error: failed }));
+    const returned = await finishOperation(ctx.db, op.id, 'new', { ...done, status: 'failed', error: failed });
     const finished = await getOperation(ctx.db, op.id);
+    assert.deepEqual(returned, finished, 'the finished operation comes back as stored');
     assert.equal(finished?.status, 'failed');
     assert.deepEqual(finished?.error, failed);
     assert.equal(finished?.lockedBy, null);
     assert.equal(finished?.leaseExpiresAt, null);
     assert.ok(finished?.finishedAt instanceof Date);
-    assert.equal(await finishOperation(ctx.db, op.id, 'new', done), false, 'finishing releases the lock');
+    assert.equal(await finishOperation(ctx.db, op.id, 'new', done), null, 'finishing releases the lock');
   });
 
   test('recordRun stores the state and appends its events in order, each with its webhook deliveries', async () => {

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { OperationChanges } from '../../src/service/operationChanges.ts';
+import type { OperationRecord } from '../../src/store/records.ts';
 
-const settled = async (p: Promise<void>): Promise<boolean> => {
+const settled = async (p: Promise<unknown>): Promise<boolean> => {
   let done = false;
   void p.then(() => (done = true));
   await new Promise((resolve) => setImmediate(resolve));
@@ -16,6 +17,17 @@ test('next resolves at an announcement of its own operation only', async () => {
   assert.equal(await settled(waiting), false);
   changes.announce('op-1');
   assert.equal(await settled(waiting), true);
+});
+
+test('next resolves with the operation an announcement carries', async () => {
+  const changes = new OperationChanges();
+  const stored = { id: 'op-1', status: 'succeeded' } as unknown as OperationRecord;
+  const waiting = changes.next('op-1', 60_000);
+  changes.announce('op-1', stored);
+  assert.equal(await waiting, stored);
+  const bare = changes.next('op-1', 60_000);
+  changes.announce('op-1');
+  assert.equal(await bare, undefined, 'a plain announcement carries nothing: the waiter reads the row');
 });
 
 test('next resolves when its wait is over, or at once when aborted', async () => {

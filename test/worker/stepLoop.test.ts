@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import { buildSteps, step, type Step } from '../../src/domain/steps.ts';
 import { silentLogger } from '../../src/logger.ts';
 import { NodeConnections } from '../../src/redis/nodeConnections.ts';
+import type { ObservedCluster } from '../../src/redis/observeCluster.ts';
 import type { ClusterRecord, OperationRecord } from '../../src/store/records.ts';
 import { progressMeter } from '../../src/worker/progressMeter.ts';
 import type { StepExecutors } from '../../src/worker/stepContext.ts';
@@ -50,7 +51,7 @@ const reshardSteps = () => buildSteps([
   step('record_slots', 'Record', {}),
 ]);
 
-function run(steps: Step[], executors: StepExecutors, signals: { stop?: AbortSignal; cancel?: AbortSignal; onNodesSettled?: () => void } = {}) {
+function run(steps: Step[], executors: StepExecutors, signals: { stop?: AbortSignal; cancel?: AbortSignal; onNodesSettled?: (look: () => Promise<ObservedCluster>) => void } = {}) {
   const recorder = recording(steps);
   const clock = fakeClock();
   const outcome = runSteps({
@@ -76,6 +77,26 @@ describe('runSteps', () => {
     const noTail = buildSteps([step('check_cluster', 'Check', { masters: [] }), step('wait_converged', 'Wait', { timeoutSeconds: 60 })]);
     await run(noTail, executors, { onNodesSettled: () => order.push('settled') }).outcome;
     assert.deepEqual(order, ['check', 'wait', 'settled']);
+  });
+
+  test('a look handed over by the step before a read-only tail is the look of the tail and of the settled nodes', async () => {
+    const lookOf = (by: string): ObservedCluster => ({ nodes: [], reached: [{ address: by, nodeId: by }], unreachable: [], views: [], stats: new Map() });
+    const seen: string[] = [];
+    const executors = fakeExecutors({
+      // A look made before a step that changes the nodes is stale by the time the tail runs.
+      check_cluster: async (ctx) => (ctx.noteLook(lookOf('check')), { detail: 'checked' }),
+      wait_converged: async (ctx) => (ctx.noteLook(lookOf('wait')), { detail: 'agree' }),
+      record_slots: async (ctx) => (seen.push(`record:${(await ctx.observeNodes()).reached[0]?.address}`), { detail: 'recorded' }),
+    });
+    await run(reshardSteps(), executors, { onNodesSettled: (look) => void look().then((o) => seen.push(`settled:${o.reached[0]?.address}`)) }).outcome;
+    assert.deepEqual(seen.sort(), ['record:wait', 'settled:wait']);
+    seen.length = 0;
+    const stale = fakeExecutors({
+      check_cluster: async (ctx) => (ctx.noteLook(lookOf('check')), { detail: 'checked' }),
+      record_slots: async (ctx) => (seen.push(`record:${(await ctx.observeNodes()).reached.length}`), { detail: 'recorded' }),
+    });
+    await run(reshardSteps(), stale).outcome;
+    assert.deepEqual(seen, ['record:0'], 'the tail asks the nodes itself (this cluster has none) instead of taking the look of check_cluster');
   });
 
   test('runs every step in order, recording each start and end', async () => {
