@@ -23,6 +23,7 @@ import type { NodeAuth } from './store/records.ts';
 import { IDEMPOTENCY_KEEP_MS } from './service/idempotency.ts';
 import { OperationChanges } from './service/operationChanges.ts';
 import { ReadCache } from './service/readCache.ts';
+import { observationContext } from './store/observations.ts';
 import { openDatabase, type Database } from './store/database.ts';
 import { EVENT_CHANNEL } from './store/events.ts';
 import { deleteIdempotencyKeysBefore } from './store/idempotencyKeys.ts';
@@ -84,14 +85,19 @@ export async function startService({ config, log, announceToken, db: given }: St
         reads.clear();
         changes.announce(id, stored);
       },
-      observe: async (cluster, observed) => {
-        const connections = new NodeConnections(cluster.auth ?? undefined, { connectTimeoutMs: NODE_TIMEOUT_MS, commandTimeoutMs: NODE_TIMEOUT_MS }, pool);
-        try {
-          await observeOne(db, cluster, { connections, observed });
-        } finally {
-          await connections.closeAll();
-        }
-        reads.forgetCluster(cluster.name);
+      observe: (cluster) => {
+        // Read while the nodes converge; a look stored meanwhile by the observer is caught by saveObservation.
+        const context = observationContext(db, cluster.id);
+        context.catch(() => undefined);
+        return async (observed) => {
+          const connections = new NodeConnections(cluster.auth ?? undefined, { connectTimeoutMs: NODE_TIMEOUT_MS, commandTimeoutMs: NODE_TIMEOUT_MS }, pool);
+          try {
+            await observeOne(db, cluster, { connections, observed, context });
+          } finally {
+            await connections.closeAll();
+          }
+          reads.forgetCluster(cluster.name);
+        };
       },
       pool,
     })

@@ -28,10 +28,12 @@ export interface RunDeps {
   /** Told after every stored change: progress saved, an event appended (which includes the end). */
   readonly onChange?: (operationId: string, stored?: OperationRecord) => void;
   /**
-   * Looks at the cluster and stores what it saw, just before the operation is marked finished, so
-   * a read right after the end already shows the cluster as the operation left it.
+   * Stores a look at the cluster just before the operation is marked finished, so a read right
+   * after the end already shows the cluster as the operation left it. Called once the run changes
+   * the nodes no more (it may read ahead what it needs from the database while they converge); the
+   * function it returns stores the look at the settled nodes.
    */
-  readonly observe?: (cluster: ClusterRecord, observed: Promise<ObservedCluster>) => Promise<void>;
+  readonly observe?: (cluster: ClusterRecord) => (observed: Promise<ObservedCluster>) => Promise<void>;
   /** Where the run's node connections come from and go back to (fresh connections without one). */
   readonly pool?: ConnectionPool;
 }
@@ -88,17 +90,22 @@ export async function runOperation(deps: RunDeps, claimed: OperationRecord, oute
     if (!cluster) throw new Error(`cluster "${claimed.clusterName}" no longer exists`);
     const resumed = claimed.attempts > 1;
     recorder.event(resumed ? 'operation_resumed' : 'operation_started', `${resumed ? 'resumed' : 'started'} by worker ${workerId} (attempt ${claimed.attempts})`);
-    // The look at the cluster that is stored before the end starts as soon as the nodes will not
-    // change any more in this run, alongside the steps that only record the desired topology.
+    // The look at the cluster that is stored before the end is prepared once the run changes the
+    // nodes no more, and stored as soon as they have settled, alongside the steps that only record
+    // the desired topology; the run's one look at the settled nodes serves both.
+    let store: ((observed: Promise<ObservedCluster>) => Promise<void>) | null | undefined;
+    const prepare = (): void => {
+      store ??= deps.observe?.(cluster) ?? null;
+    };
     let observed: Promise<void> | null = null;
-    // The run's look at the settled nodes serves the steps of the tail and the stored observation.
     const observe = (look: () => Promise<ObservedCluster>): void => {
-      observed ??= deps.observe?.(cluster, look()).catch((err: unknown) => log.warn('observing the cluster after an operation failed', { operation: claimed.id, error: String(err) })) ?? Promise.resolve();
+      prepare();
+      observed ??= store?.(look()).catch((err: unknown) => log.warn('observing the cluster after an operation failed', { operation: claimed.id, error: String(err) })) ?? Promise.resolve();
     };
     const outcome = await runSteps({
       operation: claimed, cluster, steps, executors: deps.executors, connections, meter, recorder,
       recordNodeIds: (ids) => setRedisNodeIds(db, cluster.id, ids),
-      stop: stop.signal, cancel: cancel.signal, now, log, onNodesSettled: observe,
+      stop: stop.signal, cancel: cancel.signal, now, log, onNodesUnchanged: prepare, onNodesSettled: observe,
     });
     const error = outcome.status === 'failed' ? outcome.error : null;
     const [pending] = await Promise.all([journal.close(), observed]);

@@ -25,6 +25,8 @@ export interface StepRecorder {
 
 /** Step kinds that only read the nodes (and write the desired topology): a run ending with them leaves the nodes as they are before them. */
 const NODE_READ_ONLY_TAIL_KINDS: ReadonlySet<StepKind> = new Set<StepKind>(['record_slots']);
+/** Step kinds that only wait for the nodes to agree: from them on, this run changes the nodes no more. */
+const WAIT_KINDS: ReadonlySet<StepKind> = new Set<StepKind>(['wait_converged', 'wait_topology']);
 
 /** What every step of one run shares. */
 export interface StepLoopOptions {
@@ -51,6 +53,12 @@ export interface StepLoopOptions {
    * tail steps read too (see `StepContext.observeNodes`).
    */
   readonly onNodesSettled?: (look: () => Promise<ObservedCluster>) => void;
+  /**
+   * Told once, before the first of the trailing steps that change no node (waits for the nodes
+   * to agree, then `record_slots`), or with `onNodesSettled` when there is no such wait: what the
+   * run still stores about the cluster can be read ahead while the nodes converge.
+   */
+  readonly onNodesUnchanged?: () => void;
 }
 
 /** How the steps ended. */
@@ -86,7 +94,13 @@ export async function runSteps(opts: StepLoopOptions): Promise<StepLoopOutcome> 
     settledLook ??= handedOver ? Promise.resolve(handedOver) : observeCluster(opts.cluster.spec.nodes, opts.cluster.auth ?? undefined, { stats: true, connections: opts.connections });
     return settledLook;
   };
+  let unchanged = false;
+  const leaveUnchanged = (): void => {
+    if (!unchanged) opts.onNodesUnchanged?.();
+    unchanged = true;
+  };
   const settle = (): void => {
+    leaveUnchanged();
     if (settled) return;
     settled = true;
     // Made by the step that ran last, after which nothing changed the nodes.
@@ -101,7 +115,9 @@ export async function runSteps(opts: StepLoopOptions): Promise<StepLoopOutcome> 
   };
   for (const [index, step] of steps.entries()) {
     if (step.status === 'succeeded' || step.status === 'skipped') continue;
-    if (steps.slice(index).every((s) => NODE_READ_ONLY_TAIL_KINDS.has(s.kind) || s.status === 'succeeded' || s.status === 'skipped')) settle();
+    const rest = steps.slice(index).filter((s) => s.status !== 'succeeded' && s.status !== 'skipped');
+    if (rest.every((s) => NODE_READ_ONLY_TAIL_KINDS.has(s.kind))) settle();
+    else if (rest.every((s) => NODE_READ_ONLY_TAIL_KINDS.has(s.kind) || WAIT_KINDS.has(s.kind))) leaveUnchanged();
     const cleanup = CLEANUP_STEP_KINDS.has(step.kind);
     if (!failure && opts.cancel.aborted && !cleanup) failure = 'cancelled';
     if (failure && !cleanup) {

@@ -53,7 +53,7 @@ export interface WorkerOptions {
   /** Told after every stored change of a running operation (progress, events, its end). */
   readonly onOperationChange?: (operationId: string, stored?: OperationRecord) => void;
   /** Observes a cluster and stores what it saw (see `RunDeps.observe`). */
-  readonly observe?: (cluster: ClusterRecord, observed: Promise<ObservedCluster>) => Promise<void>;
+  readonly observe?: (cluster: ClusterRecord) => (observed: Promise<ObservedCluster>) => Promise<void>;
   /** Node connections kept between operations (see `RunDeps.pool`). */
   readonly pool?: ConnectionPool;
 }
