@@ -28,7 +28,8 @@ import { openDatabase, type Database } from './store/database.ts';
 import { EVENT_CHANNEL } from './store/events.ts';
 import { deleteIdempotencyKeysBefore } from './store/idempotencyKeys.ts';
 import { migrate } from './store/migrate.ts';
-import { NODE_TIMEOUT_MS, observeOne } from './observer/observeOne.ts';
+import { observeOne } from './observer/observeOne.ts';
+import { LOOK_TIMEOUT_MS } from './redis/observeCluster.ts';
 import { startObserver } from './observer/observer.ts';
 import { startDeliverer } from './notify/deliverer.ts';
 import { DEFAULT_RETRY_SCHEDULE } from './notify/retrySchedule.ts';
@@ -90,7 +91,7 @@ export async function startService({ config, log, announceToken, db: given }: St
         const context = observationContext(db, cluster.id);
         context.catch(() => undefined);
         return async (observed) => {
-          const connections = new NodeConnections(cluster.auth ?? undefined, { connectTimeoutMs: NODE_TIMEOUT_MS, commandTimeoutMs: NODE_TIMEOUT_MS }, pool);
+          const connections = new NodeConnections(cluster.auth ?? undefined, { connectTimeoutMs: LOOK_TIMEOUT_MS, commandTimeoutMs: LOOK_TIMEOUT_MS }, pool);
           try {
             await observeOne(db, cluster, { connections, observed, context });
           } finally {

@@ -3,7 +3,7 @@ import { deriveHealth, type ClusterHealth } from '../domain/clusterHealth.ts';
 import { snapshotOf, type ClusterSnapshot } from '../domain/clusterSnapshot.ts';
 import { parseNodeAddress } from '../domain/nodeAddress.ts';
 import type { NodeConnections } from '../redis/nodeConnections.ts';
-import { observeCluster, type ObservedCluster } from '../redis/observeCluster.ts';
+import { LOOK_TIMEOUT_MS, observeCluster, type ObservedCluster } from '../redis/observeCluster.ts';
 import { setClusterPhase } from '../store/clusters.ts';
 import type { Database } from '../store/database.ts';
 import { observationContext, saveObservation, type ObservationContext } from '../store/observations.ts';
@@ -18,7 +18,7 @@ export interface ObservedLook {
 
 export interface ObserveOptions {
   readonly now?: () => Date;
-  /** Connections kept from one look to the next (the observer's; made with {@link NODE_TIMEOUT_MS}); else each look connects anew. */
+  /** Connections kept from one look to the next (the observer's; made with {@link LOOK_TIMEOUT_MS}); else each look connects anew. */
   readonly connections?: NodeConnections;
   /**
    * What the nodes of the spec reported just now (an `observeCluster` with `stats`), when the
@@ -30,9 +30,6 @@ export interface ObserveOptions {
   readonly context?: Promise<ObservationContext>;
 }
 
-/** How long one node may take to answer a look (connect, then one pipeline) before it counts as unreachable. */
-export const NODE_TIMEOUT_MS = 2_000;
-
 /**
  * Looks at one cluster once and stores what was seen: every node of the spec, and every node they
  * know of that is not in the spec (at the address it announces), each asked in parallel with a
@@ -43,7 +40,7 @@ export const NODE_TIMEOUT_MS = 2_000;
  */
 export async function observeOne(db: Database, cluster: ClusterRecord, options: ObserveOptions = {}): Promise<ObservedLook | null> {
   const observedAt = (options.now ?? (() => new Date()))();
-  const opts = { connectTimeoutMs: NODE_TIMEOUT_MS, commandTimeoutMs: NODE_TIMEOUT_MS, stats: true, ...(options.connections ? { connections: options.connections } : {}) } as const;
+  const opts = { connectTimeoutMs: LOOK_TIMEOUT_MS, commandTimeoutMs: LOOK_TIMEOUT_MS, stats: true, ...(options.connections ? { connections: options.connections } : {}) } as const;
   // What the database knows is read while the nodes are asked.
   const [first, context] = await Promise.all([
     options.observed ?? observeCluster(cluster.spec.nodes, cluster.auth ?? undefined, opts),

@@ -5,7 +5,8 @@ import type { Database } from '../store/database.ts';
 import { claimObserverLeases, releaseObserverLeases } from '../store/observations.ts';
 import type { ClusterRecord } from '../store/records.ts';
 import { NodeConnections } from '../redis/nodeConnections.ts';
-import { NODE_TIMEOUT_MS, observeOne } from './observeOne.ts';
+import { LOOK_TIMEOUT_MS } from '../redis/observeCluster.ts';
+import { observeOne } from './observeOne.ts';
 
 /** How often the observer looks for clusters whose next look is due. */
 const SCHEDULE_MS = 250;
@@ -49,7 +50,7 @@ export function startObserver(opts: ObserverOptions): RunningObserver {
   const poolOf = (cluster: ClusterRecord): NodeConnections => {
     let pool = pools.get(cluster.id);
     if (!pool) {
-      pool = new NodeConnections(cluster.auth ?? undefined, { connectTimeoutMs: NODE_TIMEOUT_MS, commandTimeoutMs: NODE_TIMEOUT_MS });
+      pool = new NodeConnections(cluster.auth ?? undefined, { connectTimeoutMs: LOOK_TIMEOUT_MS, commandTimeoutMs: LOOK_TIMEOUT_MS });
       pools.set(cluster.id, pool);
     }
     return pool;

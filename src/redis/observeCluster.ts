@@ -9,6 +9,9 @@ import { parseInfo } from './parseInfo.ts';
 import { serverInfoOf } from './probeNode.ts';
 import { clusterViewFromText, readClusterView, type ClusterView } from './readClusterView.ts';
 
+/** How long one node may take to answer a look (connect, then one pipeline) before it counts as unreachable. */
+export const LOOK_TIMEOUT_MS = 2_000;
+
 /** What the nodes at some addresses say about their cluster, merged. */
 export interface ObservedCluster {
   /** With `stats`: what each reached address said about itself (`CLUSTER INFO`, `INFO`). */

@@ -1,7 +1,7 @@
 import type { Logger } from '../logger.ts';
 import type { ConnectionPool } from '../redis/connectionPool.ts';
 import { NodeConnections } from '../redis/nodeConnections.ts';
-import { observeCluster, type ObservedCluster } from '../redis/observeCluster.ts';
+import { LOOK_TIMEOUT_MS, type ObservedCluster } from '../redis/observeCluster.ts';
 import { getClusterByName, setRedisNodeIds } from '../store/clusters.ts';
 import type { Database } from '../store/database.ts';
 import { finishOperation, getOperation, recordRun, releaseLease, renewLease } from '../store/operations.ts';
@@ -86,6 +86,8 @@ export async function runOperation(deps: RunDeps, claimed: OperationRecord, oute
 
   const cluster = await getClusterByName(db, claimed.clusterName);
   const connections = new NodeConnections(cluster?.auth ?? undefined, {}, deps.pool);
+  // A look at the whole cluster waits for no node longer than the observer does.
+  const lookConnections = new NodeConnections(cluster?.auth ?? undefined, { connectTimeoutMs: LOOK_TIMEOUT_MS, commandTimeoutMs: LOOK_TIMEOUT_MS }, deps.pool);
   try {
     if (!cluster) throw new Error(`cluster "${claimed.clusterName}" no longer exists`);
     const resumed = claimed.attempts > 1;
@@ -103,7 +105,7 @@ export async function runOperation(deps: RunDeps, claimed: OperationRecord, oute
       observed ??= store?.(look()).catch((err: unknown) => log.warn('observing the cluster after an operation failed', { operation: claimed.id, error: String(err) })) ?? Promise.resolve();
     };
     const outcome = await runSteps({
-      operation: claimed, cluster, steps, executors: deps.executors, connections, meter, recorder,
+      operation: claimed, cluster, steps, executors: deps.executors, connections, lookConnections, meter, recorder,
       recordNodeIds: (ids) => setRedisNodeIds(db, cluster.id, ids),
       stop: stop.signal, cancel: cancel.signal, now, log, onNodesUnchanged: prepare, onNodesSettled: observe,
     });
@@ -143,5 +145,6 @@ export async function runOperation(deps: RunDeps, claimed: OperationRecord, oute
     cancel.stop();
     outerSignal.removeEventListener('abort', shutdown);
     await connections.closeAll();
+    await lookConnections.closeAll();
   }
 }

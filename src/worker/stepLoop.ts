@@ -36,6 +36,8 @@ export interface StepLoopOptions {
   readonly steps: Step[];
   readonly executors: StepExecutors;
   readonly connections: NodeConnections;
+  /** Where looks at the whole cluster connect (with `LOOK_TIMEOUT_MS`); `connections` when absent. */
+  readonly lookConnections?: NodeConnections;
   readonly meter: ProgressMeter;
   readonly recorder: StepRecorder;
   /** Records node ids learned while building a cluster. */
@@ -91,7 +93,7 @@ export async function runSteps(opts: StepLoopOptions): Promise<StepLoopOutcome> 
   let handedOver: ObservedCluster | null = null;
   let settledLook: Promise<ObservedCluster> | null = null;
   const lookAtSettled = (): Promise<ObservedCluster> => {
-    settledLook ??= handedOver ? Promise.resolve(handedOver) : observeCluster(opts.cluster.spec.nodes, opts.cluster.auth ?? undefined, { stats: true, connections: opts.connections });
+    settledLook ??= handedOver ? Promise.resolve(handedOver) : lookAtNodes(opts);
     return settledLook;
   };
   let unchanged = false;
@@ -172,6 +174,11 @@ function execute<K extends StepKind>(executors: StepExecutors, ctx: StepContext<
   return executor(ctx);
 }
 
+/** What every node of the spec reports, on the connections for looks. */
+function lookAtNodes(opts: StepLoopOptions): Promise<ObservedCluster> {
+  return observeCluster(opts.cluster.spec.nodes, opts.cluster.auth ?? undefined, { stats: true, connections: opts.lookConnections ?? opts.connections });
+}
+
 /** A run's looks at its nodes: the one shared once they settled, and where a step hands one over. */
 interface Looks {
   settled(): Promise<ObservedCluster> | null;
@@ -203,7 +210,7 @@ function contextFor<K extends StepKind>(opts: StepLoopOptions, step: Step<K>, cl
       if (opts.meter.report(moved)) opts.recorder.save();
     },
     keysMovedSoFar: opts.meter.keysMoved,
-    observeNodes: () => looks.settled() ?? observeCluster(opts.cluster.spec.nodes, opts.cluster.auth ?? undefined, { stats: true, connections: opts.connections }),
+    observeNodes: () => looks.settled() ?? lookAtNodes(opts),
     noteLook: looks.note,
   };
 }
