@@ -14,7 +14,7 @@ import { DomainError } from '../domain/errors.ts';
 
 /**
  * How often running jobs are asked how they stand: every 5 ms at first, then every 1/20 of the
- * time they have run so far, at most every 50 ms. Jobs of a few thousand slots end in 0.07-0.3 s
+ * time the youngest has run so far, at most every 50 ms. Jobs of a few thousand slots end in 0.07-0.3 s
  * here, so the first polls must be short to add little to them (a 100 ms poll added ~20% on Valkey
  * 9); a long job is seen to end within 5% of its time at one cheap command per job per poll.
  */
@@ -61,7 +61,9 @@ export async function moveSlotsAtomically(ctx: StepContext<'move_slots'>, dialec
   // The slot maps are read at the start, for a move whose job did not succeed, and once at the end
   // to confirm: while jobs run, a poll asks only for their state, one cheap command per job.
   let settled = true;
-  const since = Date.now();
+  // The poll follows the youngest job: on Redis 8 the moves into one node run one after the other,
+  // and each new job must be seen to end as soon as the first did.
+  let since = Date.now();
   for (;;) {
     if (ctx.signal.aborted) {
       if (ctx.signal.reason instanceof CancelRequested) await run.cancelAll();
@@ -71,6 +73,7 @@ export async function moveSlotsAtomically(ctx: StepContext<'move_slots'>, dialec
     }
     if (settled) {
       const started = await run.startWhatRemains();
+      if (started) since = Date.now();
       // Jobs that all reported success handed their slots over: the slot maps need another read
       // only after a job that did not (wait_converged then checks that every node agrees).
       if (!started && run.running().length === 0 && (run.knownDone() || (await run.confirm()))) break;
