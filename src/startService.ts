@@ -21,7 +21,7 @@ import { createHealer } from './service/healing.ts';
 import type { ServiceDeps } from './service/deps.ts';
 import type { NodeAuth } from './store/records.ts';
 import { IDEMPOTENCY_KEEP_MS } from './service/idempotency.ts';
-import { OperationChanges } from './service/operationChanges.ts';
+import { OperationChanges, UNFINISHED } from './service/operationChanges.ts';
 import { ReadCache } from './service/readCache.ts';
 import { observationContext } from './store/observations.ts';
 import { openDatabase, type Database } from './store/database.ts';
@@ -84,7 +84,9 @@ export async function startService({ config, log, announceToken, db: given }: St
       pollIntervalMs: config.pollIntervalMs, concurrency: config.workerConcurrency, log,
       onOperationChange: (id, stored) => {
         reads.clear();
-        changes.announce(id, stored);
+        // A claim or an end comes with the operation as stored: the next reads need not ask the database.
+        if (stored) reads.rememberOperation(stored);
+        changes.announce(id, stored ?? UNFINISHED);
       },
       observe: (cluster) => {
         // Read while the nodes converge; a look stored meanwhile by the observer is caught by saveObservation.
@@ -159,7 +161,10 @@ export async function startService({ config, log, announceToken, db: given }: St
         return { address, error: err instanceof Error ? err.message : String(err) };
       }
     })),
-    wakeWorker: () => worker?.wake(),
+    operationQueued: (op) => {
+      reads.rememberOperation(op);
+      worker?.wake();
+    },
     notifyCancel: (id) => worker?.cancel(id),
     nextChange: (id, maxWaitMs, signal) => changes.next(id, maxWaitMs, signal),
     nextEvent: async (maxWaitMs, signal) => {

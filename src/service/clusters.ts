@@ -72,7 +72,7 @@ export async function createCluster(deps: ServiceDeps, caller: Caller, input: un
     event,
     replaces,
   });
-  deps.wakeWorker();
+  deps.operationQueued(created.operation);
   return toOperationView(created.operation);
 }
 

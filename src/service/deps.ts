@@ -4,6 +4,7 @@ import type { AtomicJobInFlight } from '../domain/migrationJob.ts';
 import type { FunctionLibraries } from '../redis/functions.ts';
 import type { Database } from '../store/database.ts';
 import type { ReadCache } from './readCache.ts';
+import type { UNFINISHED } from './operationChanges.ts';
 import type { ClusterRecord, NodeAuth, OperationRecord } from '../store/records.ts';
 
 /** What the nodes of a cluster report, read-only. */
@@ -43,15 +44,19 @@ export interface ServiceDeps {
   readonly wipeNodes: (addresses: readonly string[], auth: NodeAuth | null) => Promise<{ address: string; error: string | null }[]>;
   /** Observes a cluster now and stores the observation (what the observer does each interval). */
   readonly observeNow: (cluster: ClusterRecord) => Promise<void>;
-  /** Tells a worker in this process that there is new work, so it need not wait for its next poll. */
-  readonly wakeWorker: () => void;
+  /**
+   * Told of an operation just queued through this process: a worker in this process looks for
+   * work at once instead of at its next poll, and reads of the operation (the long poll that
+   * usually follows the 202) are answered from memory until it changes.
+   */
+  readonly operationQueued: (op: OperationRecord) => void;
   /** Tells a worker in this process that an operation it may be running was asked to cancel. */
   readonly notifyCancel: (operationId: string) => void;
   /**
    * Resolves when a worker in this process changes the operation, after `maxWaitMs` at most, or when
    * `signal` aborts. Changes made in other processes are seen only by reading the operation again.
    */
-  readonly nextChange: (operationId: string, maxWaitMs: number, signal?: AbortSignal) => Promise<OperationRecord | undefined>;
+  readonly nextChange: (operationId: string, maxWaitMs: number, signal?: AbortSignal) => Promise<OperationRecord | typeof UNFINISHED | undefined>;
   /**
    * Resolves when an event is appended anywhere (a NOTIFY from any process on this database),
    * after `maxWaitMs` at most, or when `signal` aborts; streams read the log again then.

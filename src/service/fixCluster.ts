@@ -109,7 +109,7 @@ export async function fixCluster(deps: ServiceDeps, caller: Caller, name: unknow
   });
   if (req.dryRun) return toPlanView(deps, cluster, plan);
   const op = await insertOperation(deps.db, { clusterId: cluster.id, clusterName: cluster.name, ...queuedOperation(plan, caller, cluster.name) });
-  deps.wakeWorker();
+  deps.operationQueued(op);
   return toOperationView(op);
 }
 

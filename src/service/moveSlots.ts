@@ -134,6 +134,6 @@ async function submit(
   });
   if (opts.dryRun) return toPlanView(deps, cluster, plan);
   const op = await insertOperation(deps.db, { clusterId: cluster.id, clusterName: cluster.name, ...queuedOperation(plan, caller, cluster.name) });
-  deps.wakeWorker();
+  deps.operationQueued(op);
   return toOperationView(op);
 }

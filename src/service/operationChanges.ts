@@ -1,6 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { OperationRecord } from '../store/records.ts';
 
+/** Announced for a running operation that recorded progress: it has not ended. */
+export const UNFINISHED = 'unfinished';
+
 /**
  * In-process announcements that an operation changed (progress stored, a step or the operation
  * ended), so that a caller waiting on it in the same process wakes at once instead of at its next
@@ -12,9 +15,11 @@ export class OperationChanges {
 
   /**
    * Wakes everyone waiting on `operationId`; `stored` is the operation as just stored, when the
-   * announcer has it (an operation's end), so that waiters need not read it again.
+   * announcer has it (claimed, or ended), so that waiters need not read it again, or
+   * {@link UNFINISHED} when the announcer knows only that it has not ended (a running operation
+   * recorded progress): a waiter for the end need not read it then.
    */
-  announce(operationId: string, stored?: OperationRecord): void {
+  announce(operationId: string, stored?: OperationRecord | typeof UNFINISHED): void {
     this.#emitter.emit(operationId, stored);
   }
 
@@ -22,10 +27,10 @@ export class OperationChanges {
    * Resolves at the next announcement for `operationId` (with the operation when it came with
    * one), after `maxWaitMs`, or when `signal` aborts, whichever comes first.
    */
-  next(operationId: string, maxWaitMs: number, signal?: AbortSignal): Promise<OperationRecord | undefined> {
+  next(operationId: string, maxWaitMs: number, signal?: AbortSignal): Promise<OperationRecord | typeof UNFINISHED | undefined> {
     return new Promise((resolve) => {
       if (signal?.aborted) return resolve(undefined);
-      const done = (stored?: OperationRecord): void => {
+      const done = (stored?: OperationRecord | typeof UNFINISHED): void => {
         clearTimeout(timer);
         this.#emitter.off(operationId, done);
         signal?.removeEventListener('abort', onAbort);

@@ -6,6 +6,7 @@ import { getOperation as getOperationRecord, listOperations as listOperationReco
 import type { OperationRecord } from '../store/records.ts';
 import { requireRole } from './authorize.ts';
 import type { Caller, ServiceDeps } from './deps.ts';
+import { UNFINISHED } from './operationChanges.ts';
 import { DEFAULT_PAGE_SIZE, pageQuery } from './pagination.ts';
 import { parseInput } from './parseInput.ts';
 import type { EventView, OperationView } from '../contract/operationView.ts';
@@ -32,8 +33,10 @@ export async function getOperation(deps: ServiceDeps, caller: Caller, id: unknow
   let op = typeof id === 'string' ? await deps.reads.operation(id, () => findOperation(deps, id)) : await findOperation(deps, id);
   const deadline = Date.now() + waitSeconds * 1000;
   while (!isTerminal(op.status) && !signal?.aborted && Date.now() < deadline) {
-    // An operation's end is announced with the operation as stored: no need to read it again.
+    // A claim and an end are announced with the operation as stored, progress as unfinished: the
+    // wait for the end reads the operation only when another process may have changed it.
     const stored = await deps.nextChange(op.id, Math.min(WAIT_READ_INTERVAL_MS, deadline - Date.now()), signal);
+    if (stored === UNFINISHED) continue;
     op = stored ?? (await getOperationRecord(deps.db, op.id)) ?? op;
   }
   // One view per record: a cached record read by many callers is turned into a view (and sent) once.

@@ -29,6 +29,11 @@ export class ReadCache {
     return ReadCache.#through(this.#operations, id, load);
   }
 
+  /** Keeps an operation as this process just stored it (queued it), as if it had been read. */
+  rememberOperation(op: OperationRecord): void {
+    this.#operations.set(op.id, Promise.resolve(op));
+  }
+
   /** Forgets one cluster's view: the observer stored a new look at it. */
   forgetCluster(name: string): void {
     this.#clusters.delete(name);

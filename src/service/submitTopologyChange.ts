@@ -31,6 +31,6 @@ export async function submitTopologyChange(deps: ServiceDeps, caller: Caller, ch
     operation,
     event,
   });
-  deps.wakeWorker();
+  deps.operationQueued(op);
   return toOperationView(op);
 }

@@ -25,7 +25,10 @@ export interface RunDeps {
   readonly now?: () => Date;
   /** The cluster phase an operation leaves behind, if it changes it (a create makes it ready or failed). */
   readonly phaseAfter?: (kind: OperationRecord['kind'], status: 'succeeded' | 'failed' | 'cancelled') => ClusterPhase | null;
-  /** Told after every stored change: progress saved, an event appended (which includes the end). */
+  /**
+   * Told after every stored change: progress saved or an event appended (without `stored`: the
+   * operation has not ended), or its end (with the operation as stored).
+   */
   readonly onChange?: (operationId: string, stored?: OperationRecord) => void;
   /**
    * Stores a look at the cluster just before the operation is marked finished, so a read right

@@ -50,7 +50,10 @@ export interface WorkerOptions {
   readonly pollIntervalMs: number;
   readonly concurrency: number;
   readonly log: Logger;
-  /** Told after every stored change of a running operation (progress, events, its end). */
+  /**
+   * Told after every stored change of an operation this worker runs: its claim and its end (with
+   * the operation as stored), progress and events (without: it has not ended).
+   */
   readonly onOperationChange?: (operationId: string, stored?: OperationRecord) => void;
   /** Observes a cluster and stores what it saw (see `RunDeps.observe`). */
   readonly observe?: (cluster: ClusterRecord) => (observed: Promise<ObservedCluster>) => Promise<void>;
@@ -100,6 +103,7 @@ export function startWorker(opts: WorkerOptions): RunningWorker {
           log.error('claiming an operation failed', { error: String(err) });
         }
         if (claimed) {
+          opts.onOperationChange?.(claimed.id, claimed);
           log.info('claimed operation', { operation: claimed.id, cluster: claimed.clusterName, kind: claimed.kind, attempt: claimed.attempts });
           const cancel = new AbortController();
           cancels.set(claimed.id, cancel);
@@ -108,7 +112,9 @@ export function startWorker(opts: WorkerOptions): RunningWorker {
             .finally(() => {
               cancels.delete(claimed.id);
               running.delete(run);
-              wake();
+              // After the callbacks of the end (a long poll answering with the result): the claim's
+              // query would otherwise hold the embedded database, and the thread, before them.
+              setImmediate(wake);
             });
           running.add(run);
           // There may be more work: look again shortly (at once when woken), not in the same breath,

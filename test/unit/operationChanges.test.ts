@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { OperationChanges } from '../../src/service/operationChanges.ts';
+import { OperationChanges, UNFINISHED } from '../../src/service/operationChanges.ts';
+import { ReadCache } from '../../src/service/readCache.ts';
 import type { OperationRecord } from '../../src/store/records.ts';
 
 const settled = async (p: Promise<unknown>): Promise<boolean> => {
@@ -28,6 +29,19 @@ test('next resolves with the operation an announcement carries', async () => {
   const bare = changes.next('op-1', 60_000);
   changes.announce('op-1');
   assert.equal(await bare, undefined, 'a plain announcement carries nothing: the waiter reads the row');
+  const progress = changes.next('op-1', 60_000);
+  changes.announce('op-1', UNFINISHED);
+  assert.equal(await progress, UNFINISHED, 'progress of a running operation says only that it has not ended');
+});
+
+test('an operation just queued is read from memory until something changes', async () => {
+  const reads = new ReadCache();
+  const queued = { id: 'op-1', status: 'queued' } as unknown as OperationRecord;
+  reads.rememberOperation(queued);
+  assert.equal(await reads.operation('op-1', async () => assert.fail('read from the database')), queued);
+  reads.clear();
+  const stored = { id: 'op-1', status: 'running' } as unknown as OperationRecord;
+  assert.equal(await reads.operation('op-1', async () => stored), stored);
 });
 
 test('next resolves when its wait is over, or at once when aborted', async () => {
