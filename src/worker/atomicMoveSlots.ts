@@ -57,7 +57,14 @@ export async function moveSlotsAtomically(ctx: StepContext<'move_slots'>, dialec
   const report = (): void => ctx.reportProgress({ slotsMoved: slotsTotal - run.slotsRemaining(), slotsTotal, keysMoved: keysBefore + run.keysMoved() });
 
   await run.refresh();
-  await run.prepare();
+  try {
+    // A fresh step stores the jobs it is about to ask for while it reads what the moves still have
+    // to move: the write the first jobs wait for then costs nothing on top of the reads.
+    await Promise.all([run.prepare(), run.recordAhead()]);
+  } catch (err) {
+    run.forgetAhead();
+    throw err;
+  }
   // The slot maps are read at the start, for a move whose job did not succeed, and once at the end
   // to confirm: while jobs run, a poll asks only for their state, one cheap command per job.
   let settled = true;
@@ -66,6 +73,7 @@ export async function moveSlotsAtomically(ctx: StepContext<'move_slots'>, dialec
   let since = Date.now();
   for (;;) {
     if (ctx.signal.aborted) {
+      run.forgetAhead();
       if (ctx.signal.reason instanceof CancelRequested) await run.cancelAll();
       await run.confirm();
       report();
@@ -106,6 +114,8 @@ class JobBook {
   readonly #stale = new Set<string>();
   /** Since when a node of the moves has not answered (null while all answer). */
   #outageSince: number | null = null;
+  /** Jobs stored by {@link recordAhead} and not asked for yet (see `start`). */
+  #ahead: MigrationJob[] | null = null;
 
   constructor(ctx: StepContext<'move_slots'>, dialect: AtomicDialect, recorded: readonly MigrationJob[]) {
     this.#ctx = ctx;
@@ -154,6 +164,39 @@ class JobBook {
   async ends(job: Pick<SlotMove, 'from' | 'to'>): Promise<JobEnds> {
     const [source, target] = await Promise.all([this.#ctx.connections.get(job.from.address), this.#ctx.connections.get(job.to.address)]);
     return { source, target };
+  }
+
+  /**
+   * In a step that has no job yet: stores (and waits for) the jobs its first batch will ask for,
+   * assuming every slot of those moves is still to move (as a fresh plan's are), so `start` need
+   * not write before asking. The first batch is every move on Valkey, and on Redis 8 the moves in
+   * order whose nodes no earlier move of the batch takes. A job stored here and never asked for
+   * is found missing by a resumed run, as one whose ask was lost in a crash.
+   */
+  async recordAhead(): Promise<void> {
+    if (this.jobs.length > 0) return;
+    const taken = new Set<string>();
+    const ahead: MigrationJob[] = [];
+    for (const move of this.#ctx.step.params.moves) {
+      if (this.#dialect === 'redis' && (taken.has(move.from.id) || taken.has(move.to.id))) continue;
+      taken.add(move.from.id);
+      taken.add(move.to.id);
+      const slots = slotsToRanges(rangesToSlots(move.slots));
+      ahead.push({
+        from: move.from, to: move.to, slots, slotCount: countSlots(slots), id: null, requestedAt: Date.now(),
+        state: 'starting', phase: 'starting', message: '', keys: 0, attempt: 1,
+      });
+    }
+    if (ahead.length === 0) return;
+    this.#ahead = ahead;
+    await this.#ctx.saveOutputs({ jobs: ahead });
+  }
+
+  /** Drops the jobs stored ahead and never asked for from the step's outputs (the step stops before asking). */
+  forgetAhead(): void {
+    if (this.#ahead === null) return;
+    this.#ahead = null;
+    this.saveBehind();
   }
 
   /** Reads what every move still has to move, all at once, before the first job starts. */
@@ -288,18 +331,29 @@ class JobBook {
       counting.catch(() => undefined);
       return { ...entry, ends, counting };
     })));
+    const ahead = this.#ahead;
+    this.#ahead = null;
+    let storedAhead = 0;
     const recorded = prepared.flatMap((entry) => {
       if (!entry) return [];
-      const job: MigrationJob = {
+      // The job stored ahead for this move, when its slots are indeed all still to move.
+      const early = ahead?.find((j) => j.from.id === entry.move.from.id && j.to.id === entry.move.to.id && entry.attempt === 1
+        && formatRanges(j.slots) === formatRanges(entry.slots));
+      if (early) storedAhead++;
+      const job: MigrationJob = early ?? {
         from: entry.move.from, to: entry.move.to, slots: entry.slots, slotCount: countSlots(entry.slots), id: null, requestedAt: Date.now(),
         state: 'starting', phase: 'starting', message: '', keys: 0, attempt: entry.attempt,
       };
       this.jobs.push(job);
       return [{ ...entry, job, index: this.jobs.length - 1 }];
     });
-    if (recorded.length === 0) return 0;
+    if (recorded.length === 0) {
+      if (ahead) this.saveBehind();
+      return 0;
+    }
     // Recorded before they are asked for: a resumed run looks for them instead of starting them again.
-    await this.save();
+    if (storedAhead < recorded.length) await this.save();
+    else if (ahead && ahead.length > recorded.length) this.saveBehind();
     const asked = await Promise.allSettled(recorded.map(({ ends, counting, job, index, move, attempt }) => this.tolerate(async () => {
       const keys = await counting;
       const id = await startAtomicJob(this.#dialect, ends, job);

@@ -4,7 +4,11 @@ import { Cluster } from 'ioredis';
 import request from 'supertest';
 import type { ClusterView } from '../../src/contract/clusterView.ts';
 import type { OperationView } from '../../src/contract/operationView.ts';
+import { planSlotMoves } from '../../src/domain/planSlotMoves.ts';
 import { listAtomicJobs } from '../../src/redis/atomicMigration.ts';
+import { queuedOperation } from '../../src/service/plans.ts';
+import { getClusterByName } from '../../src/store/clusters.ts';
+import { insertOperation } from '../../src/store/operations.ts';
 import type { RunningService } from '../../src/startService.ts';
 import { assertClusterSettled } from '../helpers/clusterCheck.ts';
 import { createReadyCluster, observedMasters, slotCount } from '../helpers/clusters.ts';
@@ -102,6 +106,34 @@ for (const { server, flavour, dialect } of ATOMIC_SERVERS) {
       const masters = await observedMasters(service, 'a');
       const cluster = (await api().get('/v1/clusters/a').set('authorization', AUTH)).body as ClusterView;
       for (const m of masters) assert.deepEqual(cluster.spec.shards.find((s) => s.master === m.address)?.slots, m.slots, 'the spec records what the nodes serve');
+    });
+
+    test('a step whose slots partly moved before it ran asks only for the rest, once', async () => {
+      const masters = await observedMasters(service, 'a');
+      const [a, b] = masters;
+      const [start] = a!.slots[0]!;
+      const jobsBefore = await serverJobs(set, dialect);
+      // A plan made from this slot map (as one queued behind another operation is)...
+      const plan = planSlotMoves({
+        kind: 'reshard', masters: masters.map((m) => ({ id: m.id, address: m.address, slots: m.slots })), replicasOf: new Map(), replace: false, convergeTimeoutSeconds: 60,
+        moves: [{ from: { id: a!.id, address: a!.address }, to: { id: b!.id, address: b!.address }, slots: [[start, start + 199]], slotCount: 200 }],
+        engine: { kind: 'atomic', dialect, reason: 'every source and target migrates slots atomically' },
+      });
+      // ...runs after half of its slots have moved.
+      const first = await post('/v1/clusters/a/reshard', { moves: [{ slots: [[start, start + 99]], to: b!.id }] });
+      assert.equal(first.status, 202, first.text);
+      assert.equal((await waitForOperation(service.restApp, first.body.id)).status, 'succeeded');
+      const cluster = (await getClusterByName(service.db, 'a'))!;
+      const queued = await insertOperation(service.db, { clusterId: cluster.id, clusterName: 'a', ...queuedOperation(plan, { tokenId: 'test', name: 'test', role: 'admin' }, 'a') });
+      const op = await waitForOperation(service.restApp, queued.id);
+      assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
+      const move = op.steps.find((s) => s.kind === 'move_slots')!;
+      assert.match(move.detail ?? '', /^100 slots moved by 1 atomic job .*, 100 slots already in place$/);
+      assert.deepEqual(move.jobs?.map((j) => [j.slots, j.state]), [[[[start + 100, start + 199]], 'succeeded']], 'the job stored ahead for all 200 slots gave way to the one asked for');
+      const jobsAfter = (await serverJobs(set, dialect)).filter((id) => !jobsBefore.includes(id));
+      assert.equal(jobsAfter.length, 2, 'one job per operation on the servers');
+      assert.equal(await countKeys(await masterAddresses()), KEYS);
+      await assertClusterSettled(addresses);
     });
 
     test('the key engine still works on this server when asked for', async () => {
