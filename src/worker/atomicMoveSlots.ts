@@ -116,6 +116,8 @@ class JobBook {
   #outageSince: number | null = null;
   /** Jobs stored by {@link recordAhead} and not asked for yet (see `start`). */
   #ahead: MigrationJob[] | null = null;
+  /** The keys of each job stored ahead, counted on its source meanwhile (by the job's slots, `from to slots`). */
+  readonly #countedAhead = new Map<string, Promise<number>>();
 
   constructor(ctx: StepContext<'move_slots'>, dialect: AtomicDialect, recorded: readonly MigrationJob[]) {
     this.#ctx = ctx;
@@ -189,6 +191,12 @@ class JobBook {
     }
     if (ahead.length === 0) return;
     this.#ahead = ahead;
+    // Their keys are counted meanwhile too, before any is asked for (see `start`).
+    for (const job of ahead) {
+      const counting = this.ends(job).then((ends) => countKeysInSlots(ends.source, rangesToSlots(job.slots)));
+      counting.catch(() => undefined);
+      this.#countedAhead.set(`${keyOf(job)} ${formatRanges(job.slots)}`, counting);
+    }
     await this.#ctx.saveOutputs({ jobs: ahead });
   }
 
@@ -327,12 +335,13 @@ class JobBook {
       }
       // Counted on the source while the job is being stored, and before it is asked for: a short
       // job hands its slots over, and the source drops their keys, within tens of milliseconds.
-      const counting = countKeysInSlots(ends.source, rangesToSlots(entry.slots));
+      const counting = this.#countedAhead.get(`${keyOf(entry.move)} ${formatRanges(entry.slots)}`) ?? countKeysInSlots(ends.source, rangesToSlots(entry.slots));
       counting.catch(() => undefined);
       return { ...entry, ends, counting };
     })));
     const ahead = this.#ahead;
     this.#ahead = null;
+    this.#countedAhead.clear();
     let storedAhead = 0;
     const recorded = prepared.flatMap((entry) => {
       if (!entry) return [];
