@@ -124,15 +124,16 @@ async function readNodeState(address: string, client: Redis, full: boolean): Pro
     if (err) throw err;
     return String(value);
   });
-  const [clusterInfo = '', nodesText = '', replication = ''] = results;
-  const repl = parseInfo(replication);
+  // With `full` the last reply is the whole INFO, which holds the replication section too.
+  const [clusterInfo = '', nodesText = '', infoText = ''] = results;
+  const info = parseInfo(infoText);
   const cluster = parseInfo(clusterInfo);
   return {
     address,
     view: clusterViewFromText(nodesText, address),
     clusterState: cluster.get('cluster_state') ?? 'unknown',
-    masterLinkStatus: repl.get('master_link_status') ?? null,
-    ...(full ? { stats: statsOf(cluster, repl) } : {}),
+    masterLinkStatus: info.get('master_link_status') ?? null,
+    ...(full ? { stats: statsOf(cluster, info) } : {}),
   };
 }
 

@@ -54,7 +54,9 @@ export interface ServiceDeps {
   readonly notifyCancel: (operationId: string) => void;
   /**
    * Resolves when a worker in this process changes the operation, after `maxWaitMs` at most, or when
-   * `signal` aborts. Changes made in other processes are seen only by reading the operation again.
+   * `signal` aborts: with the operation as stored when the change came with it (a claim, an end),
+   * `UNFINISHED` for progress of a running one, else undefined. Changes made in other processes are
+   * seen only by reading the operation again.
    */
   readonly nextChange: (operationId: string, maxWaitMs: number, signal?: AbortSignal) => Promise<OperationRecord | typeof UNFINISHED | undefined>;
   /**

@@ -29,7 +29,7 @@ export class ReadCache {
     return ReadCache.#through(this.#operations, id, load);
   }
 
-  /** Keeps an operation as this process just stored it (queued it), as if it had been read. */
+  /** Keeps an operation as this process just stored it (queued, claimed or ended), as if it had been read. */
   rememberOperation(op: OperationRecord): void {
     this.#operations.set(op.id, Promise.resolve(op));
   }

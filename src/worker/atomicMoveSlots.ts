@@ -195,7 +195,7 @@ class JobBook {
     for (const job of ahead) {
       const counting = this.ends(job).then((ends) => countKeysInSlots(ends.source, rangesToSlots(job.slots)));
       counting.catch(() => undefined);
-      this.#countedAhead.set(`${keyOf(job)} ${formatRanges(job.slots)}`, counting);
+      this.#countedAhead.set(aheadKey(job), counting);
     }
     await this.#ctx.saveOutputs({ jobs: ahead });
   }
@@ -335,7 +335,7 @@ class JobBook {
       }
       // Counted on the source while the job is being stored, and before it is asked for: a short
       // job hands its slots over, and the source drops their keys, within tens of milliseconds.
-      const counting = this.#countedAhead.get(`${keyOf(entry.move)} ${formatRanges(entry.slots)}`) ?? countKeysInSlots(ends.source, rangesToSlots(entry.slots));
+      const counting = this.#countedAhead.get(aheadKey({ ...entry.move, slots: entry.slots })) ?? countKeysInSlots(ends.source, rangesToSlots(entry.slots));
       counting.catch(() => undefined);
       return { ...entry, ends, counting };
     })));
@@ -430,6 +430,11 @@ interface JobToStart {
 /** A move's (or a job's) key: its two ends. */
 function keyOf(move: Pick<SlotMove, 'from' | 'to'>): string {
   return `${move.from.id} ${move.to.id}`;
+}
+
+/** A job of a move with exactly these slots (`from to ranges`), as {@link JobBook.recordAhead} counted it. */
+function aheadKey(job: Pick<SlotMove, 'from' | 'to' | 'slots'>): string {
+  return `${keyOf(job)} ${formatRanges(job.slots)}`;
 }
 
 /** A node that does not answer for now: connection refused or lost, or still loading its data. */
