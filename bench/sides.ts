@@ -82,7 +82,7 @@ export async function compareSides(service: BenchService, server: TestServer, re
       results['redis-cli --cluster']!.push(await settle(cluster, started));
     }
   }
-  console.log(`${scenario.label} on ${server}:`);
+  console.log(`${scenario.label} on ${server} (slotsmith on ${service.store}):`);
   const medians: Record<string, number> = {};
   for (const [side, runs] of Object.entries(results)) {
     if (runs.length === 0) continue;

@@ -20,25 +20,28 @@ const NODE_WARMUP_MS = 3000;
 
 export interface BenchService {
   readonly baseUrl: string;
+  /** Where the service keeps its state: `PGlite` (the embedded default) or `PostgreSQL`. */
+  readonly store: string;
   stop(): Promise<void>;
 }
 
 /**
  * slotsmith as users run it: its own process (`node --import tsx src/main.ts`, REST and the worker,
- * an embedded PGlite directory), so the bench process that loads keys and times the baselines
- * shares nothing with it but the machine. (In one process, the service's event loop and GC slowed
- * redis-cli's side: see the note of issue 10.)
+ * an embedded PGlite directory, or the PostgreSQL database at `databaseUrl`), so the bench process
+ * that loads keys and times the baselines shares nothing with it but the machine. (In one process,
+ * the service's event loop and GC slowed redis-cli's side: see the note of issue 10.)
  */
-export async function startBenchService(): Promise<BenchService> {
+export async function startBenchService(opts: { readonly databaseUrl?: string | undefined } = {}): Promise<BenchService> {
   const data = await createDataDir();
   const service = await startServiceProcess({
-    dataDir: data.dir, workerId: 'bench', roles: 'rest,worker', leaseSeconds: 30,
+    ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : { dataDir: data.dir }), workerId: 'bench', roles: 'rest,worker', leaseSeconds: 30,
     // The service's default poll (the test helper's is shorter, for quick tests): an idle worker
     // looking for work every 100 ms costs the running operation a database query each time.
     env: { SLOTSMITH_ADMIN_TOKEN: TOKEN, POLL_INTERVAL_MS: '500' },
   });
   return {
     baseUrl: service.baseUrl!,
+    store: opts.databaseUrl ? 'PostgreSQL' : 'PGlite',
     async stop() {
       await service.stop();
       await data.dispose();
@@ -54,17 +57,19 @@ export async function freshNodes(count: number, server: TestServer = 'redis7'): 
 }
 
 /**
- * `--server valkey9|redis8|redis7` (default redis7), `--repeat N` (default 3), and `--migration
- * auto|atomic|keys` (default auto), which slotsmith's side asks for.
+ * `--server valkey9|redis8|redis7` (default redis7), `--repeat N` (default 3), `--migration
+ * auto|atomic|keys` (default auto), which slotsmith's side asks for, and `--database-url URL`:
+ * slotsmith keeps its state in that (empty) PostgreSQL database instead of the embedded PGlite.
  */
-export function benchArgs(): { server: TestServer; repeat: number; migration: string } {
+export function benchArgs(): { server: TestServer; repeat: number; migration: string; databaseUrl: string | undefined } {
   const { values } = parseArgs({ options: {
     server: { type: 'string', default: 'redis7' }, repeat: { type: 'string', default: '3' }, migration: { type: 'string', default: 'auto' },
+    'database-url': { type: 'string' },
   } });
   const server = values.server as TestServer;
   if (!TEST_SERVERS.includes(server)) throw new Error(`--server must be one of ${TEST_SERVERS.join(', ')}`);
   if (!['auto', 'atomic', 'keys'].includes(values.migration)) throw new Error('--migration must be auto, atomic or keys');
-  return { server, repeat: Math.max(1, Number(values.repeat)), migration: values.migration };
+  return { server, repeat: Math.max(1, Number(values.repeat)), migration: values.migration, databaseUrl: values['database-url'] };
 }
 
 /** Min and median of some seconds, as `min 0.41 s, median 0.44 s`. */

@@ -161,9 +161,9 @@ export async function startService({ config, log, announceToken, db: given }: St
         return { address, error: err instanceof Error ? err.message : String(err) };
       }
     })),
-    operationQueued: (op) => {
+    operationQueued: (op, planned) => {
       reads.rememberOperation(op);
-      worker?.wake();
+      worker?.wake({ operation: op, planned });
     },
     notifyCancel: (id) => worker?.cancel(id),
     nextChange: (id, maxWaitMs, signal) => changes.next(id, maxWaitMs, signal),

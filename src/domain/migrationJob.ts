@@ -1,8 +1,15 @@
+import type { AtomicDialect } from './serverCapabilities.ts';
 import type { NodeRef } from './nodeRef.ts';
-import type { SlotRange } from './slotRange.ts';
+import type { SlotMove } from './slotMove.ts';
+import { countSlots, type SlotRange } from './slotRange.ts';
+import { rangesToSlots, slotsToRanges } from './slotSet.ts';
 
-/** Where an atomic migration job stands, as the worker last saw it. */
-export type MigrationJobState = 'starting' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'missing';
+/**
+ * Where an atomic migration job stands, as the worker last saw it. `planned`: stored with the
+ * operation's plan and not asked for by its first run yet; `starting`: stored, being asked for.
+ * A resumed run looks for both on the servers (the ask may have been lost in a crash).
+ */
+export type MigrationJobState = 'planned' | 'starting' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'missing';
 
 /**
  * One atomic slot migration job of an operation, as the `move_slots` step records it (its
@@ -32,7 +39,31 @@ export interface MigrationJob {
 
 /** Terminal states: the job no longer runs on the servers. */
 export function isJobFinished(state: MigrationJobState): boolean {
-  return state !== 'starting' && state !== 'running';
+  return state !== 'planned' && state !== 'starting' && state !== 'running';
+}
+
+/**
+ * The jobs the first batch of an atomic `move_slots` step asks for, all slots of each move still
+ * to move (as in a fresh plan), `planned`, at `requestedAt` (ms since the epoch). The first batch
+ * is every move on Valkey, and on Redis the moves in order whose nodes no earlier move of the batch
+ * takes (Redis runs one migration task per node at a time).
+ *
+ * @example plannedJobs(moves, 'redis', Date.now()).map((j) => j.slotCount) // [2730]
+ */
+export function plannedJobs(moves: readonly SlotMove[], dialect: AtomicDialect, requestedAt: number): MigrationJob[] {
+  const taken = new Set<string>();
+  const jobs: MigrationJob[] = [];
+  for (const move of moves) {
+    if (dialect === 'redis' && (taken.has(move.from.id) || taken.has(move.to.id))) continue;
+    taken.add(move.from.id);
+    taken.add(move.to.id);
+    const slots = slotsToRanges(rangesToSlots(move.slots));
+    jobs.push({
+      from: move.from, to: move.to, slots, slotCount: countSlots(slots), id: null, requestedAt,
+      state: 'planned', phase: 'planned', message: '', keys: 0, attempt: 1,
+    });
+  }
+  return jobs;
 }
 
 /** An atomic migration job a node runs now, whoever started it (as `check` reports it). */

@@ -8,6 +8,12 @@ import type { UNFINISHED } from './operationChanges.ts';
 import type { ClusterRecord, NodeAuth, OperationRecord } from '../store/records.ts';
 
 /** What the nodes of a cluster report, read-only. */
+/** What an operation was planned from: the cluster as read, and the look at its nodes. */
+export interface PlannedFrom {
+  readonly cluster: ClusterRecord;
+  readonly look: Observation;
+}
+
 export interface Observation {
   readonly nodes: ObservedNode[];
   readonly unreachable: { address: string; reason: string }[];
@@ -47,9 +53,10 @@ export interface ServiceDeps {
   /**
    * Told of an operation just queued through this process: a worker in this process looks for
    * work at once instead of at its next poll, and reads of the operation (the long poll that
-   * usually follows the 202) are answered from memory until it changes.
+   * usually follows the 202) are answered from memory until it changes. `planned`: the cluster and
+   * the look at its nodes the operation was planned from, which its first run may use while fresh.
    */
-  readonly operationQueued: (op: OperationRecord) => void;
+  readonly operationQueued: (op: OperationRecord, planned?: PlannedFrom) => void;
   /** Tells a worker in this process that an operation it may be running was asked to cancel. */
   readonly notifyCancel: (operationId: string) => void;
   /**

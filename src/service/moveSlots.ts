@@ -134,6 +134,7 @@ async function submit(
   });
   if (opts.dryRun) return toPlanView(deps, cluster, plan);
   const op = await insertOperation(deps.db, { clusterId: cluster.id, clusterName: cluster.name, ...queuedOperation(plan, caller, cluster.name) });
-  deps.operationQueued(op);
+  // The look the plan was made from is what the first steps would read again at once.
+  deps.operationQueued(op, { cluster, look: cm.observation });
   return toOperationView(op);
 }

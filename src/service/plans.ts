@@ -1,5 +1,7 @@
 import type { PlanView } from '../contract/planView.ts';
+import { plannedJobs } from '../domain/migrationJob.ts';
 import type { Plan } from '../domain/plan.ts';
+import type { Step } from '../domain/steps.ts';
 import { slotsMovedBy } from '../domain/slotMove.ts';
 import { countSlots } from '../domain/slotRange.ts';
 import { rangesToSlots } from '../domain/slotSet.ts';
@@ -44,13 +46,15 @@ export async function toPlanView(deps: ServiceDeps, cluster: Pick<ClusterRecord,
 
 /**
  * The queued operation a plan becomes, with its first progress (slots to move: the moves' slots,
- * or for a fix the open slots) and its first event.
+ * or for a fix the open slots), its first event, and in an atomic `move_slots` step the jobs its
+ * first batch will ask for (`planned`): stored with the operation, the first run asks for them
+ * without a write of its own before.
  */
 export function queuedOperation(plan: Plan, caller: Caller, clusterName: string): QueuedOperation & { event: FirstEvent } {
   const slotsTotal = plan.kind === 'fix' ? plan.resolutions.length + plan.assignments.reduce((n, a) => n + countSlots(a.slots), 0) : slotsMovedBy(plan.moves);
   return {
     kind: plan.kind,
-    steps: plan.steps,
+    steps: plan.steps.map(withPlannedJobs),
     progress: {
       percent: 0, stepsDone: 0, stepsTotal: plan.steps.length, currentStep: null,
       ...(slotsTotal > 0 || plan.kind === 'reshard' || plan.kind === 'rebalance' || plan.kind === 'fix' ? { slotsMoved: 0, slotsTotal, keysMoved: 0 } : {}),
@@ -60,4 +64,11 @@ export function queuedOperation(plan: Plan, caller: Caller, clusterName: string)
       ? { type: 'operation_queued', message: `${plan.kind} ${clusterName}: ${plan.summary}` }
       : { type: 'operation_queued', message: `${plan.kind} ${clusterName} (healing): ${caller.healing}`, data: { healing: true, reason: caller.healing } },
   };
+}
+
+/** A step as stored with its operation: an atomic move step with the jobs of its first batch. */
+function withPlannedJobs(step: Step): Step {
+  if (step.kind !== 'move_slots' || step.params.engine?.kind !== 'atomic') return step;
+  const jobs = plannedJobs(step.params.moves, step.params.engine.dialect, Date.now());
+  return jobs.length > 0 ? { ...step, outputs: { jobs } } : step;
 }

@@ -58,6 +58,31 @@ export async function claimNextOperation(
   return rows[0] ? toOperationRecord(rows[0]) : null;
 }
 
+/**
+ * Claims one operation this process just queued, as `queued` is (the record its insert returned),
+ * for `workerId` and leases it for `leaseSeconds`: only while it is still queued and never
+ * claimed, and under the same rule as {@link claimNextOperation} (no older unfinished operation
+ * of its cluster, none running there). Resolves with the record as claimed, or null (then the
+ * ordinary claim takes over). Returns only the columns the claim changes: the rest is `queued`'s,
+ * so the claim does not read back the steps it just wrote.
+ */
+export async function claimQueuedOperation(db: Database, workerId: string, leaseSeconds: number, queued: OperationRecord): Promise<OperationRecord | null> {
+  const rows = await db.query<Pick<OperationRecord, 'status' | 'attempts' | 'lockedBy' | 'leaseExpiresAt' | 'startedAt' | 'updatedAt'>>(`
+    UPDATE operations AS o
+    SET status = 'running', locked_by = $2, lease_expires_at = now() + make_interval(secs => $3::double precision),
+        attempts = o.attempts + 1, started_at = COALESCE(o.started_at, now()), updated_at = now()
+    WHERE o.id = $1::uuid AND o.status = 'queued' AND o.attempts = 0
+      AND NOT EXISTS (
+        SELECT 1 FROM operations AS e
+        WHERE e.cluster_id = o.cluster_id AND e.id <> o.id
+          AND ((e.status IN ('queued', 'running', 'cancelling') AND (e.created_at, e.id) < (o.created_at, o.id))
+               OR (e.status IN ('running', 'cancelling') AND e.lease_expires_at > now())))
+    RETURNING status, attempts, locked_by AS "lockedBy", lease_expires_at AS "leaseExpiresAt", started_at AS "startedAt", updated_at AS "updatedAt"`,
+  [queued.id, workerId, leaseSeconds]);
+  const row = rows[0];
+  return row ? { ...queued, ...row, status: row.status as OperationRecord['status'] } : null;
+}
+
 /** Extends the lease of an operation `workerId` still holds; false when it lost it. */
 export async function renewLease(db: Database, id: string, workerId: string, leaseSeconds: number): Promise<boolean> {
   const rows = await db.query<{ id: string }>(

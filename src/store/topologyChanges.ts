@@ -74,20 +74,33 @@ export async function dropNodeFromDesired(db: Database, clusterId: string, addre
 /**
  * Records in the desired topology of cluster `clusterId` the slots its nodes serve now (see
  * `withServedSlots`), after slots moved. Retries when another change wins the race. Returns false
- * when nothing changed.
+ * when nothing changed. `known`: the spec as the caller read it, tried first without reading it
+ * again (one statement when it still holds and the change re-roles no node).
  */
-export async function recordServedSlots(db: Database, clusterId: string, served: readonly ServedSlots[], roles: readonly ObservedRole[] = []): Promise<boolean> {
+export async function recordServedSlots(db: Database, clusterId: string, served: readonly ServedSlots[], roles: readonly ObservedRole[] = [], known?: ClusterSpec): Promise<boolean> {
   return editDesired(db, clusterId, 'record the served slots in the desired topology', async (spec) => {
     const next = withObservedRoles(withServedSlots(spec, served), roles);
     return JSON.stringify(next) === JSON.stringify(spec) ? null : next;
-  });
+  }, known);
 }
 
 /**
  * Applies `edit` to the cluster's spec (and its node rows) unless the spec changed meanwhile, in
- * which case it reads it again and retries. `edit` returns null for "nothing to change".
+ * which case it reads it again and retries. `edit` returns null for "nothing to change". With
+ * `known` (the spec as the caller read it), an edit that keeps every node's role and shard is
+ * first tried as one conditional update, without reading: the node rows follow the spec, so they
+ * need no change then.
  */
-async function editDesired(db: Database, clusterId: string, what: string, edit: (spec: ClusterSpec) => Promise<ClusterSpec | null>): Promise<boolean> {
+async function editDesired(db: Database, clusterId: string, what: string, edit: (spec: ClusterSpec) => Promise<ClusterSpec | null>, known?: ClusterSpec): Promise<boolean> {
+  if (known) {
+    const spec = await edit(known);
+    if (spec === null) return false;
+    if (sameNodeRows(known, spec)) {
+      const updated = await db.query('UPDATE clusters SET spec = $2::jsonb, updated_at = now() WHERE id = $1::uuid AND spec = $3::jsonb RETURNING id',
+        [clusterId, JSON.stringify(spec), JSON.stringify(known)]);
+      if (updated.length > 0) return true;
+    }
+  }
   for (let attempt = 0; attempt < 5; attempt++) {
     const [row] = await db.query<{ spec: ClusterSpec; nodes: NodeRow[] }>(`
       SELECT c.spec, (SELECT coalesce(json_agg(json_build_object('id', n.id, 'address', n.address, 'role', n.role, 'shardIndex', n.shard_index)), '[]'::json)
@@ -168,6 +181,12 @@ function nodeRowChanges(rows: readonly NodeRow[], spec: ClusterSpec): NodeRowCha
     else if (node.shardIndex !== -1 && (row.role !== node.role || row.shardIndex !== node.shardIndex)) changes.update.push({ id: row.id, role: node.role, shardIndex: node.shardIndex });
   }
   return changes;
+}
+
+/** Whether two specs give every node the same role and shard (and list the same nodes). */
+function sameNodeRows(a: ClusterSpec, b: ClusterSpec): boolean {
+  const key = (spec: ClusterSpec) => JSON.stringify([[...spec.nodes].sort(), desiredNodesOf(spec).map((n) => [n.address, n.role, n.shardIndex]).sort()]);
+  return key(a) === key(b);
 }
 
 function isEmptyChange(c: NodeRowChanges): boolean {

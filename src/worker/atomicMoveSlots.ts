@@ -1,14 +1,14 @@
-import { isJobFinished, type MigrationJob } from '../domain/migrationJob.ts';
+import { isJobFinished, plannedJobs, type MigrationJob } from '../domain/migrationJob.ts';
 import type { AtomicDialect } from '../domain/serverCapabilities.ts';
 import type { SlotMove } from '../domain/slotMove.ts';
 import { countSlots } from '../domain/slotRange.ts';
 import { rangesToSlots, slotsToRanges } from '../domain/slotSet.ts';
 import { atomicJobStatus, cancelAtomicJob, findAtomicJob, formatRanges, startAtomicJob, type AtomicJobStatus, type JobEnds } from '../redis/atomicMigration.ts';
 import { countKeysInSlots } from '../redis/countKeysInSlots.ts';
-import { readSlotStates } from '../redis/setSlot.ts';
+import { readSlotStates, slotStatesOf, type SlotStates } from '../redis/setSlot.ts';
 import { sleep } from '../redis/sleep.ts';
 import { CancelRequested } from './cancelWatcher.ts';
-import type { StepContext, StepResult } from './stepContext.ts';
+import type { PlannedLook, StepContext, StepResult } from './stepContext.ts';
 import { StepFailure } from './stepFailure.ts';
 import { DomainError } from '../domain/errors.ts';
 
@@ -81,7 +81,10 @@ export async function moveSlotsAtomically(ctx: StepContext<'move_slots'>, dialec
     }
     if (settled) {
       const started = await run.startWhatRemains();
-      if (started) since = Date.now();
+      if (started) {
+        since = Date.now();
+        ctx.waitingOnServers();
+      }
       // Jobs that all reported success handed their slots over: the slot maps need another read
       // only after a job that did not (wait_converged then checks that every node agrees).
       if (!started && run.running().length === 0 && (run.knownDone() || (await run.confirm()))) break;
@@ -122,7 +125,11 @@ class JobBook {
   constructor(ctx: StepContext<'move_slots'>, dialect: AtomicDialect, recorded: readonly MigrationJob[]) {
     this.#ctx = ctx;
     this.#dialect = dialect;
-    this.jobs = [...recorded];
+    // The jobs stored with the plan were not asked for by an earlier run when there was none: in
+    // the operation's first run they are the jobs stored ahead (see `recordAhead`).
+    const planned = ctx.operation.attempts === 1 ? recorded.filter((j) => j.state === 'planned') : [];
+    this.jobs = recorded.filter((j) => !planned.includes(j));
+    if (planned.length > 0) this.#ahead = planned;
   }
 
   running(): MigrationJob[] {
@@ -169,35 +176,26 @@ class JobBook {
   }
 
   /**
-   * In a step that has no job yet: stores (and waits for) the jobs its first batch will ask for,
-   * assuming every slot of those moves is still to move (as a fresh plan's are), so `start` need
-   * not write before asking. The first batch is every move on Valkey, and on Redis 8 the moves in
-   * order whose nodes no earlier move of the batch takes. A job stored here and never asked for
-   * is found missing by a resumed run, as one whose ask was lost in a crash.
+   * In a step that has no job yet: the jobs its first batch will ask for (`plannedJobs`: every
+   * slot of those moves still to move, as in a fresh plan), stored so that `start` need not write
+   * before asking, and their keys counted on their sources meanwhile. The operation stored them
+   * with its plan (nothing to write then: see `queuedOperation`); a step that has none (a plan
+   * stored before they were) stores them and waits for the write. A job stored ahead and never
+   * asked for is found missing by a resumed run, as one whose ask was lost in a crash.
    */
   async recordAhead(): Promise<void> {
-    if (this.jobs.length > 0) return;
-    const taken = new Set<string>();
-    const ahead: MigrationJob[] = [];
-    for (const move of this.#ctx.step.params.moves) {
-      if (this.#dialect === 'redis' && (taken.has(move.from.id) || taken.has(move.to.id))) continue;
-      taken.add(move.from.id);
-      taken.add(move.to.id);
-      const slots = slotsToRanges(rangesToSlots(move.slots));
-      ahead.push({
-        from: move.from, to: move.to, slots, slotCount: countSlots(slots), id: null, requestedAt: Date.now(),
-        state: 'starting', phase: 'starting', message: '', keys: 0, attempt: 1,
-      });
-    }
+    const stored = this.#ahead !== null;
+    if (!stored && this.jobs.length > 0) return;
+    const ahead = this.#ahead ?? plannedJobs(this.#ctx.step.params.moves, this.#dialect, Date.now());
     if (ahead.length === 0) return;
     this.#ahead = ahead;
-    // Their keys are counted meanwhile too, before any is asked for (see `start`).
+    // Their keys are counted meanwhile too, on the source before any is asked for (see `start`).
     for (const job of ahead) {
       const counting = this.ends(job).then((ends) => countKeysInSlots(ends.source, rangesToSlots(job.slots)));
       counting.catch(() => undefined);
       this.#countedAhead.set(aheadKey(job), counting);
     }
-    await this.#ctx.saveOutputs({ jobs: ahead });
+    if (!stored) await this.#ctx.saveOutputs({ jobs: ahead });
   }
 
   /** Drops the jobs stored ahead and never asked for from the step's outputs (the step stops before asking). */
@@ -207,10 +205,18 @@ class JobBook {
     this.saveBehind();
   }
 
-  /** Reads what every move still has to move, all at once, before the first job starts. */
+  /**
+   * Reads what every move still has to move, all at once, before the first job starts; right
+   * after planning, from the look the plan was made from (see `StepContext.plannedLook`).
+   */
   async prepare(): Promise<void> {
     const moves = this.#ctx.step.params.moves;
-    for (const move of moves) this.#stale.add(keyOf(move));
+    const look = this.#ctx.plannedLook;
+    for (const move of moves) {
+      const known = look ? remainingIn(look, move) : null;
+      if (known) this.#remaining.set(keyOf(move), known);
+      else this.#stale.add(keyOf(move));
+    }
     await Promise.all(moves.map((move) => this.remainingOf(move)));
   }
 
@@ -245,13 +251,7 @@ class JobBook {
   async readRemaining(move: SlotMove): Promise<number[]> {
     const ends = await this.ends(move);
     const [target, source] = await Promise.all([readSlotStates(ends.target), readSlotStates(ends.source)]);
-    const remaining = rangesToSlots(move.slots).filter((s) => target.owners[s] !== move.to.id);
-    const stray = remaining.filter((s) => source.owners[s] !== move.from.id && target.owners[s] !== move.from.id);
-    if (stray.length > 0) {
-      throw new StepFailure('slot_not_on_source', `slot(s) ${stray.slice(0, 10).join(', ')} are served neither by the source ${move.from.address} nor by the target ${move.to.address}`,
-        [{ address: move.from.address, reason: `does not serve slot ${stray[0]}` }]);
-    }
-    return remaining;
+    return remainingBetween(move, source, target);
   }
 
   /** Asks each running job how it stands; records changes and their events. True when a job ended. */
@@ -364,8 +364,13 @@ class JobBook {
     if (storedAhead < recorded.length) await this.save();
     else if (ahead && ahead.length > recorded.length) this.saveBehind();
     const asked = await Promise.allSettled(recorded.map(({ ends, counting, job, index, move, attempt }) => this.tolerate(async () => {
-      const keys = await counting;
+      // The count went to the source before the ask, so it sees every key of the job's slots; the
+      // ask need not wait for its answer (an estimate for progress and events).
       const id = await startAtomicJob(this.#dialect, ends, job);
+      const keys = await counting.catch((err: unknown) => {
+        this.#ctx.log.warn('counting the keys of an atomic job failed', { error: String(err) });
+        return 0;
+      });
       this.jobs[index] = { ...job, id, keys, state: 'running', phase: 'started' };
       this.#ctx.event('migration_job_started',
         `atomic job ${id.slice(0, 8)}: ${job.slotCount} slots (~${keys} keys) from ${move.from.address} to ${move.to.address}${attempt > 1 ? ` (attempt ${attempt})` : ''}`,
@@ -435,6 +440,32 @@ function keyOf(move: Pick<SlotMove, 'from' | 'to'>): string {
 /** A job of a move with exactly these slots (`from to ranges`), as {@link JobBook.recordAhead} counted it. */
 function aheadKey(job: Pick<SlotMove, 'from' | 'to' | 'slots'>): string {
   return `${keyOf(job)} ${formatRanges(job.slots)}`;
+}
+
+/**
+ * The slots of `move` its target does not serve, in the source's and the target's slot maps;
+ * fails when the source does not serve them either.
+ */
+function remainingBetween(move: SlotMove, source: SlotStates, target: SlotStates): number[] {
+  const remaining = rangesToSlots(move.slots).filter((s) => target.owners[s] !== move.to.id);
+  const stray = remaining.filter((s) => source.owners[s] !== move.from.id && target.owners[s] !== move.from.id);
+  if (stray.length > 0) {
+    throw new StepFailure('slot_not_on_source', `slot(s) ${stray.slice(0, 10).join(', ')} are served neither by the source ${move.from.address} nor by the target ${move.to.address}`,
+      [{ address: move.from.address, reason: `does not serve slot ${stray[0]}` }]);
+  }
+  return remaining;
+}
+
+/** {@link remainingBetween} in the two nodes' own views in `look`; null when it lacks one of them. */
+function remainingIn(look: PlannedLook, move: SlotMove): number[] | null {
+  const stateOf = (id: string): SlotStates | null => {
+    const view = look.views.find((v) => v.nodes.some((n) => n.myself && n.id === id));
+    const myself = view?.nodes.find((n) => n.myself);
+    return view && myself ? slotStatesOf({ nodes: [...view.nodes], myself }) : null;
+  };
+  const source = stateOf(move.from.id);
+  const target = stateOf(move.to.id);
+  return source && target ? remainingBetween(move, source, target) : null;
 }
 
 /** A node that does not answer for now: connection refused or lost, or still loading its data. */

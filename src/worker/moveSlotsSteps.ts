@@ -9,10 +9,13 @@ import { explainNotReady, listProblems } from '../redis/explainNotReady.ts';
 import { StepFailure } from './stepFailure.ts';
 import { moveSlotsAtomically } from './atomicMoveSlots.ts';
 
-/** Before any slot moves: every planned master answers and no slot is open. */
+/**
+ * Before any slot moves: every planned master answers and no slot is open. Right after planning,
+ * the look the plan was made from answers this (planning refused unreachable nodes and open slots).
+ */
 const checkCluster: StepExecutor<'check_cluster'> = async (ctx) => {
   const { masters } = ctx.step.params;
-  const { nodes, unreachable } = await observeCluster(ctx.cluster.spec.nodes, ctx.cluster.auth ?? undefined, { connections: ctx.connections });
+  const { nodes, unreachable } = ctx.plannedLook ?? await observeCluster(ctx.cluster.spec.nodes, ctx.cluster.auth ?? undefined, { connections: ctx.connections });
   if (unreachable.length > 0) {
     throw new StepFailure('nodes_unreachable', `nodes are unreachable: ${unreachable.map((u) => `${u.address} (${u.reason})`).join(', ')}`, unreachable);
   }
@@ -24,7 +27,7 @@ const checkCluster: StepExecutor<'check_cluster'> = async (ctx) => {
   }
   const open = nodes.flatMap((n) => [...n.migrating, ...n.importing].map((o) => ({ address: n.address, reason: `slot ${o.slot} is open` })));
   if (open.length > 0) throw new StepFailure('open_slots', `slots are open; run fix first: ${open.slice(0, 10).map((o) => `${o.address} (${o.reason})`).join(', ')}`, open);
-  return { detail: `${nodes.length} nodes reachable, no open slots` };
+  return { detail: `${nodes.length} nodes reachable, no open slots${ctx.plannedLook ? ' (as planned just before)' : ''}` };
 };
 
 /** Moves every planned slot with its keys; resumable, and stops at a safe point when cancelled. */

@@ -1,8 +1,9 @@
 import type { ObservedRole, ServedSlots } from '../domain/desiredTopology.ts';
+import type { ClusterSpec } from '../store/records.ts';
 import type { StepExecutor } from './stepContext.ts';
 
 /** Writes what the nodes report (served slots, roles) into a cluster's desired topology; false when it was already so. */
-export type RecordServed = (clusterId: string, served: readonly ServedSlots[], roles: readonly ObservedRole[]) => Promise<boolean>;
+export type RecordServed = (clusterId: string, served: readonly ServedSlots[], roles: readonly ObservedRole[], known: ClusterSpec) => Promise<boolean>;
 
 /**
  * The cleanup step of every operation that moves slots: the desired topology's shard slots become
@@ -25,7 +26,8 @@ export function recordServedSlotsExecutor(record: RecordServed): StepExecutor<'r
       if (!node) return [];
       return [{ address, role: node.role, master: node.masterId === null ? null : (specAddressOf.get(node.masterId) ?? null) }];
     });
-    const changed = await record(ctx.cluster.id, served, roles);
+    // The spec as the run read it is most likely still the one stored: tried first without a read.
+    const changed = await record(ctx.cluster.id, served, roles, ctx.cluster.spec);
     const skipped = unreachable.length > 0 ? `; ${unreachable.map((u) => u.address).join(', ')} could not be asked` : '';
     return { detail: `${changed ? 'recorded' : 'already recorded'} the slots of ${served.length} masters and the roles of ${roles.length} nodes in the desired topology${skipped}` };
   };

@@ -11,7 +11,7 @@ import { systemClock, type Clock } from './clock.ts';
 import { keepLease } from './leaseKeeper.ts';
 import { progressMeter } from './progressMeter.ts';
 import { JournalFailed, LeaseLost, RunJournal } from './runJournal.ts';
-import type { StepExecutors } from './stepContext.ts';
+import type { PlannedLook, StepExecutors } from './stepContext.ts';
 import { toOperationError } from './stepFailure.ts';
 import { RunStopped, runSteps, type StepRecorder } from './stepLoop.ts';
 
@@ -32,13 +32,23 @@ export interface RunDeps {
   readonly onChange?: (operationId: string, stored?: OperationRecord) => void;
   /**
    * Stores a look at the cluster just before the operation is marked finished, so a read right
-   * after the end already shows the cluster as the operation left it. Called once the run changes
-   * the nodes no more (it may read ahead what it needs from the database while they converge); the
-   * function it returns stores the look at the settled nodes.
+   * after the end already shows the cluster as the operation left it. Called once a step waits for
+   * the servers' work or the run changes the nodes no more (it may read ahead what it needs from
+   * the database meanwhile); the function it returns stores the look at the settled nodes.
    */
   readonly observe?: (cluster: ClusterRecord) => (observed: Promise<ObservedCluster>) => Promise<void>;
   /** Where the run's node connections come from and go back to (fresh connections without one). */
   readonly pool?: ConnectionPool;
+}
+
+/**
+ * What the process that planned an operation knew when it queued it: the cluster as it read it
+ * and the look at the nodes the plan was made from. Handed to the run only while it is fresh
+ * (the operation's first run, shortly after planning: see the worker's `PLANNED_LOOK_MS`).
+ */
+export interface PlannedRun {
+  readonly cluster: ClusterRecord;
+  readonly look: PlannedLook;
 }
 
 /** How often a running operation looks for a cancel made through another process. */
@@ -49,9 +59,10 @@ const CANCEL_POLL_MS = 500;
  * losing it stops the run without writing anything more), a cancel watcher, a progress meter, and
  * the step loop. Shutting down (`outerSignal`) stops at a safe point and hands the operation over
  * at once; an unexpected error (the database went away) leaves it to be resumed when its lease
- * expires. `cancelSignal` carries a cancel made through this process.
+ * expires. `cancelSignal` carries a cancel made through this process. `planned` (fresh) spares
+ * the run reading the cluster again and its first steps looking at the nodes again.
  */
-export async function runOperation(deps: RunDeps, claimed: OperationRecord, outerSignal: AbortSignal, cancelSignal?: AbortSignal): Promise<void> {
+export async function runOperation(deps: RunDeps, claimed: OperationRecord, outerSignal: AbortSignal, cancelSignal?: AbortSignal, planned?: PlannedRun): Promise<void> {
   const { db, workerId, log } = deps;
   const clock = deps.clock ?? systemClock;
   const now = deps.now ?? (() => new Date());
@@ -87,7 +98,7 @@ export async function runOperation(deps: RunDeps, claimed: OperationRecord, oute
     flushState: () => journal.flushState(),
   };
 
-  const cluster = await getClusterByName(db, claimed.clusterName);
+  const cluster = planned?.cluster ?? await getClusterByName(db, claimed.clusterName);
   const connections = new NodeConnections(cluster?.auth ?? undefined, {}, deps.pool);
   // A look at the whole cluster waits for no node longer than the observer does.
   const lookConnections = new NodeConnections(cluster?.auth ?? undefined, { connectTimeoutMs: LOOK_TIMEOUT_MS, commandTimeoutMs: LOOK_TIMEOUT_MS }, deps.pool);
@@ -110,7 +121,9 @@ export async function runOperation(deps: RunDeps, claimed: OperationRecord, oute
     const outcome = await runSteps({
       operation: claimed, cluster, steps, executors: deps.executors, connections, lookConnections, meter, recorder,
       recordNodeIds: (ids) => setRedisNodeIds(db, cluster.id, ids),
-      stop: stop.signal, cancel: cancel.signal, now, log, onNodesUnchanged: prepare, onNodesSettled: observe,
+      stop: stop.signal, cancel: cancel.signal, now, log, onNodesUnchanged: prepare, onNodesSettled: observe, plannedLook: planned?.look,
+      // Read while the servers move slots, when the run itself has nothing to do.
+      onWaitingOnServers: prepare,
     });
     const error = outcome.status === 'failed' ? outcome.error : null;
     const [pending] = await Promise.all([journal.close(), observed]);

@@ -46,7 +46,22 @@ export interface StepContext<K extends StepKind = StepKind> {
    * steps after it and the one stored when the operation ends, instead of asking the nodes again.
    */
   noteLook(look: ObservedCluster): void;
+  /**
+   * The look at the nodes this operation was planned from, while nothing says the nodes changed
+   * since: only in the operation's first run, shortly after planning (see `PLANNED_LOOK_MS`), and
+   * until a step of this run that changes the nodes has run. A step may read in it what planning
+   * just read from the nodes instead of asking them again (null otherwise: ask them).
+   */
+  readonly plannedLook: PlannedLook | null;
+  /**
+   * Tells the run that the step now waits for work the servers do (atomic jobs running): what
+   * the run would otherwise read from the database at its end is read meanwhile.
+   */
+  waitingOnServers(): void;
 }
+
+/** A look at every node of a cluster's spec, without the nodes' statistics. */
+export type PlannedLook = Omit<ObservedCluster, 'stats'>;
 
 /** Slots and keys an operation moved so far. */
 export interface StepProgress {

@@ -6,7 +6,7 @@ import type { NodeConnections } from '../redis/nodeConnections.ts';
 import { observeCluster, type ObservedCluster } from '../redis/observeCluster.ts';
 import type { ClusterRecord, OperationRecord } from '../store/records.ts';
 import type { ProgressMeter } from './progressMeter.ts';
-import type { StepContext, StepExecutors, StepResult } from './stepContext.ts';
+import type { PlannedLook, StepContext, StepExecutors, StepResult } from './stepContext.ts';
 import { toOperationError } from './stepFailure.ts';
 
 /**
@@ -25,6 +25,8 @@ export interface StepRecorder {
 
 /** Step kinds that only read the nodes (and write the desired topology): a run ending with them leaves the nodes as they are before them. */
 const NODE_READ_ONLY_TAIL_KINDS: ReadonlySet<StepKind> = new Set<StepKind>(['record_slots']);
+/** Step kinds that only read the nodes: the look an operation was planned from still holds after them. */
+const NODE_READ_ONLY_KINDS: ReadonlySet<StepKind> = new Set<StepKind>(['check_cluster']);
 /** Step kinds that only wait for the nodes to agree: from them on, this run changes the nodes no more. */
 const WAIT_KINDS: ReadonlySet<StepKind> = new Set<StepKind>(['wait_converged', 'wait_topology']);
 
@@ -61,6 +63,10 @@ export interface StepLoopOptions {
    * run still stores about the cluster can be read ahead while the nodes converge.
    */
   readonly onNodesUnchanged?: () => void;
+  /** Told when a step waits for the servers' work (see `StepContext.waitingOnServers`). */
+  readonly onWaitingOnServers?: () => void;
+  /** The look the operation was planned from, when this run may trust it (see `StepContext.plannedLook`). */
+  readonly plannedLook?: PlannedLook | undefined;
 }
 
 /** How the steps ended. */
@@ -115,6 +121,8 @@ export async function runSteps(opts: StepLoopOptions): Promise<StepLoopOutcome> 
       noted = o;
     },
   };
+  // The look planning made holds until a step of this run that changes the nodes has run.
+  let plannedLook = opts.plannedLook ?? null;
   for (const [index, step] of steps.entries()) {
     if (step.status === 'succeeded' || step.status === 'skipped') continue;
     const rest = steps.slice(index).filter((s) => s.status !== 'succeeded' && s.status !== 'skipped');
@@ -135,7 +143,9 @@ export async function runSteps(opts: StepLoopOptions): Promise<StepLoopOutcome> 
     recorder.save();
     recorder.event('step_started', step.title, { step: step.id });
     try {
-      const result = await execute(opts.executors, contextFor(opts, step, cleanup, look));
+      const ctx = contextFor(opts, step, cleanup, look, plannedLook);
+      if (!NODE_READ_ONLY_KINDS.has(step.kind)) plannedLook = null;
+      const result = await execute(opts.executors, ctx);
       step.status = 'succeeded';
       step.detail = result.detail;
       step.finishedAt = opts.now().toISOString();
@@ -185,7 +195,7 @@ interface Looks {
   note(look: ObservedCluster): void;
 }
 
-function contextFor<K extends StepKind>(opts: StepLoopOptions, step: Step<K>, cleanup: boolean, looks: Looks): StepContext<K> {
+function contextFor<K extends StepKind>(opts: StepLoopOptions, step: Step<K>, cleanup: boolean, looks: Looks, plannedLook: PlannedLook | null): StepContext<K> {
   return {
     operation: opts.operation,
     cluster: opts.cluster,
@@ -212,6 +222,8 @@ function contextFor<K extends StepKind>(opts: StepLoopOptions, step: Step<K>, cl
     keysMovedSoFar: opts.meter.keysMoved,
     observeNodes: () => looks.settled() ?? lookAtNodes(opts),
     noteLook: looks.note,
+    plannedLook,
+    waitingOnServers: () => opts.onWaitingOnServers?.(),
   };
 }
 

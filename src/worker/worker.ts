@@ -3,7 +3,7 @@ import type { ConnectionPool } from '../redis/connectionPool.ts';
 import type { ObservedCluster } from '../redis/observeCluster.ts';
 import type { Database } from '../store/database.ts';
 import type { ClusterPhase, ClusterRecord, OperationRecord } from '../store/records.ts';
-import { claimNextOperation } from '../store/operations.ts';
+import { claimNextOperation, claimQueuedOperation } from '../store/operations.ts';
 import { dropNodeFromDesired, recordServedSlots } from '../store/topologyChanges.ts';
 import { configExecutors } from './configSteps.ts';
 import { createClusterExecutors } from './createClusterSteps.ts';
@@ -14,7 +14,7 @@ import { moveSlotsExecutors } from './moveSlotsSteps.ts';
 import { nodeExecutors } from './nodeSteps.ts';
 import { recordServedSlotsExecutor } from './recordServedSlots.ts';
 import { releaseNewNodeExecutor } from './releaseNewNode.ts';
-import { runOperation } from './runOperation.ts';
+import { runOperation, type PlannedRun } from './runOperation.ts';
 import type { StepExecutors } from './stepContext.ts';
 import { waitTopologyExecutors } from './waitTopology.ts';
 
@@ -33,7 +33,7 @@ export function executorsFor(db: Database): StepExecutors {
     ...failoverExecutors,
     ...waitTopologyExecutors,
     release_new_node: releaseNewNodeExecutor((clusterId, address) => dropNodeFromDesired(db, clusterId, address)),
-    record_slots: recordServedSlotsExecutor((clusterId, served, roles) => recordServedSlots(db, clusterId, served, roles)),
+    record_slots: recordServedSlotsExecutor((clusterId, served, roles, known) => recordServedSlots(db, clusterId, served, roles, known)),
   };
 }
 
@@ -62,13 +62,33 @@ export interface WorkerOptions {
 }
 
 export interface RunningWorker {
-  /** Look for work now instead of at the next poll (called when this process queued an operation). */
-  wake(): void;
+  /**
+   * Look for work now instead of at the next poll; `queued`: the operation this process just
+   * queued (as its insert returned it), claimed first, and what the process knew when it planned
+   * it, which its run uses if this worker claims it within {@link PLANNED_LOOK_MS}.
+   */
+  wake(queued?: QueuedHere): void;
   /** Tells a running operation of this worker that a cancel was just requested, so it need not wait for its poll. */
   cancel(operationId: string): void;
   /** Stops claiming, aborts running operations at their next safe point and waits for them. */
   stop(): Promise<void>;
 }
+
+/** An operation this process queued, for the worker of the same process. */
+export interface QueuedHere {
+  readonly operation: OperationRecord;
+  readonly planned?: PlannedRun | undefined;
+}
+
+/** How long the worker remembers an operation queued here that it has not claimed (another worker may have). */
+const QUEUED_HERE_MS = 60_000;
+
+/**
+ * How long after planning an operation its first run may trust the look it was planned from
+ * instead of looking at the nodes again (its `check_cluster` and the start of its first move): as
+ * long as between two steps of a run. A run claimed later, or resumed, looks again.
+ */
+export const PLANNED_LOOK_MS = 1000;
 
 /** After a claim, how soon the worker looks for more work unless woken. */
 const CLAIM_AGAIN_MS = 50;
@@ -86,10 +106,39 @@ export function startWorker(opts: WorkerOptions): RunningWorker {
   let wakeUp: (() => void) | null = null;
   let pending = false;
   let claimedJustNow = false;
+  /**
+   * The operations this process queued and this worker has not claimed yet, by id, in the order
+   * they were queued: when, and whether a claim of it alone was tried.
+   */
+  const queuedHere = new Map<string, QueuedHere & { readonly at: number; tried: boolean }>();
 
-  const wake = () => {
+  const wake = (queued?: QueuedHere) => {
+    if (queued) {
+      const now = Date.now();
+      // An operation another worker claimed leaves its entry behind: they are dropped once stale.
+      for (const [id, q] of queuedHere) if (now - q.at > QUEUED_HERE_MS) queuedHere.delete(id);
+      queuedHere.set(queued.operation.id, { ...queued, at: now, tried: false });
+    }
     pending = true;
     wakeUp?.();
+  };
+
+  /** What a claimed operation was planned from, when its run may trust it (its first run, still fresh). */
+  const plannedFor = (claimed: OperationRecord, queued: (QueuedHere & { readonly at: number }) | undefined): PlannedRun | undefined =>
+    queued && claimed.attempts === 1 && Date.now() - queued.at <= PLANNED_LOOK_MS ? queued.planned : undefined;
+
+  /**
+   * Claims an operation: first one this process just queued, by itself (a claim that reads back
+   * only what it changed), then the oldest runnable one of any process.
+   */
+  const claim = async (): Promise<OperationRecord | null> => {
+    const fresh = [...queuedHere.values()].find((q) => !q.tried);
+    if (fresh) {
+      fresh.tried = true;
+      const claimed = await claimQueuedOperation(db, workerId, opts.leaseSeconds, fresh.operation);
+      if (claimed) return claimed;
+    }
+    return claimNextOperation(db, workerId, opts.leaseSeconds);
   };
 
   const loop = (async () => {
@@ -98,7 +147,7 @@ export function startWorker(opts: WorkerOptions): RunningWorker {
       if (running.size < opts.concurrency) {
         let claimed = null;
         try {
-          claimed = await claimNextOperation(db, workerId, opts.leaseSeconds);
+          claimed = await claim();
         } catch (err) {
           log.error('claiming an operation failed', { error: String(err) });
         }
@@ -107,19 +156,25 @@ export function startWorker(opts: WorkerOptions): RunningWorker {
           log.info('claimed operation', { operation: claimed.id, cluster: claimed.clusterName, kind: claimed.kind, attempt: claimed.attempts });
           const cancel = new AbortController();
           cancels.set(claimed.id, cancel);
-          const run = runOperation({ db, workerId, leaseSeconds: opts.leaseSeconds, log, executors, phaseAfter, ...(opts.observe ? { observe: opts.observe } : {}), ...(opts.pool ? { pool: opts.pool } : {}), ...(opts.onOperationChange ? { onChange: opts.onOperationChange } : {}) }, claimed, shutdown.signal, cancel.signal)
+          const queued = queuedHere.get(claimed.id);
+          queuedHere.delete(claimed.id);
+          const run = runOperation({ db, workerId, leaseSeconds: opts.leaseSeconds, log, executors, phaseAfter, ...(opts.observe ? { observe: opts.observe } : {}), ...(opts.pool ? { pool: opts.pool } : {}), ...(opts.onOperationChange ? { onChange: opts.onOperationChange } : {}) }, claimed, shutdown.signal, cancel.signal, plannedFor(claimed, queued))
             .catch((err: unknown) => log.error('operation crashed', { operation: claimed.id, error: String(err) }))
             .finally(() => {
               cancels.delete(claimed.id);
               running.delete(run);
               // After the callbacks of the end (a long poll answering with the result): the claim's
               // query would otherwise hold the embedded database, and the thread, before them.
-              setImmediate(wake);
+              // Only when an operation queued here waits (likely behind this one); others are
+              // found by the poll, so a lone operation's end costs no query.
+              if (queuedHere.size > 0) setImmediate(wake);
             });
           running.add(run);
           // There may be more work: look again shortly (at once when woken), not in the same breath,
           // so the run just claimed starts without waiting behind a query that likely finds nothing.
-          claimedJustNow = true;
+          // Not after an operation this process just queued: the worker was woken for that one, so
+          // no backlog is likely, and a claim that finds nothing would only slow its run.
+          claimedJustNow = queued === undefined;
         }
       }
       if (pending) continue;

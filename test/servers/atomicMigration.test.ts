@@ -136,6 +136,34 @@ for (const { server, flavour, dialect } of ATOMIC_SERVERS) {
       await assertClusterSettled(addresses);
     });
 
+    test('a resumed run looks for the jobs stored with the plan before asking, and asks once for what did not move', async () => {
+      const masters = await observedMasters(service, 'a');
+      const [a, b] = masters;
+      const [start] = a!.slots[0]!;
+      const jobsBefore = await serverJobs(set, dialect);
+      const plan = planSlotMoves({
+        kind: 'reshard', masters: masters.map((m) => ({ id: m.id, address: m.address, slots: m.slots })), replicasOf: new Map(), replace: false, convergeTimeoutSeconds: 60,
+        moves: [{ from: { id: a!.id, address: a!.address }, to: { id: b!.id, address: b!.address }, slots: [[start, start + 99]], slotCount: 100 }],
+        engine: { kind: 'atomic', dialect, reason: 'every source and target migrates slots atomically' },
+      });
+      const { steps, progress } = queuedOperation(plan, { tokenId: 'test', name: 'test', role: 'admin' }, 'a');
+      assert.equal(steps.find((s) => s.kind === 'move_slots')!.outputs?.jobs?.[0]?.state, 'planned');
+      // Stored as a run that claimed it and died before its ask went out (or after: the run cannot tell).
+      const cluster = (await getClusterByName(service.db, 'a'))!;
+      const [row] = await service.db.query<{ id: string }>(
+        `INSERT INTO operations (cluster_id, cluster_name, kind, status, steps, progress, requested_by, attempts)
+         VALUES ($1::uuid, 'a', 'reshard', 'queued', $2::jsonb, $3::jsonb, 'test', 1) RETURNING id`,
+        [cluster.id, JSON.stringify(steps), JSON.stringify(progress)]);
+      const op = await waitForOperation(service.restApp, row!.id);
+      assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
+      const move = op.steps.find((s) => s.kind === 'move_slots')!;
+      assert.deepEqual(move.jobs?.map((j) => [j.state, j.attempt]), [['missing', 1], ['succeeded', 2]], 'the planned job was looked for, not taken as never asked');
+      const jobsAfter = (await serverJobs(set, dialect)).filter((id) => !jobsBefore.includes(id));
+      assert.deepEqual(jobsAfter, [move.jobs![1]!.id], 'one job on the servers');
+      assert.equal(await countKeys(await masterAddresses()), KEYS);
+      await assertClusterSettled(addresses);
+    });
+
     test('the key engine still works on this server when asked for', async () => {
       const [a, b] = await observedMasters(service, 'a');
       const res = await post('/v1/clusters/a/reshard', { to: a!.id, from: [b!.id], slots: 500, migration: 'keys' });

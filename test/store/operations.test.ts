@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { OperationError } from '../../src/domain/operation.ts';
 import { insertClusterWithOperation } from '../../src/store/clusters.ts';
 import {
-  claimNextOperation, finishOperation, getOperation, listOperations, recordRun, renewLease, requestCancel,
+  claimNextOperation, claimQueuedOperation, finishOperation, getOperation, listOperations, recordRun, renewLease, requestCancel,
 } from '../../src/store/operations.ts';
 import type { OperationRecord } from '../../src/store/records.ts';
 import { listEvents } from '../../src/store/events.ts';
@@ -35,6 +35,20 @@ describeEachBackend('operations', (ctx) => {
     assert.deepEqual(claimed.steps, sampleSteps(), 'JSON comes back unchanged through raw SQL too');
     assert.ok(claimed.updatedAt.getTime() >= first.updatedAt.getTime());
     assert.deepEqual(await getOperation(ctx.db, first.id), claimed);
+  });
+
+  test('claims an operation this process just queued by itself, under the same rule as the oldest', async () => {
+    const first = await createCluster('c1');
+    const claimed = await claimQueuedOperation(ctx.db, 'w1', LEASE, first);
+    assert.ok(claimed);
+    assert.deepEqual(claimed, await getOperation(ctx.db, first.id), 'the record as claimed is the one stored');
+    assert.equal(claimed.status, 'running');
+    assert.equal(claimed.attempts, 1);
+    assert.equal(await claimQueuedOperation(ctx.db, 'w2', LEASE, first), null, 'a claimed operation is not claimed again');
+    const behind = await getOperation(ctx.db, await queueOperation(ctx.db, first.clusterId, 'c1'));
+    assert.equal(await claimQueuedOperation(ctx.db, 'w2', LEASE, behind!), null, 'not while another operation of its cluster runs');
+    assert.ok(await finishOperation(ctx.db, first.id, 'w1', done));
+    assert.equal((await claimQueuedOperation(ctx.db, 'w2', LEASE, behind!))?.lockedBy, 'w2', 'once it ended');
   });
 
   test('nothing to claim gives null', async () => {

@@ -6,7 +6,7 @@ import { getClusterByName, insertClusterWithOperation, listNodes } from '../../s
 import type { Database } from '../../src/store/database.ts';
 import { listEvents } from '../../src/store/events.ts';
 import type { ClusterRecord } from '../../src/store/records.ts';
-import { assertNoUnfinishedOperation, clusterOfNode, dropNodeFromDesired, insertTopologyChange, type TopologyChange } from '../../src/store/topologyChanges.ts';
+import { assertNoUnfinishedOperation, clusterOfNode, dropNodeFromDesired, insertTopologyChange, recordServedSlots, type TopologyChange } from '../../src/store/topologyChanges.ts';
 import { describeEachBackend } from './backends.ts';
 import { countRows, newCluster, sampleProgress, sampleSteps } from './fixtures.ts';
 
@@ -78,6 +78,24 @@ describeEachBackend('topology changes', (ctx) => {
       (err: unknown) => fails('conflict', 'node_in_use')(err) && /cluster "other"/.test((err as Error).message));
     assert.deepEqual(await countRows(ctx.db), before);
     assert.deepEqual((await getClusterByName(ctx.db, 'c1'))!.spec, cluster.spec);
+  });
+
+  test('records the served slots against the spec the caller read, and reads it again when it changed meanwhile', async () => {
+    const cluster = await idleCluster(ctx.db, 'c1', ['127.0.0.1:7001', '127.0.0.1:7002', '127.0.0.1:7003']);
+    const served = (a: number, b: number) => [
+      { address: '127.0.0.1:7001', slots: [[0, a]] as [number, number][] },
+      { address: '127.0.0.1:7002', slots: [[a + 1, b]] as [number, number][] },
+      { address: '127.0.0.1:7003', slots: [[b + 1, 16383]] as [number, number][] },
+    ];
+    const slotsOf = async () => (await getClusterByName(ctx.db, 'c1'))!.spec.shards.map((s) => s.slots);
+    assert.equal(await recordServedSlots(ctx.db, cluster.id, served(5460, 10922), [], cluster.spec), true);
+    assert.deepEqual(await slotsOf(), [[[0, 5460]], [[5461, 10922]], [[10923, 16383]]]);
+    // The caller's spec is stale now: the conditional update misses, and the spec is read again.
+    assert.equal(await recordServedSlots(ctx.db, cluster.id, served(100, 200), [], cluster.spec), true);
+    assert.deepEqual(await slotsOf(), [[[0, 100]], [[101, 200]], [[201, 16383]]]);
+    assert.equal(await recordServedSlots(ctx.db, cluster.id, served(100, 200), [], cluster.spec), false, 'nothing left to record');
+    assert.deepEqual((await listNodes(ctx.db, cluster.id)).map((n) => [n.address, n.role, n.shardIndex]),
+      [['127.0.0.1:7001', 'master', 0], ['127.0.0.1:7002', 'master', 1], ['127.0.0.1:7003', 'master', 2]]);
   });
 
   test('drops a node that never joined from the desired topology, once', async () => {

@@ -7,7 +7,7 @@ import { NodeConnections } from '../../src/redis/nodeConnections.ts';
 import type { ObservedCluster } from '../../src/redis/observeCluster.ts';
 import type { ClusterRecord, OperationRecord } from '../../src/store/records.ts';
 import { progressMeter } from '../../src/worker/progressMeter.ts';
-import type { StepExecutors } from '../../src/worker/stepContext.ts';
+import type { PlannedLook, StepExecutors } from '../../src/worker/stepContext.ts';
 import { StepFailure } from '../../src/worker/stepFailure.ts';
 import { RunStopped, runSteps, type StepRecorder } from '../../src/worker/stepLoop.ts';
 import { fakeClock } from '../helpers/fakeClock.ts';
@@ -51,7 +51,10 @@ const reshardSteps = () => buildSteps([
   step('record_slots', 'Record', {}),
 ]);
 
-function run(steps: Step[], executors: StepExecutors, signals: { stop?: AbortSignal; cancel?: AbortSignal; onNodesSettled?: (look: () => Promise<ObservedCluster>) => void; onNodesUnchanged?: () => void } = {}) {
+function run(steps: Step[], executors: StepExecutors, signals: {
+  stop?: AbortSignal; cancel?: AbortSignal; onNodesSettled?: (look: () => Promise<ObservedCluster>) => void; onNodesUnchanged?: () => void;
+  onWaitingOnServers?: () => void; plannedLook?: PlannedLook;
+} = {}) {
   const recorder = recording(steps);
   const clock = fakeClock();
   const outcome = runSteps({
@@ -63,6 +66,8 @@ function run(steps: Step[], executors: StepExecutors, signals: { stop?: AbortSig
     now: () => at, log: silentLogger,
     ...(signals.onNodesSettled ? { onNodesSettled: signals.onNodesSettled } : {}),
     ...(signals.onNodesUnchanged ? { onNodesUnchanged: signals.onNodesUnchanged } : {}),
+    ...(signals.onWaitingOnServers ? { onWaitingOnServers: signals.onWaitingOnServers } : {}),
+    plannedLook: signals.plannedLook,
   });
   return { outcome, recorder };
 }
@@ -103,6 +108,26 @@ describe('runSteps', () => {
     });
     await run(reshardSteps(), stale).outcome;
     assert.deepEqual(seen, ['record:0'], 'the tail asks the nodes itself (this cluster has none) instead of taking the look of check_cluster');
+  });
+
+  test('the look an operation was planned from reaches the steps until one that changes the nodes has run, and a step waiting on the servers is told on', async () => {
+    const planned: PlannedLook = { nodes: [], reached: [{ address: 'planned', nodeId: 'n1' }], unreachable: [], views: [] };
+    const seen: string[] = [];
+    const sees = (kind: string) => async (ctx: { plannedLook: PlannedLook | null }) => (seen.push(`${kind}:${ctx.plannedLook?.reached[0]?.address ?? 'none'}`), { detail: kind });
+    const executors = fakeExecutors({
+      check_cluster: sees('check'),
+      move_slots: async (ctx) => {
+        seen.push(`move:${ctx.plannedLook?.reached[0]?.address ?? 'none'}`);
+        ctx.waitingOnServers();
+        return { detail: 'moved' };
+      },
+      wait_converged: sees('wait'), record_slots: sees('record'),
+    });
+    await run(reshardSteps(), executors, { plannedLook: planned, onWaitingOnServers: () => seen.push('waiting') }).outcome;
+    assert.deepEqual(seen, ['check:planned', 'move:planned', 'waiting', 'wait:none', 'record:none'], 'check_cluster only reads: the move still gets the look; after the move nothing does');
+    seen.length = 0;
+    await run(reshardSteps(), executors).outcome;
+    assert.deepEqual(seen, ['check:none', 'move:none', 'wait:none', 'record:none'], 'without a look handed to the run, every step asks the nodes');
   });
 
   test('runs every step in order, recording each start and end', async () => {
