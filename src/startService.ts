@@ -148,7 +148,15 @@ export async function startService({ config, log, announceToken, db: given }: St
     countKeys: async (address, auth, slots) => (await withClient(address, auth, (c) => countKeysPerSlot(c, slots))).reduce((a, b) => a + b, 0),
     keysPerSlot: (address, auth, slots) => withClient(address, auth, (c) => countKeysPerSlot(c, slots)),
     functionLibraries: (address, auth) => withClient(address, auth, readFunctionLibraries),
-    atomicJobsInFlight: (address, auth, dialect) => withClient(address, auth, (c) => jobsInFlight(dialect, c, address)),
+    // On the kept connections: a reshard asks every master before it plans.
+    atomicJobsInFlight: async (address, auth, dialect) => {
+      const connections = new NodeConnections(auth ?? undefined, {}, pool);
+      try {
+        return await jobsInFlight(dialect, await connections.get(address), address);
+      } finally {
+        await connections.closeAll();
+      }
+    },
     observeNow: async (cluster) => {
       await observeOne(db, cluster);
       reads.clear();

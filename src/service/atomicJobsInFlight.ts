@@ -1,5 +1,8 @@
+import { DomainError } from '../domain/errors.ts';
 import type { AtomicJobInFlight } from '../domain/migrationJob.ts';
 import { capabilitiesOf } from '../domain/serverCapabilities.ts';
+import { formatRanges } from '../redis/atomicMigration.ts';
+import { operationActivity } from '../store/operations.ts';
 import type { ClusterRecord } from '../store/records.ts';
 import type { Observation, ServiceDeps } from './deps.ts';
 
@@ -17,4 +20,22 @@ export async function atomicJobsInFlight(deps: ServiceDeps, cluster: ClusterReco
     return dialect ? deps.atomicJobsInFlight(address, cluster.auth, dialect) : [];
   }));
   return found.flat();
+}
+
+/**
+ * Refuses (409 `atomic_migration_running`) to `action` (`fix`, `move slots`) while the masters of
+ * the cluster run atomic slot migration jobs, whoever started them (by hand, or an operation that
+ * was cancelled while the servers finish): such a job ends with its slots whole on one side, and
+ * a change planned from the slot map meanwhile would race it (Redis runs one migration task per
+ * node; a moved slot changes what a plan moves). With `queueBehind`, jobs of a cluster that has
+ * an unfinished operation are taken for that operation's: the new one queues behind it.
+ */
+export async function refuseWhileAtomicJobsRun(deps: ServiceDeps, cluster: ClusterRecord, observation: Observation, action: string, opts: { queueBehind?: boolean } = {}): Promise<void> {
+  const inFlight = await atomicJobsInFlight(deps, cluster, observation);
+  if (inFlight.length === 0) return;
+  // Read only when jobs run: planning a move costs no database read for it otherwise.
+  if (opts.queueBehind && (await operationActivity(deps.db, cluster.id, null)).current !== null) return;
+  throw new DomainError('precondition', 'atomic_migration_running',
+    `atomic slot migration is running on cluster "${cluster.name}" (${inFlight.slice(0, 5).map((j) => `${j.direction} ${formatRanges(j.slots)} on ${j.address}, ${j.phase}`).join('; ')}); ` +
+    `it ends with every slot whole on one side: ${action} after it ends`);
 }

@@ -18,8 +18,7 @@ import type { Caller, Observation, ServiceDeps } from './deps.ts';
 import { unreachableError } from './observeForChange.ts';
 import { parseInput } from './parseInput.ts';
 import { scanStrayKeys } from './strayKeys.ts';
-import { atomicJobsInFlight } from './atomicJobsInFlight.ts';
-import { formatRanges } from '../redis/atomicMigration.ts';
+import { refuseWhileAtomicJobsRun } from './atomicJobsInFlight.ts';
 import { queuedOperation, toPlanView } from './plans.ts';
 import { toOperationView } from './toViews.ts';
 
@@ -61,12 +60,7 @@ export async function fixCluster(deps: ServiceDeps, caller: Caller, name: unknow
   // An atomic job moves its slots by itself and ends with them whole on one side: nothing to repair,
   // and its target's keys must not be taken for strays. Whoever started it (by hand, or an operation
   // that was cancelled while the servers finish), the fix waits.
-  const inFlight = await atomicJobsInFlight(deps, cluster, observation);
-  if (inFlight.length > 0) {
-    throw new DomainError('precondition', 'atomic_migration_running',
-      `atomic slot migration is running on cluster "${cluster.name}" (${inFlight.slice(0, 5).map((j) => `${j.direction} ${formatRanges(j.slots)} on ${j.address}, ${j.phase}`).join('; ')}); ` +
-      'it ends with every slot whole on one side: fix after it ends');
-  }
+  await refuseWhileAtomicJobsRun(deps, cluster, observation, 'fix');
   // Only masters that answered now take slots or are told of new owners (a dead one keeps nothing).
   const live = new Set(observation.reached.map((r) => r.nodeId));
   const masters = observation.nodes.filter((n) => n.role === 'master' && live.has(n.id));

@@ -13,6 +13,7 @@ import type { PlanView } from '../contract/planView.ts';
 import { insertOperation } from '../store/operations.ts';
 import type { ClusterRecord } from '../store/records.ts';
 import { requireRole } from './authorize.ts';
+import { refuseWhileAtomicJobsRun } from './atomicJobsInFlight.ts';
 import { findCluster } from './clusters.ts';
 import type { Caller, ServiceDeps } from './deps.ts';
 import { observeMembers, requireMasters, type ClusterMembers } from './observeMembers.ts';
@@ -107,10 +108,15 @@ export async function rebalance(deps: ServiceDeps, caller: Caller, name: unknown
   return submit(deps, caller, { cluster, cm, kind: 'rebalance', moves, masters }, req);
 }
 
-/** The cluster, its members (after the checks of observeForChange) and its masters in address order. */
+/**
+ * The cluster, its members (after the checks of observeForChange) and its masters in address
+ * order; refused while atomic migration jobs run on its masters, unless an operation of the
+ * cluster runs them (the new one queues behind it).
+ */
 async function observeMasters(deps: ServiceDeps, name: unknown): Promise<{ cluster: ClusterRecord; cm: ClusterMembers; masters: MasterLoad[] }> {
   const cluster = await findCluster(deps, name);
   const cm = await observeMembers(deps, cluster);
+  await refuseWhileAtomicJobsRun(deps, cluster, cm.observation, 'move slots', { queueBehind: true });
   const masters = cm.members
     .filter((m) => m.role === 'master')
     .map((m) => ({ id: m.id, address: m.address, slots: m.slots }))

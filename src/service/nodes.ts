@@ -23,6 +23,7 @@ import type { Caller, ServiceDeps } from './deps.ts';
 import {
   observeMembers, refOf, replicasOf, requireMember, requireNodeRole, resolveForRemoval, resolveMember, type Member,
 } from './observeMembers.ts';
+import { refuseWhileAtomicJobsRun } from './atomicJobsInFlight.ts';
 import { unreachableError } from './observeForChange.ts';
 import { parseInput } from './parseInput.ts';
 import { submitTopologyChange } from './submitTopologyChange.ts';
@@ -178,6 +179,7 @@ export async function removeNode(deps: ServiceDeps, caller: Caller, name: unknow
   const loads: MasterLoad[] = masters.map((m) => ({ id: m.id, address: m.address, slots: m.slots }));
   // A dead master's slots cannot move (its keys are gone with it): they are abandoned, or it has none.
   const drain = target.role === 'master' && target.reachable ? planDrain(loads, target.id) : [];
+  if (drain.length > 0) await refuseWhileAtomicJobsRun(deps, cluster, cm.observation, 'remove a master that serves slots');
   const receiving = new Set(drain.map((m) => m.to.id));
   const candidates = candidatesOf(cm.members.filter((m) => m.id !== target.id && m.reachable), receiving);
   const orphans = target.role === 'master' ? replicasOf(target, cm.members) : [];

@@ -257,6 +257,9 @@ for (const { server, flavour, dialect } of ATOMIC_SERVERS) {
         const res = await post('/v1/clusters/a/reshard', { to: b!.id, from: [a!.id], slots: 2000 });
         assert.equal(res.status, 202, res.text);
         await eventually(async () => ((await getOp(res.body.id)).steps.find((s) => s.kind === 'move_slots')?.jobs?.[0]?.state === 'running' ? true : undefined), 20_000, 20);
+        // The running job is this operation's: another move queues behind it (here, a dry run plans).
+        const next = await post('/v1/clusters/a/reshard', { to: a!.id, from: [b!.id], slots: 10, dryRun: true });
+        assert.equal(next.status, 200, next.text);
         const cancel = await api().post(`/v1/operations/${res.body.id}/cancel`).set('authorization', AUTH);
         assert.equal(cancel.status, 202, cancel.text);
         const op = await waitForOperation(service.restApp, res.body.id);
@@ -274,7 +277,7 @@ for (const { server, flavour, dialect } of ATOMIC_SERVERS) {
       for (const m of masters) assert.deepEqual(cluster.spec.shards.find((s) => s.master === m.address)?.slots, m.slots, 'the spec records what moved');
     });
 
-    test('check lists an atomic job started by hand (its keys are not stray); fix waits for it', async () => {
+    test('check lists an atomic job started by hand (its keys are not stray); fix, slot moves and a master\'s removal wait for it', async () => {
       const [a, b] = (await observedMasters(service, 'a')).sort((x, y) => slotCount(y.slots) - slotCount(x.slots));
       const source = set.nodes.find((n) => n.address === a!.address)!;
       const target = set.nodes.find((n) => n.address === b!.address)!;
@@ -294,6 +297,21 @@ for (const { server, flavour, dialect } of ATOMIC_SERVERS) {
         const fix = await post('/v1/clusters/a/fix', {});
         assert.equal(fix.status, 409, fix.text);
         assert.equal(fix.body.code, 'atomic_migration_running');
+        const opsBefore = (await api().get('/v1/operations?cluster=a').set('authorization', AUTH)).body.operations.length;
+        // A plan made from the slot map now would race the job: refused, dry run included, nothing queued.
+        for (const [path, body] of [
+          ['/v1/clusters/a/reshard', { to: a!.id, from: [b!.id], slots: 10 }],
+          ['/v1/clusters/a/rebalance', { dryRun: true }],
+        ] as const) {
+          const refused = await post(path, body);
+          assert.equal(refused.status, 409, `${path}: ${refused.text}`);
+          assert.equal(refused.body.code, 'atomic_migration_running');
+          assert.match(refused.body.detail, new RegExp(`${start}-${end}`));
+        }
+        const removal = await api().delete(`/v1/clusters/a/nodes/${encodeURIComponent(b!.address)}?dryRun=true&allowFewerThanThreeMasters=true`).set('authorization', AUTH);
+        assert.equal(removal.status, 409, removal.text);
+        assert.equal(removal.body.code, 'atomic_migration_running');
+        assert.equal((await api().get('/v1/operations?cluster=a').set('authorization', AUTH)).body.operations.length, opsBefore);
         // Cancelled by hand: nothing moved.
         if (dialect === 'valkey') await withNodeClient(source, (c) => c.call('CLUSTER', 'CANCELSLOTMIGRATIONS'));
         else for (const node of [target, source]) await withNodeClient(node, (c) => c.call('CLUSTER', 'MIGRATION', 'CANCEL', 'ID', id!));
