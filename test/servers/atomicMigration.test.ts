@@ -164,13 +164,22 @@ for (const { server, flavour, dialect } of ATOMIC_SERVERS) {
       await assertClusterSettled(addresses);
     });
 
-    test('the key engine still works on this server when asked for', async () => {
+    test('the key engine still works on this server when asked for: a reshard, and a rebalance back', async () => {
       const [a, b] = await observedMasters(service, 'a');
       const res = await post('/v1/clusters/a/reshard', { to: a!.id, from: [b!.id], slots: 500, migration: 'keys' });
       assert.equal(res.status, 202, res.text);
       const op = await waitForOperation(service.restApp, res.body.id);
       assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
       assert.equal(op.steps.find((s) => s.kind === 'move_slots')!.jobs, undefined);
+      assert.equal(await countKeys(await masterAddresses()), KEYS);
+      await assertClusterSettled(addresses);
+      const back = await post('/v1/clusters/a/rebalance', { migration: 'keys' });
+      assert.equal(back.status, 202, back.text);
+      const rebalanced = await waitForOperation(service.restApp, back.body.id);
+      assert.equal(rebalanced.status, 'succeeded', JSON.stringify(rebalanced.error));
+      assert.doesNotMatch(rebalanced.steps.find((s) => s.kind === 'move_slots')!.title, /atomic/);
+      const counts = (await observedMasters(service, 'a')).map((m) => slotCount(m.slots));
+      assert.ok(Math.max(...counts) - Math.min(...counts) <= 400, `even again: ${counts.join(', ')}`);
       assert.equal(await countKeys(await masterAddresses()), KEYS);
       await assertClusterSettled(addresses);
     });
