@@ -10,7 +10,7 @@ import { CONVERGE_TIMEOUT_SECONDS, MIGRATE_TIMEOUT_MS } from '../domain/timeouts
 import { validateThreshold, validateWeights } from '../domain/validateMoveRequests.ts';
 import type { OperationView } from '../contract/operationView.ts';
 import type { PlanView } from '../contract/planView.ts';
-import { insertOperation } from '../store/operations.ts';
+import { insertPlannedOperation } from '../store/operations.ts';
 import type { ClusterRecord } from '../store/records.ts';
 import { requireRole } from './authorize.ts';
 import { refuseWhileAtomicJobsRun } from './atomicJobsInFlight.ts';
@@ -75,7 +75,7 @@ export async function reshard(deps: ServiceDeps, caller: Caller, name: unknown, 
       ...(req.slots === undefined ? [{ pointer: '/slots', reason: 'is required with "to"' }] : []),
     ]);
   }
-  const { cluster, cm, masters } = await observeMasters(deps, name);
+  const { cluster, cm, masters, lookedAt } = await observeMasters(deps, name);
   let moves: SlotMove[];
   if (req.moves) {
     const targets = requireMasters(req.moves.map((m, i) => ({ pointer: `/moves/${i}/to`, ref: m.to })), cm);
@@ -87,7 +87,7 @@ export async function reshard(deps: ServiceDeps, caller: Caller, name: unknown, 
     ], cm).map((m) => m.id);
     moves = planMoveBySlotCount(masters, { to: to!, ...(req.from ? { from } : {}), slots: req.slots! });
   }
-  return submit(deps, caller, { cluster, cm, kind: 'reshard', moves, masters }, req);
+  return submit(deps, caller, { cluster, cm, kind: 'reshard', moves, masters, lookedAt }, req);
 }
 
 /** Evens out slots by weight (default 1 each) as redis-cli does, moving keys with them. */
@@ -97,7 +97,7 @@ export async function rebalance(deps: ServiceDeps, caller: Caller, name: unknown
   const threshold = req.threshold ?? DEFAULT_THRESHOLD_PERCENT;
   const fieldErrors: FieldError[] = [...validateThreshold(threshold), ...(req.weights ? validateWeights(req.weights) : [])];
   if (fieldErrors.length > 0) throw invalidInput(fieldErrors);
-  const { cluster, cm, masters } = await observeMasters(deps, name);
+  const { cluster, cm, masters, lookedAt } = await observeMasters(deps, name);
   const weightEntries = Object.entries(req.weights ?? {});
   const weighted = requireMasters(weightEntries.map(([ref]) => ({ pointer: `/weights/${escapePointer(ref)}`, ref })), cm);
   const weightOf = new Map(weighted.map((m, i) => [m.id, weightEntries[i]![1]]));
@@ -105,7 +105,7 @@ export async function rebalance(deps: ServiceDeps, caller: Caller, name: unknown
     thresholdPercent: threshold,
     useEmptyMasters: req.useEmptyMasters ?? false,
   });
-  return submit(deps, caller, { cluster, cm, kind: 'rebalance', moves, masters }, req);
+  return submit(deps, caller, { cluster, cm, kind: 'rebalance', moves, masters, lookedAt }, req);
 }
 
 /**
@@ -113,20 +113,21 @@ export async function rebalance(deps: ServiceDeps, caller: Caller, name: unknown
  * order; refused while atomic migration jobs run on its masters, unless an operation of the
  * cluster runs them (the new one queues behind it).
  */
-async function observeMasters(deps: ServiceDeps, name: unknown): Promise<{ cluster: ClusterRecord; cm: ClusterMembers; masters: MasterLoad[] }> {
+async function observeMasters(deps: ServiceDeps, name: unknown): Promise<{ cluster: ClusterRecord; cm: ClusterMembers; masters: MasterLoad[]; lookedAt: number }> {
   const cluster = await findCluster(deps, name);
+  const lookedAt = Date.now();
   const cm = await observeMembers(deps, cluster);
   await refuseWhileAtomicJobsRun(deps, cluster, cm.observation, 'move slots', { queueBehind: true });
   const masters = cm.members
     .filter((m) => m.role === 'master')
     .map((m) => ({ id: m.id, address: m.address, slots: m.slots }))
     .sort((a, b) => a.address.localeCompare(b.address));
-  return { cluster, cm, masters };
+  return { cluster, cm, masters, lookedAt };
 }
 
 async function submit(
   deps: ServiceDeps, caller: Caller,
-  { cluster, cm, kind, moves, masters }: { cluster: ClusterRecord; cm: ClusterMembers; kind: 'reshard' | 'rebalance'; moves: readonly SlotMove[]; masters: readonly MasterLoad[] },
+  { cluster, cm, kind, moves, masters, lookedAt }: { cluster: ClusterRecord; cm: ClusterMembers; kind: 'reshard' | 'rebalance'; moves: readonly SlotMove[]; masters: readonly MasterLoad[]; lookedAt: number },
   opts: {
     replace?: boolean | undefined; maxKeysPerSecond?: number | undefined; migrateTimeoutMs?: number | undefined; migration?: MigrationRequest | undefined;
     allowFewerThanThreeMasters?: boolean | undefined; dryRun?: boolean | undefined;
@@ -139,8 +140,9 @@ async function submit(
     allowFewerThanThreeMasters: opts.allowFewerThanThreeMasters, convergeTimeoutSeconds: CONVERGE_TIMEOUT_SECONDS, engine,
   });
   if (opts.dryRun) return toPlanView(deps, cluster, plan);
-  const op = await insertOperation(deps.db, { clusterId: cluster.id, clusterName: cluster.name, ...queuedOperation(plan, caller, cluster.name) });
-  // The look the plan was made from is what the first steps would read again at once.
-  deps.operationQueued(op, { cluster, look: cm.observation });
+  const { operation: op, leftAlone } = await insertPlannedOperation(deps.db, { clusterId: cluster.id, clusterName: cluster.name, ...queuedOperation(plan, caller, cluster.name) }, Date.now() - lookedAt);
+  // The look the plan was made from is what the first steps would read again at once, unless
+  // another operation of the cluster may have changed the nodes since it was taken.
+  deps.operationQueued(op, leftAlone ? { cluster, look: cm.observation } : undefined);
   return toOperationView(op);
 }

@@ -277,7 +277,19 @@ export interface NewOperation extends QueuedOperation {
 export async function insertOperation(db: Database, input: NewOperation): Promise<OperationRecord> {
   // One plain statement rather than a Prisma transaction of two: every request that changes a
   // cluster waits for it (about 2 ms against 8 on the embedded database).
-  return createQueuedOperation(sqlOf(db), input);
+  return (await queueOperation(sqlOf(db), input, null)).operation;
+}
+
+/**
+ * {@link insertOperation} for an operation planned from a look at the nodes that started
+ * `sinceLookMs` ago, telling in the same statement whether its cluster was left alone since: no
+ * other operation of it is unfinished now or finished since the look (the nodes are as the look
+ * saw them, as far as slotsmith knows). The look's time is counted back from the database's own
+ * clock, so a service whose clock differs from the database's judges the same.
+ */
+export async function insertPlannedOperation(db: Database, input: NewOperation, sinceLookMs: number): Promise<{ operation: OperationRecord; leftAlone: boolean }> {
+  const { operation, othersSince } = await queueOperation(sqlOf(db), input, Math.max(0, sinceLookMs));
+  return { operation, leftAlone: othersSince === false };
 }
 
 /**
@@ -286,19 +298,27 @@ export async function insertOperation(db: Database, input: NewOperation): Promis
  * to exist.
  */
 export async function createQueuedOperation(sql: Sql, input: NewOperation): Promise<OperationRecord> {
+  return (await queueOperation(sql, input, null)).operation;
+}
+
+/** See createQueuedOperation; with `sinceMs`, also whether another operation of the cluster is unfinished, or finished in the last `sinceMs`. */
+async function queueOperation(sql: Sql, input: NewOperation, sinceMs: number | null): Promise<{ operation: OperationRecord; othersSince: boolean | null }> {
   const append = appendEventsSql(`SELECT o.id AS operation_id, o.cluster_name, $7::text AS type, $8::text AS message, $9::jsonb AS data,
     NULL::jsonb AS nodes, now() AS at, 1 AS n FROM o`);
-  const rows = await sql.$queryRawUnsafe<Operation[]>(`
+  const rows = await sql.$queryRawUnsafe<(Operation & { othersSince: boolean | null })[]>(`
     WITH o AS (
       INSERT INTO operations (cluster_id, cluster_name, kind, status, steps, progress, requested_by)
       VALUES ($1::uuid, $2, $3, 'queued', $4::jsonb, $5::jsonb, $6)
       RETURNING *
     ), ${append.ctes}
-    SELECT ${OPERATION_COLUMNS}, (SELECT count(*) FROM d)::int AS deliveries, ${append.notified}
+    SELECT ${OPERATION_COLUMNS}, (SELECT count(*) FROM d)::int AS deliveries, ${append.notified},
+      CASE WHEN $10::double precision IS NULL THEN NULL ELSE EXISTS (
+        SELECT 1 FROM operations AS e WHERE e.cluster_id = $1::uuid
+          AND (e.status IN ('queued', 'running', 'cancelling') OR e.finished_at >= now() - make_interval(secs => $10::double precision / 1000))) END AS "othersSince"
     FROM o`,
   input.clusterId, input.clusterName, input.kind, JSON.stringify(input.steps), JSON.stringify(input.progress), input.requestedBy,
-  input.event.type, input.event.message, input.event.data ? JSON.stringify(input.event.data) : null);
-  return toOperationRecord(rows[0]!);
+  input.event.type, input.event.message, input.event.data ? JSON.stringify(input.event.data) : null, sinceMs);
+  return { operation: toOperationRecord(rows[0]!), othersSince: rows[0]!.othersSince };
 }
 
 /**

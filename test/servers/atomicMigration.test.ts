@@ -92,6 +92,7 @@ for (const { server, flavour, dialect } of ATOMIC_SERVERS) {
       assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
       assert.equal(op.progress.slotsMoved, 2730);
       const move = op.steps.find((s) => s.kind === 'move_slots')!;
+      assert.match(op.steps.find((s) => s.kind === 'check_cluster')!.detail ?? '', /as planned just before/, 'run on the look planning made');
       assert.match(move.title, /atomic slot migration/);
       assert.equal(move.jobs?.length, 1);
       assert.equal(move.jobs![0]!.state, 'succeeded');

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { OperationError } from '../../src/domain/operation.ts';
 import { insertClusterWithOperation } from '../../src/store/clusters.ts';
 import {
-  claimNextOperation, claimQueuedOperation, finishOperation, getOperation, listOperations, recordRun, renewLease, requestCancel,
+  claimNextOperation, claimQueuedOperation, finishOperation, getOperation, insertPlannedOperation, listOperations, recordRun, renewLease, requestCancel,
 } from '../../src/store/operations.ts';
 import type { OperationRecord } from '../../src/store/records.ts';
 import { listEvents } from '../../src/store/events.ts';
@@ -49,6 +49,26 @@ describeEachBackend('operations', (ctx) => {
     assert.equal(await claimQueuedOperation(ctx.db, 'w2', LEASE, behind!), null, 'not while another operation of its cluster runs');
     assert.ok(await finishOperation(ctx.db, first.id, 'w1', done));
     assert.equal((await claimQueuedOperation(ctx.db, 'w2', LEASE, behind!))?.lockedBy, 'w2', 'once it ended');
+  });
+
+  test('an operation planned from a look is told whether its cluster was left alone since', async () => {
+    const created = await createCluster('c1');
+    const input = { clusterId: created.clusterId, clusterName: 'c1', kind: 'reshard' as const, steps: sampleSteps(), progress: sampleProgress(), requestedBy: 'tester', event: { type: 'operation_queued', message: 'reshard' } };
+    const first = await insertPlannedOperation(ctx.db, input, 0);
+    assert.equal(first.leftAlone, false, 'the create is still queued');
+    assert.equal(first.operation.status, 'queued');
+    const runToEnd = async (op: OperationRecord) => {
+      assert.ok(await claimQueuedOperation(ctx.db, 'w1', LEASE, (await getOperation(ctx.db, op.id))!));
+      assert.ok(await finishOperation(ctx.db, op.id, 'w1', done));
+    };
+    await runToEnd(created);
+    await runToEnd(first.operation);
+    const later = await insertPlannedOperation(ctx.db, input, 60_000);
+    assert.equal(later.leftAlone, false, 'operations ended after the look');
+    await runToEnd(later.operation);
+    // Everything ended before a look that started just now.
+    const alone = await insertPlannedOperation(ctx.db, input, 0);
+    assert.equal(alone.leftAlone, true);
   });
 
   test('nothing to claim gives null', async () => {
