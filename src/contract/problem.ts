@@ -20,6 +20,7 @@ export interface ProblemView {
 /** The HTTP status of each kind of error (design.md's API conventions); gRPC maps kinds in its own table. */
 export const HTTP_STATUS: Readonly<Record<ErrorKind, number>> = {
   invalid: 400,
+  media_type: 415,
   unauthenticated: 401,
   forbidden: 403,
   not_found: 404,

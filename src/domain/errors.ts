@@ -7,6 +7,7 @@
  */
 export type ErrorKind =
   | 'invalid'          // REST 400, gRPC INVALID_ARGUMENT
+  | 'media_type'       // 415 (a REST body that is not JSON), INVALID_ARGUMENT
   | 'not_found'        // 404, NOT_FOUND
   | 'conflict'         // 409, ALREADY_EXISTS
   | 'precondition'     // 409, FAILED_PRECONDITION

@@ -26,7 +26,7 @@ export interface CreatePlanInput {
  * The frozen, ordered steps that turn fresh nodes into the planned shards. Every step is
  * idempotent. The summary counts masters and replicas.
  *
- * @example planCreateCluster({ shards, readyTimeoutSeconds: 60 }).summary // '3 masters, 1 replicas each'
+ * @example planCreateCluster({ shards, readyTimeoutSeconds: 60 }).summary // '3 masters, 1 replica each'
  */
 export function planCreateCluster({ shards, readyTimeoutSeconds, masterAuth = false }: CreatePlanInput): Plan {
   const masters = shards.map((s) => s.master);
@@ -54,7 +54,7 @@ export function planCreateCluster({ shards, readyTimeoutSeconds, masterAuth = fa
     step('wait_ready', 'Wait until every node agrees and every replica is in sync', { timeoutSeconds: readyTimeoutSeconds }),
     step('restore_config', 'Restore the nodes\' own replication delay and node timeout', { nodes }),
   ]);
-  return plan('create_cluster', `${shards.length} masters, ${replicasPerShard} replicas each`, steps, { shards });
+  return plan('create_cluster', `${shards.length} ${shards.length === 1 ? 'master' : 'masters'}, ${replicasPerShard} ${replicasPerShard === 1 ? 'replica' : 'replicas'} each`, steps, { shards });
 }
 
 /**

@@ -37,7 +37,7 @@ export interface SlotMovePlanInput {
  * `checkServingMasters`) unless allowed.
  *
  * @example planSlotMoves({ kind: 'reshard', moves, masters, replace: false, convergeTimeoutSeconds: 60 }).summary
- *   // 'move 2730 slots in 1 moves'
+ *   // 'move 2730 slots in 1 move'
  */
 export function planSlotMoves(input: SlotMovePlanInput): Plan {
   const { kind, moves, masters, replace, maxKeysPerSecond, convergeTimeoutSeconds } = input;
@@ -65,7 +65,7 @@ export function planSlotMoves(input: SlotMovePlanInput): Plan {
     ...(held.length > 0 ? [step('restore_replica_migration', `Restore replica migration on ${held.join(', ')}`, {})] : []),
   ];
   const summary = [
-    `move ${total} slots in ${planned.length} moves`,
+    `move ${total} ${total === 1 ? 'slot' : 'slots'} in ${planned.length} ${planned.length === 1 ? 'move' : 'moves'}`,
     ...(emptied.length > 0 ? [`${emptied.map((m) => m.address).join(', ')} ${emptied.length === 1 ? 'stays a master' : 'stay masters'} without slots`] : []),
     ...(note ? [note] : []),
   ].join('; ');

@@ -50,6 +50,8 @@ export function progressMeter(start: Progress, clock: Clock): ProgressMeter {
     progress(steps) {
       const done = steps.filter((s) => s.status === 'succeeded' || s.status === 'skipped').length;
       const running = steps.some((s) => s.status === 'running');
+      // Once no step runs or waits, nothing is left to estimate (a cancel or failure left slots unmoved).
+      const ended = steps.every((s) => s.status !== 'running' && s.status !== 'pending');
       const fraction = running && moved && moved.slotsTotal > 0 ? moved.slotsMoved / moved.slotsTotal : 0;
       const base: Progress = {
         percent: Math.min(100, Math.round(((done + Math.min(fraction, 0.99)) / steps.length) * 1000) / 10),
@@ -67,7 +69,7 @@ export function progressMeter(start: Progress, clock: Clock): ProgressMeter {
         slotsTotal: moved.slotsTotal,
         keysMoved: moved.keysMoved,
         keysPerSecond: Math.round(keyRate),
-        etaSeconds: slotRate > 0 ? Math.round(((moved.slotsTotal - moved.slotsMoved) / slotRate) * 10) / 10 : null,
+        etaSeconds: slotRate > 0 && !ended ? Math.round(((moved.slotsTotal - moved.slotsMoved) / slotRate) * 10) / 10 : null,
       };
     },
   };

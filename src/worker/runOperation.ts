@@ -130,7 +130,8 @@ export async function runOperation(deps: RunDeps, claimed: OperationRecord, oute
     const finished = await finishOperation(db, claimed.id, workerId, { status: outcome.status, error, steps, progress: meter.progress(steps) }, {
       clusterName: claimed.clusterName,
       clusterPhase: deps.phaseAfter?.(claimed.kind, outcome.status) ?? null,
-      events: [...pending, { type: `operation_${outcome.status}`, message: error ? `failed: ${error.detail}` : outcome.status }],
+      // Read on its own (a chat message, a webhook): it names what ended and where.
+      events: [...pending, { type: `operation_${outcome.status}`, message: `${claimed.kind} ${claimed.clusterName} ${outcome.status}${error ? `: ${error.detail}` : ''}` }],
     });
     if (!finished) return;
     deps.onChange?.(claimed.id, finished);

@@ -28,7 +28,7 @@ const cases: Case[] = [
   { label: 'malformed JSON', raw: { type: 'application/json', text: '{"name": "c1",' }, status: 400, code: 'malformed_json' },
   { label: 'JSON array body', body: [valid], status: 400, code: 'invalid_argument', pointer: '' },
   { label: 'JSON null body', raw: { type: 'application/json', text: 'null' }, status: 400, code: 'malformed_json' },
-  { label: 'text/plain body', raw: { type: 'text/plain', text: JSON.stringify(valid) }, status: 400, code: 'unsupported_media_type' },
+  { label: 'text/plain body', raw: { type: 'text/plain', text: JSON.stringify(valid) }, status: 415, code: 'unsupported_media_type' },
   { label: 'missing name', body: { nodes: NODES, replicasPerShard: 0 }, status: 400, code: 'invalid_argument', pointer: '/name' },
   { label: 'missing nodes', body: { name: 'c1', replicasPerShard: 0 }, status: 400, code: 'invalid_argument', pointer: '/nodes' },
   { label: 'missing replicasPerShard', body: { name: 'c1', nodes: NODES }, status: 400, code: 'invalid_argument', pointer: '/replicasPerShard' },

@@ -16,7 +16,7 @@ test('the create plan has every step in order, all pending, and covers every nod
     const { steps } = plan;
     assert.equal(plan.kind, 'create_cluster');
     assert.deepEqual(plan.shards, shards);
-    assert.equal(plan.summary, `${shards.length} masters, ${replicas} replicas each`);
+    assert.equal(plan.summary, `${shards.length} masters, ${replicas} ${replicas === 1 ? 'replica' : 'replicas'} each`);
     assert.deepEqual(steps.map((s) => s.kind), ['check_nodes', 'tune_nodes', 'set_config_epochs', 'assign_slots', 'meet_nodes', 'assign_replicas', 'wait_ready', 'restore_config']);
     assert.ok(steps.every((s) => s.status === 'pending' && s.outputs === null));
     assert.equal(new Set(steps.map((s) => s.id)).size, steps.length);

@@ -39,6 +39,11 @@ describe('progressMeter', () => {
     assert.equal(p.keysPerSecond, 2500);
     assert.equal(p.etaSeconds, 8, '800 slots left at 100 slots/s');
     assert.equal(p.keysMoved, 5000);
+    // Cancelled there: the slots left will not move, so there is nothing to estimate.
+    for (const s of steps) s.status = s.status === 'pending' || s.status === 'running' ? 'skipped' : s.status;
+    const ended = meter.progress(steps);
+    assert.equal(ended.etaSeconds, null);
+    assert.equal(ended.slotsMoved, 200);
   });
 
   test('a resumed run keeps the stored counts but measures its own rate; no rate means no ETA', () => {

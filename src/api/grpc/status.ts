@@ -3,6 +3,7 @@ import { DomainError, type ErrorKind } from '../../domain/errors.ts';
 
 const CODE: Record<ErrorKind, grpc.status> = {
   invalid: grpc.status.INVALID_ARGUMENT,
+  media_type: grpc.status.INVALID_ARGUMENT,
   not_found: grpc.status.NOT_FOUND,
   conflict: grpc.status.ALREADY_EXISTS,
   precondition: grpc.status.FAILED_PRECONDITION,

@@ -54,10 +54,12 @@ export function changeRoute(
   });
 }
 
-/** The JSON object body of a request, or a 400 naming what is wrong with it. */
+/** The JSON object body of a request, or a 415 (not sent as JSON) or 400 naming what is wrong with it. */
 export function bodyOf(req: Request): unknown {
   if (!req.is('application/json') && !req.is('application/*+json')) {
-    throw new DomainError('invalid', 'unsupported_media_type', 'the request body must be JSON (Content-Type: application/json)', [{ pointer: '', reason: 'must be a JSON object' }]);
+    const sent = req.get('content-type');
+    throw new DomainError('media_type', 'unsupported_media_type', `the request body must be JSON sent with Content-Type: application/json (${sent ? `got ${sent}` : 'none was sent'})`,
+      [{ pointer: '', reason: 'must be sent as application/json' }]);
   }
   if (req.body === null || typeof req.body !== 'object' || Array.isArray(req.body)) {
     throw new DomainError('invalid', 'invalid_argument', 'the request body must be a JSON object', [{ pointer: '', reason: 'must be a JSON object' }]);
