@@ -35,7 +35,7 @@ describeEachBackend('tokens', (ctx) => {
   });
 
   test('lists tokens oldest first, a page at a time', async () => {
-    const made: { id: string }[] = [];
+    const made: { id: string; createdAt: Date }[] = [];
     for (let i = 0; i < 5; i++) made.push(await insertToken(ctx.db, { name: `t${i}`, hash: sha256(`list-${i}`), role: 'viewer' }));
     const seen: string[] = [];
     let pageToken: string | null = null;
@@ -45,7 +45,9 @@ describeEachBackend('tokens', (ctx) => {
       seen.push(...page.items.map((t) => t.id));
       pageToken = page.nextPageToken;
     } while (pageToken);
-    assert.deepEqual(seen.filter((id) => made.some((m) => m.id === id)), made.map((m) => m.id));
+    // Oldest first; tokens made within the same millisecond come in id order.
+    const oldestFirst = [...made].sort((x, y) => x.createdAt.getTime() - y.createdAt.getTime() || (x.id < y.id ? -1 : 1));
+    assert.deepEqual(seen.filter((id) => made.some((m) => m.id === id)), oldestFirst.map((m) => m.id));
   });
 
   test('deletes a token; the last admin token stays when it must', async () => {
