@@ -7,13 +7,13 @@ import type { ReadCache } from './readCache.ts';
 import type { UNFINISHED } from './operationChanges.ts';
 import type { ClusterRecord, NodeAuth, OperationRecord } from '../store/records.ts';
 
-/** What the nodes of a cluster report, read-only. */
 /** What an operation was planned from: the cluster as read, and the look at its nodes. */
 export interface PlannedFrom {
   readonly cluster: ClusterRecord;
   readonly look: Observation;
 }
 
+/** What the nodes of a cluster report, read-only. */
 export interface Observation {
   readonly nodes: ObservedNode[];
   readonly unreachable: { address: string; reason: string }[];

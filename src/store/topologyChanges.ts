@@ -93,9 +93,9 @@ export async function recordServedSlots(db: Database, clusterId: string, served:
  */
 async function editDesired(db: Database, clusterId: string, what: string, edit: (spec: ClusterSpec) => Promise<ClusterSpec | null>, known?: ClusterSpec): Promise<boolean> {
   if (known) {
+    // Nothing to change in the spec as the caller read it says nothing of the stored one: read it then.
     const spec = await edit(known);
-    if (spec === null) return false;
-    if (sameNodeRows(known, spec)) {
+    if (spec !== null && sameNodeRows(known, spec)) {
       const updated = await db.query('UPDATE clusters SET spec = $2::jsonb, updated_at = now() WHERE id = $1::uuid AND spec = $3::jsonb RETURNING id',
         [clusterId, JSON.stringify(spec), JSON.stringify(known)]);
       if (updated.length > 0) return true;

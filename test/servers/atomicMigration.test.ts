@@ -50,6 +50,18 @@ for (const { server, flavour, dialect } of ATOMIC_SERVERS) {
     const getOp = async (id: string) => (await api().get(`/v1/operations/${id}`).set('authorization', AUTH)).body as OperationView;
     const events = async (id: string) => (await api().get(`/v1/operations/${id}/events`).set('authorization', AUTH)).body.events as { type: string; message: string; data: Record<string, unknown> | null }[];
     const masterAddresses = async () => (await observedMasters(service, 'a')).map((m) => m.address);
+    /** An atomic plan, made from the slot map now, moving the first `count` slots of the first master to the second. */
+    const atomicPlan = async (count: number) => {
+      const masters = await observedMasters(service, 'a');
+      const [a, b] = masters;
+      const [start] = a!.slots[0]!;
+      const plan = planSlotMoves({
+        kind: 'reshard', masters: masters.map((m) => ({ id: m.id, address: m.address, slots: m.slots })), replicasOf: new Map(), replace: false, convergeTimeoutSeconds: 60,
+        moves: [{ from: { id: a!.id, address: a!.address }, to: { id: b!.id, address: b!.address }, slots: [[start, start + count - 1]], slotCount: count }],
+        engine: { kind: 'atomic', dialect, reason: 'every source and target migrates slots atomically' },
+      });
+      return { a, b, start, plan };
+    };
 
     before(async () => {
       service = await startTestService();
@@ -110,16 +122,9 @@ for (const { server, flavour, dialect } of ATOMIC_SERVERS) {
     });
 
     test('a step whose slots partly moved before it ran asks only for the rest, once', async () => {
-      const masters = await observedMasters(service, 'a');
-      const [a, b] = masters;
-      const [start] = a!.slots[0]!;
-      const jobsBefore = await serverJobs(set, dialect);
       // A plan made from this slot map (as one queued behind another operation is)...
-      const plan = planSlotMoves({
-        kind: 'reshard', masters: masters.map((m) => ({ id: m.id, address: m.address, slots: m.slots })), replicasOf: new Map(), replace: false, convergeTimeoutSeconds: 60,
-        moves: [{ from: { id: a!.id, address: a!.address }, to: { id: b!.id, address: b!.address }, slots: [[start, start + 199]], slotCount: 200 }],
-        engine: { kind: 'atomic', dialect, reason: 'every source and target migrates slots atomically' },
-      });
+      const { b, start, plan } = await atomicPlan(200);
+      const jobsBefore = await serverJobs(set, dialect);
       // ...runs after half of its slots have moved.
       const first = await post('/v1/clusters/a/reshard', { moves: [{ slots: [[start, start + 99]], to: b!.id }] });
       assert.equal(first.status, 202, first.text);
@@ -138,15 +143,8 @@ for (const { server, flavour, dialect } of ATOMIC_SERVERS) {
     });
 
     test('a resumed run looks for the jobs stored with the plan before asking, and asks once for what did not move', async () => {
-      const masters = await observedMasters(service, 'a');
-      const [a, b] = masters;
-      const [start] = a!.slots[0]!;
+      const { plan } = await atomicPlan(100);
       const jobsBefore = await serverJobs(set, dialect);
-      const plan = planSlotMoves({
-        kind: 'reshard', masters: masters.map((m) => ({ id: m.id, address: m.address, slots: m.slots })), replicasOf: new Map(), replace: false, convergeTimeoutSeconds: 60,
-        moves: [{ from: { id: a!.id, address: a!.address }, to: { id: b!.id, address: b!.address }, slots: [[start, start + 99]], slotCount: 100 }],
-        engine: { kind: 'atomic', dialect, reason: 'every source and target migrates slots atomically' },
-      });
       const { steps, progress } = queuedOperation(plan, { tokenId: 'test', name: 'test', role: 'admin' }, 'a');
       assert.equal(steps.find((s) => s.kind === 'move_slots')!.outputs?.jobs?.[0]?.state, 'planned');
       // Stored as a run that claimed it and died before its ask went out (or after: the run cannot tell).

@@ -94,6 +94,11 @@ describeEachBackend('topology changes', (ctx) => {
     assert.equal(await recordServedSlots(ctx.db, cluster.id, served(100, 200), [], cluster.spec), true);
     assert.deepEqual(await slotsOf(), [[[0, 100]], [[101, 200]], [[201, 16383]]]);
     assert.equal(await recordServedSlots(ctx.db, cluster.id, served(100, 200), [], cluster.spec), false, 'nothing left to record');
+    // The caller's spec already says what is served; the stored one does not: it is still recorded.
+    const readNow = (await getClusterByName(ctx.db, 'c1'))!.spec;
+    assert.equal(await recordServedSlots(ctx.db, cluster.id, served(300, 400), [], cluster.spec), true);
+    assert.equal(await recordServedSlots(ctx.db, cluster.id, served(100, 200), [], { ...readNow, shards: readNow.shards.map((sh) => ({ ...sh })) }), true);
+    assert.deepEqual(await slotsOf(), [[[0, 100]], [[101, 200]], [[201, 16383]]]);
     assert.deepEqual((await listNodes(ctx.db, cluster.id)).map((n) => [n.address, n.role, n.shardIndex]),
       [['127.0.0.1:7001', 'master', 0], ['127.0.0.1:7002', 'master', 1], ['127.0.0.1:7003', 'master', 2]]);
   });
