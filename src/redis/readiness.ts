@@ -4,7 +4,7 @@ import type { ObservedNode } from '../domain/observedTopology.ts';
 import { formatRanges, SLOT_COUNT } from '../domain/slotRange.ts';
 import { normaliseRanges, slotRangesWhere } from '../domain/slotSet.ts';
 import type { NodeStats } from '../domain/nodeStats.ts';
-import { mergeLooks, statsOf, type ObservedCluster } from './observeCluster.ts';
+import { mergeLooks, statsOf, STATS_INFO_SECTIONS, type ObservedCluster } from './observeCluster.ts';
 import { parseInfo } from './parseInfo.ts';
 import { clusterViewFromText, type ClusterView } from './readClusterView.ts';
 import { sleep } from './sleep.ts';
@@ -50,7 +50,7 @@ const UNHEALTHY_FLAGS = ['fail', 'pfail', 'handshake', 'noaddr'];
  * `clients` maps each node's address to a connected client; the problems name those addresses.
  * `brief` skips working out where slot maps differ (one problem says that they do): the slot by
  * slot comparison of 16384 owners per node is most of a check's CPU, which a caller polling
- * until the nodes agree need not pay at every round. `look` reads each node's whole `INFO`
+ * until the nodes agree need not pay at every round. `look` reads each node's `INFO` sections the stats need
  * instead of its replication section, and returns what the round saw as an observation.
  */
 export async function checkReadiness(clients: ReadonlyMap<string, Redis>, opts: { brief?: boolean; look?: boolean } = {}): Promise<Readiness> {
@@ -118,13 +118,13 @@ export async function checkReadiness(clients: ReadonlyMap<string, Redis>, opts: 
 
 async function readNodeState(address: string, client: Redis, full: boolean): Promise<NodeState> {
   const pipeline = client.pipeline().call('CLUSTER', 'INFO').call('CLUSTER', 'NODES');
-  const replies = await (full ? pipeline.info() : pipeline.info('replication')).exec();
+  const replies = await (full ? pipeline.info(...STATS_INFO_SECTIONS) : pipeline.info('replication')).exec();
   if (!replies) throw new Error('pipeline was not executed');
   const results = replies.map(([err, value]) => {
     if (err) throw err;
     return String(value);
   });
-  // With `full` the last reply is the whole INFO, which holds the replication section too.
+  // With `full` the last reply holds the replication section among the others.
   const [clusterInfo = '', nodesText = '', infoText = ''] = results;
   const info = parseInfo(infoText);
   const cluster = parseInfo(clusterInfo);
