@@ -113,6 +113,8 @@ export interface RunEvent {
   readonly type: string;
   readonly message: string;
   readonly data?: Readonly<Record<string, unknown>> | null;
+  /** The addresses of the nodes it concerns (the event's `nodes`); none when absent. */
+  readonly nodes?: readonly string[] | null;
   /** When it happened (it may be stored a little later); the time of the write when absent. */
   readonly at?: Date;
 }

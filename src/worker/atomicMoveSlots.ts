@@ -374,7 +374,8 @@ class JobBook {
       this.jobs[index] = { ...job, id, keys, state: 'running', phase: 'started' };
       this.#ctx.event('migration_job_started',
         `atomic job ${id.slice(0, 8)}: ${job.slotCount} slots (~${keys} keys) from ${move.from.address} to ${move.to.address}${attempt > 1 ? ` (attempt ${attempt})` : ''}`,
-        { job: id, from: move.from.address, to: move.to.address, slots: formatRanges(job.slots), slotCount: job.slotCount, keys, attempt });
+        { job: id, from: move.from.address, to: move.to.address, slots: formatRanges(job.slots), slotCount: job.slotCount, keys, attempt },
+        [move.from.address, move.to.address]);
       return true;
     })));
     // Stored behind the run: until they are, a resumed run finds the jobs by their slots.
@@ -410,7 +411,8 @@ class JobBook {
     const how = job.state === 'succeeded' ? 'done' : job.state === 'missing' ? 'lost' : job.state;
     this.#ctx.event(type,
       `atomic job ${(job.id ?? '?').slice(0, 8)} ${how}: ${job.slotCount} slots from ${job.from.address} to ${job.to.address}${job.message ? ` (${job.message})` : ''}`,
-      { job: job.id, from: job.from.address, to: job.to.address, slots: formatRanges(job.slots), state: job.state, phase: job.phase, message: job.message });
+      { job: job.id, from: job.from.address, to: job.to.address, slots: formatRanges(job.slots), state: job.state, phase: job.phase, message: job.message },
+      [job.from.address, job.to.address]);
   }
 
   /** Stores the jobs before going on. */

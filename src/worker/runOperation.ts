@@ -94,7 +94,7 @@ export async function runOperation(deps: RunDeps, claimed: OperationRecord, oute
   });
   const recorder: StepRecorder = {
     save: () => journal.save(),
-    event: (type, message, data) => journal.event({ type, message, at: now(), ...(data ? { data } : {}) }),
+    event: (type, message, data, nodes) => journal.event({ type, message, at: now(), ...(data ? { data } : {}), ...(nodes ? { nodes } : {}) }),
     flushState: () => journal.flushState(),
   };
 

@@ -22,8 +22,11 @@ export interface StepContext<K extends StepKind = StepKind> {
   recordOutputs(outputs: OutputsOf<K>): void;
   /** What the first earlier step of `kind` recorded (null when there is none or it recorded nothing). */
   outputsOf<J extends keyof StepOutputs>(kind: J): StepOutputs[J] | null;
-  /** Appends an event to the operation's timeline (the step's id is added to `data`), stored behind the run, in order. */
-  event(type: OperationEventType, message: string, data?: Record<string, unknown>): void;
+  /**
+   * Appends an event to the operation's timeline (the step's id is added to `data`), stored behind
+   * the run, in order; `nodes`: the addresses of the nodes it concerns (the event's `nodes`).
+   */
+  event(type: OperationEventType, message: string, data?: Record<string, unknown>, nodes?: readonly string[]): void;
   /** Records the node ids learned while building the cluster. */
   recordNodeIds(ids: Record<string, string>): Promise<void>;
   /**

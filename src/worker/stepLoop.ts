@@ -17,8 +17,8 @@ import { toOperationError } from './stepFailure.ts';
 export interface StepRecorder {
   /** Records the steps and the progress as they are now. */
   save(): void;
-  /** Appends an event to the operation's timeline. */
-  event(type: string, message: string, data?: Record<string, unknown>): void;
+  /** Appends an event to the operation's timeline; `nodes`: the addresses of the nodes it concerns. */
+  event(type: string, message: string, data?: Record<string, unknown>, nodes?: readonly string[]): void;
   /** Resolves once the steps as they are now are stored; rejects when the run lost its lease. */
   flushState(): Promise<void>;
 }
@@ -215,7 +215,7 @@ function contextFor<K extends StepKind>(opts: StepLoopOptions, step: Step<K>, cl
     },
     outputsOf: (kind) => recordedOutputs(opts.steps)[kind],
     recordNodeIds: opts.recordNodeIds,
-    event: (type, message, data) => opts.recorder.event(type, message, { step: step.id, ...data }),
+    event: (type, message, data, nodes) => opts.recorder.event(type, message, { step: step.id, ...data }, nodes),
     reportProgress: (moved) => {
       if (opts.meter.report(moved)) opts.recorder.save();
     },

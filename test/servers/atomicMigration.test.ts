@@ -48,7 +48,7 @@ for (const { server, flavour, dialect } of ATOMIC_SERVERS) {
     const api = () => request(service.restApp);
     const post = (path: string, body: object) => api().post(path).set('authorization', AUTH).send(body);
     const getOp = async (id: string) => (await api().get(`/v1/operations/${id}`).set('authorization', AUTH)).body as OperationView;
-    const events = async (id: string) => (await api().get(`/v1/operations/${id}/events`).set('authorization', AUTH)).body.events as { type: string; message: string; data: Record<string, unknown> | null }[];
+    const events = async (id: string) => (await api().get(`/v1/operations/${id}/events`).set('authorization', AUTH)).body.events as { type: string; message: string; data: Record<string, unknown> | null; nodes: string[] }[];
     const masterAddresses = async () => (await observedMasters(service, 'a')).map((m) => m.address);
     /** An atomic plan, made from the slot map now, moving the first `count` slots of the first master to the second. */
     const atomicPlan = async (count: number) => {
@@ -109,8 +109,12 @@ for (const { server, flavour, dialect } of ATOMIC_SERVERS) {
       assert.equal(move.jobs?.length, 1);
       assert.equal(move.jobs![0]!.state, 'succeeded');
       assert.ok((op.progress.keysMoved ?? 0) > 0);
-      const types = (await events(op.id)).map((e) => e.type);
+      const timeline = await events(op.id);
+      const types = timeline.map((e) => e.type);
       assert.ok(types.includes('migration_job_started') && types.includes('migration_job_succeeded'), types.join(', '));
+      // A job's events name its two nodes, as an event about nodes does (watchers filter on them).
+      const job = move.jobs![0]!;
+      for (const e of timeline.filter((x) => x.type.startsWith('migration_job_'))) assert.deepEqual(e.nodes, [job.from.address, job.to.address], e.type);
       // One job on the servers for the one move: none started twice.
       const jobsAfter = (await serverJobs(set, dialect)).filter((id) => !jobsBefore.includes(id));
       assert.deepEqual(jobsAfter, [move.jobs![0]!.id]);
