@@ -169,10 +169,12 @@ export async function startService({ config, log, announceToken, db: given }: St
         return { address, error: err instanceof Error ? err.message : String(err) };
       }
     })),
-    operationQueued: (op, planned) => {
+    operationQueued: (op, planned, reservation) => {
       reads.rememberOperation(op);
-      worker?.wake({ operation: op, planned });
+      worker?.wake({ operation: op, planned, reservation });
     },
+    // The embedded store has one writer, this process: an operation may be inserted claimed (see insertPlannedOperation).
+    ...(worker && db.kind === 'pglite' ? { reserveRun: () => worker.reserve() } : {}),
     notifyCancel: (id) => worker?.cancel(id),
     nextChange: (id, maxWaitMs, signal) => changes.next(id, maxWaitMs, signal),
     nextEvent: async (maxWaitMs, signal) => {

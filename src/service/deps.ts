@@ -13,6 +13,17 @@ export interface PlannedFrom {
   readonly look: Observation;
 }
 
+/**
+ * A run of this process's worker reserved for an operation about to be inserted already claimed
+ * (see `ServiceDeps.reserveRun`): the lease to write, and how to give the run back when the
+ * insert queued the operation instead (or failed).
+ */
+export interface RunReservation {
+  readonly workerId: string;
+  readonly leaseSeconds: number;
+  release(): void;
+}
+
 /** What the nodes of a cluster report, read-only. */
 export interface Observation {
   readonly nodes: ObservedNode[];
@@ -56,7 +67,14 @@ export interface ServiceDeps {
    * usually follows the 202) are answered from memory until it changes. `planned`: the cluster and
    * the look at its nodes the operation was planned from, which its first run may use while fresh.
    */
-  readonly operationQueued: (op: OperationRecord, planned?: PlannedFrom) => void;
+  readonly operationQueued: (op: OperationRecord, planned?: PlannedFrom, reservation?: RunReservation) => void;
+  /**
+   * A run of this process's worker for an operation it may insert already claimed, or null: only
+   * on the embedded store, where this process is the database's only writer, so no other process
+   * can queue an operation of the same cluster in between (see `insertPlannedOperation`), and only
+   * while the worker has room. Absent where no worker runs in this process.
+   */
+  readonly reserveRun?: () => RunReservation | null;
   /** Tells a worker in this process that an operation it may be running was asked to cancel. */
   readonly notifyCancel: (operationId: string) => void;
   /**

@@ -140,9 +140,17 @@ async function submit(
     allowFewerThanThreeMasters: opts.allowFewerThanThreeMasters, convergeTimeoutSeconds: CONVERGE_TIMEOUT_SECONDS, engine,
   });
   if (opts.dryRun) return toPlanView(deps, cluster, plan);
-  const { operation: op, leftAlone } = await insertPlannedOperation(deps.db, { clusterId: cluster.id, clusterName: cluster.name, ...queuedOperation(plan, caller, cluster.name) }, Date.now() - lookedAt);
-  // The look the plan was made from is what the first steps would read again at once, unless
-  // another operation of the cluster may have changed the nodes since it was taken.
-  deps.operationQueued(op, leftAlone ? { cluster, look: cm.observation } : undefined);
-  return toOperationView(op);
+  // On the embedded store the operation is inserted already claimed when it can start at once:
+  // its run starts without another statement (the 202 then says `running`).
+  const reservation = deps.reserveRun?.() ?? null;
+  try {
+    const { operation: op, leftAlone } = await insertPlannedOperation(deps.db, { clusterId: cluster.id, clusterName: cluster.name, ...queuedOperation(plan, caller, cluster.name) },
+      Date.now() - lookedAt, reservation);
+    // The look the plan was made from is what the first steps would read again at once, unless
+    // another operation of the cluster may have changed the nodes since it was taken.
+    deps.operationQueued(op, leftAlone ? { cluster, look: cm.observation } : undefined, op.status === 'running' ? reservation ?? undefined : undefined);
+    return toOperationView(op);
+  } finally {
+    reservation?.release();
+  }
 }

@@ -279,7 +279,7 @@ export interface NewOperation extends QueuedOperation {
 export async function insertOperation(db: Database, input: NewOperation): Promise<OperationRecord> {
   // One plain statement rather than a Prisma transaction of two: every request that changes a
   // cluster waits for it (about 2 ms against 8 on the embedded database).
-  return (await queueOperation(sqlOf(db), input, null)).operation;
+  return (await queueOperation(sqlOf(db), input, null, null)).operation;
 }
 
 /**
@@ -288,9 +288,17 @@ export async function insertOperation(db: Database, input: NewOperation): Promis
  * other operation of it is unfinished now or finished since the look (the nodes are as the look
  * saw them, as far as slotsmith knows). The look's time is counted back from the database's own
  * clock, so a service whose clock differs from the database's judges the same.
+ *
+ * With `claimFor`, the operation is inserted already claimed for that worker (`running`, leased,
+ * attempt 1) when no other operation of its cluster is unfinished, as {@link claimQueuedOperation}
+ * would claim it, and `queued` otherwise; the caller checks `status`. Only for a database that no
+ * other process writes (the embedded store): two processes inserting operations of one cluster at
+ * once would each see none of the other's and both start theirs.
  */
-export async function insertPlannedOperation(db: Database, input: NewOperation, sinceLookMs: number): Promise<{ operation: OperationRecord; leftAlone: boolean }> {
-  const { operation, othersSince } = await queueOperation(sqlOf(db), input, Math.max(0, sinceLookMs));
+export async function insertPlannedOperation(
+  db: Database, input: NewOperation, sinceLookMs: number, claimFor?: { readonly workerId: string; readonly leaseSeconds: number } | null,
+): Promise<{ operation: OperationRecord; leftAlone: boolean }> {
+  const { operation, othersSince } = await queueOperation(sqlOf(db), input, Math.max(0, sinceLookMs), claimFor ?? null);
   return { operation, leftAlone: othersSince === false };
 }
 
@@ -300,17 +308,29 @@ export async function insertPlannedOperation(db: Database, input: NewOperation, 
  * to exist.
  */
 export async function createQueuedOperation(sql: Sql, input: NewOperation): Promise<OperationRecord> {
-  return (await queueOperation(sql, input, null)).operation;
+  return (await queueOperation(sql, input, null, null)).operation;
 }
 
-/** See createQueuedOperation; with `sinceMs`, also whether another operation of the cluster is unfinished, or finished in the last `sinceMs`. */
-async function queueOperation(sql: Sql, input: NewOperation, sinceMs: number | null): Promise<{ operation: OperationRecord; othersSince: boolean | null }> {
+/**
+ * See createQueuedOperation; with `sinceMs`, also whether another operation of the cluster is
+ * unfinished, or finished in the last `sinceMs`; with `claim`, inserted claimed for that worker
+ * while no other operation of the cluster is unfinished (see insertPlannedOperation).
+ */
+async function queueOperation(sql: Sql, input: NewOperation, sinceMs: number | null, claim: { readonly workerId: string; readonly leaseSeconds: number } | null): Promise<{ operation: OperationRecord; othersSince: boolean | null }> {
   const append = appendEventsSql(`SELECT o.id AS operation_id, o.cluster_name, $7::text AS type, $8::text AS message, $9::jsonb AS data,
     NULL::jsonb AS nodes, now() AS at, 1 AS n FROM o`);
+  // The claim's rule is claimQueuedOperation's: the newest operation of a cluster runs only when
+  // none other of it is unfinished (queued, running or cancelling, leased or not).
   const rows = await sql.$queryRawUnsafe<(Operation & { othersSince: boolean | null })[]>(`
-    WITH o AS (
-      INSERT INTO operations (cluster_id, cluster_name, kind, status, steps, progress, requested_by)
-      VALUES ($1::uuid, $2, $3, 'queued', $4::jsonb, $5::jsonb, $6)
+    WITH f AS (
+      SELECT $11::text IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM operations AS u WHERE u.cluster_id = $1::uuid AND u.status IN ('queued', 'running', 'cancelling')) AS claimed
+    ), o AS (
+      INSERT INTO operations (cluster_id, cluster_name, kind, status, steps, progress, requested_by, locked_by, lease_expires_at, attempts, started_at)
+      SELECT $1::uuid, $2, $3, CASE WHEN f.claimed THEN 'running' ELSE 'queued' END, $4::jsonb, $5::jsonb, $6,
+        CASE WHEN f.claimed THEN $11::text END, CASE WHEN f.claimed THEN now() + make_interval(secs => $12::double precision) END,
+        CASE WHEN f.claimed THEN 1 ELSE 0 END, CASE WHEN f.claimed THEN now() END
+      FROM f
       RETURNING *
     ), ${append.ctes}
     SELECT ${OPERATION_COLUMNS}, (SELECT count(*) FROM d)::int AS deliveries, ${append.notified},
@@ -319,7 +339,7 @@ async function queueOperation(sql: Sql, input: NewOperation, sinceMs: number | n
           AND (e.status IN ('queued', 'running', 'cancelling') OR e.finished_at >= now() - make_interval(secs => $10::double precision / 1000))) END AS "othersSince"
     FROM o`,
   input.clusterId, input.clusterName, input.kind, JSON.stringify(input.steps), JSON.stringify(input.progress), input.requestedBy,
-  input.event.type, input.event.message, input.event.data ? JSON.stringify(input.event.data) : null, sinceMs);
+  input.event.type, input.event.message, input.event.data ? JSON.stringify(input.event.data) : null, sinceMs, claim?.workerId ?? null, claim?.leaseSeconds ?? null);
   return { operation: toOperationRecord(rows[0]!), othersSince: rows[0]!.othersSince };
 }
 

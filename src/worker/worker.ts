@@ -68,16 +68,34 @@ export interface RunningWorker {
    * it, which its run uses if this worker claims it within {@link PLANNED_LOOK_MS}.
    */
   wake(queued?: QueuedHere): void;
+  /**
+   * Reserves a run for an operation this process is about to insert already claimed for this
+   * worker (the embedded store only, where this process is the only writer: see
+   * `insertPlannedOperation`): the lease to write, or null when the worker runs as many operations
+   * as it may, or is stopping. The reservation is used up by `wake` with the operation claimed for
+   * this worker, or given back with `release` (the insert failed or queued it instead).
+   */
+  reserve(): RunReservation | null;
   /** Tells a running operation of this worker that a cancel was just requested, so it need not wait for its poll. */
   cancel(operationId: string): void;
   /** Stops claiming, aborts running operations at their next safe point and waits for them. */
   stop(): Promise<void>;
 }
 
+/** A run reserved for an operation inserted already claimed (see `RunningWorker.reserve`). */
+export interface RunReservation {
+  readonly workerId: string;
+  readonly leaseSeconds: number;
+  /** Gives the reservation back; does nothing once `wake` started the operation or it was released. */
+  release(): void;
+}
+
 /** An operation this process queued, for the worker of the same process. */
 export interface QueuedHere {
   readonly operation: OperationRecord;
   readonly planned?: PlannedRun | undefined;
+  /** The run reserved for it, when it was inserted already claimed for this worker (see `RunningWorker.reserve`). */
+  readonly reservation?: RunReservation | undefined;
 }
 
 /** How long the worker remembers an operation queued here that it has not claimed (another worker may have). */
@@ -112,7 +130,16 @@ export function startWorker(opts: WorkerOptions): RunningWorker {
    */
   const queuedHere = new Map<string, QueuedHere & { readonly at: number; tried: boolean }>();
 
+  /** Runs reserved for operations being inserted already claimed (see `reserve`). */
+  let reserved = 0;
   const wake = (queued?: QueuedHere) => {
+    // Inserted already claimed for this worker (its reservation is used up): it runs now, with no claim.
+    if (queued?.reservation && queued.operation.status === 'running' && queued.operation.lockedBy === workerId) {
+      queued.reservation.release();
+      // A worker stopping leaves it to the next start (its lease runs out), as any run it holds.
+      if (!shutdown.signal.aborted) start(queued.operation, queued.planned, true);
+      return;
+    }
     if (queued) {
       const now = Date.now();
       // An operation another worker claimed leaves its entry behind: they are dropped once stale.
@@ -141,10 +168,30 @@ export function startWorker(opts: WorkerOptions): RunningWorker {
     return claimNextOperation(db, workerId, opts.leaseSeconds);
   };
 
+  /** Runs an operation claimed for this worker (by a claim, or by its insert: `inserted`). */
+  function start(claimed: OperationRecord, planned: PlannedRun | undefined, inserted: boolean): void {
+    opts.onOperationChange?.(claimed.id, claimed);
+    log.info(inserted ? 'started operation' : 'claimed operation', { operation: claimed.id, cluster: claimed.clusterName, kind: claimed.kind, attempt: claimed.attempts });
+    const cancel = new AbortController();
+    cancels.set(claimed.id, cancel);
+    const run = runOperation({ db, workerId, leaseSeconds: opts.leaseSeconds, log, executors, phaseAfter, ...(opts.observe ? { observe: opts.observe } : {}), ...(opts.pool ? { pool: opts.pool } : {}), ...(opts.onOperationChange ? { onChange: opts.onOperationChange } : {}) }, claimed, shutdown.signal, cancel.signal, planned)
+      .catch((err: unknown) => log.error('operation crashed', { operation: claimed.id, error: String(err) }))
+      .finally(() => {
+        cancels.delete(claimed.id);
+        running.delete(run);
+        // After the callbacks of the end (a long poll answering with the result): the claim's
+        // query would otherwise hold the embedded database, and the thread, before them.
+        // Only when an operation queued here waits (likely behind this one); others are
+        // found by the poll, so a lone operation's end costs no query.
+        if (queuedHere.size > 0) setImmediate(wake);
+      });
+    running.add(run);
+  }
+
   const loop = (async () => {
     while (!shutdown.signal.aborted) {
       pending = false;
-      if (running.size < opts.concurrency) {
+      if (running.size + reserved < opts.concurrency) {
         let claimed = null;
         try {
           claimed = await claim();
@@ -152,24 +199,9 @@ export function startWorker(opts: WorkerOptions): RunningWorker {
           log.error('claiming an operation failed', { error: String(err) });
         }
         if (claimed) {
-          opts.onOperationChange?.(claimed.id, claimed);
-          log.info('claimed operation', { operation: claimed.id, cluster: claimed.clusterName, kind: claimed.kind, attempt: claimed.attempts });
-          const cancel = new AbortController();
-          cancels.set(claimed.id, cancel);
           const queued = queuedHere.get(claimed.id);
           queuedHere.delete(claimed.id);
-          const run = runOperation({ db, workerId, leaseSeconds: opts.leaseSeconds, log, executors, phaseAfter, ...(opts.observe ? { observe: opts.observe } : {}), ...(opts.pool ? { pool: opts.pool } : {}), ...(opts.onOperationChange ? { onChange: opts.onOperationChange } : {}) }, claimed, shutdown.signal, cancel.signal, plannedFor(claimed, queued))
-            .catch((err: unknown) => log.error('operation crashed', { operation: claimed.id, error: String(err) }))
-            .finally(() => {
-              cancels.delete(claimed.id);
-              running.delete(run);
-              // After the callbacks of the end (a long poll answering with the result): the claim's
-              // query would otherwise hold the embedded database, and the thread, before them.
-              // Only when an operation queued here waits (likely behind this one); others are
-              // found by the poll, so a lone operation's end costs no query.
-              if (queuedHere.size > 0) setImmediate(wake);
-            });
-          running.add(run);
+          start(claimed, plannedFor(claimed, queued), false);
           // There may be more work: look again shortly (at once when woken), not in the same breath,
           // so the run just claimed starts without waiting behind a query that likely finds nothing.
           // Not after an operation this process just queued: the worker was woken for that one, so
@@ -196,6 +228,20 @@ export function startWorker(opts: WorkerOptions): RunningWorker {
 
   return {
     wake,
+    reserve() {
+      if (shutdown.signal.aborted || running.size + reserved >= opts.concurrency) return null;
+      reserved++;
+      let open = true;
+      return {
+        workerId,
+        leaseSeconds: opts.leaseSeconds,
+        release() {
+          if (!open) return;
+          open = false;
+          reserved = Math.max(0, reserved - 1);
+        },
+      };
+    },
     cancel: (operationId) => cancels.get(operationId)?.abort(),
     async stop() {
       shutdown.abort(new Error('worker stopping'));

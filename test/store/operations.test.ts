@@ -71,6 +71,32 @@ describeEachBackend('operations', (ctx) => {
     assert.equal(alone.leftAlone, true);
   });
 
+  test('an operation inserted claimed for a worker runs at once when its cluster is idle, and queues behind an unfinished one', async () => {
+    const created = await createCluster('c1');
+    const input = { clusterId: created.clusterId, clusterName: 'c1', kind: 'reshard' as const, steps: sampleSteps(), progress: sampleProgress(), requestedBy: 'tester', event: { type: 'operation_queued', message: 'reshard' } };
+    const behind = await insertPlannedOperation(ctx.db, input, 0, { workerId: 'w1', leaseSeconds: LEASE });
+    assert.equal(behind.operation.status, 'queued', 'the create is unfinished');
+    assert.equal(behind.operation.lockedBy, null);
+    assert.equal(behind.operation.attempts, 0);
+    assert.equal(behind.operation.startedAt, null);
+    for (const op of [created, behind.operation]) {
+      assert.ok(await claimQueuedOperation(ctx.db, 'w1', LEASE, (await getOperation(ctx.db, op.id))!));
+      assert.ok(await finishOperation(ctx.db, op.id, 'w1', done));
+    }
+    const { operation } = await insertPlannedOperation(ctx.db, input, 0, { workerId: 'w1', leaseSeconds: LEASE });
+    assert.equal(operation.status, 'running');
+    assert.equal(operation.lockedBy, 'w1');
+    assert.equal(operation.attempts, 1, 'counted as a claim, so a crash counts too');
+    assert.ok(operation.startedAt instanceof Date && operation.leaseExpiresAt instanceof Date);
+    const leaseMs = operation.leaseExpiresAt.getTime() - operation.startedAt.getTime();
+    assert.ok(Math.abs(leaseMs - LEASE * 1000) < 5, `lease of ${leaseMs} ms`);
+    assert.deepEqual(await getOperation(ctx.db, operation.id), operation);
+    assert.equal(await claimNextOperation(ctx.db, 'w2', LEASE), null, 'its lease holds against other workers');
+    const next = await insertPlannedOperation(ctx.db, input, 0, { workerId: 'w1', leaseSeconds: LEASE });
+    assert.equal(next.operation.status, 'queued', 'one operation per cluster at a time');
+    assert.ok(await finishOperation(ctx.db, operation.id, 'w1', done), 'the worker it was inserted for owns it');
+  });
+
   test('nothing to claim gives null', async () => {
     assert.equal(await claimNextOperation(ctx.db, 'w1', LEASE), null);
     const op = await createCluster('c1');
