@@ -5,6 +5,7 @@ import type { FunctionLibraries } from '../redis/functions.ts';
 import type { Database } from '../store/database.ts';
 import type { ReadCache } from './readCache.ts';
 import type { UNFINISHED } from './operationChanges.ts';
+import type { ClaimFor } from '../store/operations.ts';
 import type { ClusterRecord, NodeAuth, OperationRecord } from '../store/records.ts';
 
 /** What an operation was planned from: the cluster as read, and the look at its nodes. */
@@ -18,9 +19,7 @@ export interface PlannedFrom {
  * (see `ServiceDeps.reserveRun`): the lease to write, and how to give the run back when the
  * insert queued the operation instead (or failed).
  */
-export interface RunReservation {
-  readonly workerId: string;
-  readonly leaseSeconds: number;
+export interface RunReservation extends ClaimFor {
   release(): void;
 }
 

@@ -14,6 +14,18 @@ const OPERATION_COLUMNS = `
   created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt", updated_at AS "updatedAt"`;
 
 /**
+ * The claim rule, for the operation aliased `c`: no older operation of its cluster is unfinished and
+ * none of it runs under a live lease. Shared by every claim, so they cannot drift apart.
+ */
+function noneBefore(c: string): string {
+  return `NOT EXISTS (
+      SELECT 1 FROM operations AS e
+      WHERE e.cluster_id = ${c}.cluster_id AND e.id <> ${c}.id
+        AND ((e.status IN ('queued', 'running', 'cancelling') AND (e.created_at, e.id) < (${c}.created_at, ${c}.id))
+             OR (e.status IN ('running', 'cancelling') AND e.lease_expires_at > now())))`;
+}
+
+/**
  * Claims the oldest runnable operation for `workerId` and leases it for `leaseSeconds`.
  *
  * Runnable: `queued`, or `running`/`cancelling` whose lease expired (its worker died; the next
@@ -37,11 +49,7 @@ WHERE o.id = (
   SELECT c.id FROM operations AS c
   WHERE (c.status = 'queued'
          OR (c.status IN ('running', 'cancelling') AND (c.lease_expires_at IS NULL OR c.lease_expires_at <= now())))
-    AND NOT EXISTS (
-      SELECT 1 FROM operations AS e
-      WHERE e.cluster_id = c.cluster_id AND e.id <> c.id
-        AND ((e.status IN ('queued', 'running', 'cancelling') AND (e.created_at, e.id) < (c.created_at, c.id))
-             OR (e.status IN ('running', 'cancelling') AND e.lease_expires_at > now())))
+    AND ${noneBefore('c')}
   ORDER BY c.created_at, c.id
   LIMIT 1
   FOR UPDATE SKIP LOCKED
@@ -71,12 +79,7 @@ export async function claimQueuedOperation(db: Database, workerId: string, lease
     UPDATE operations AS o
     SET status = 'running', locked_by = $2, lease_expires_at = now() + make_interval(secs => $3::double precision),
         attempts = o.attempts + 1, started_at = COALESCE(o.started_at, now()), updated_at = now()
-    WHERE o.id = $1::uuid AND o.status = 'queued' AND o.attempts = 0
-      AND NOT EXISTS (
-        SELECT 1 FROM operations AS e
-        WHERE e.cluster_id = o.cluster_id AND e.id <> o.id
-          AND ((e.status IN ('queued', 'running', 'cancelling') AND (e.created_at, e.id) < (o.created_at, o.id))
-               OR (e.status IN ('running', 'cancelling') AND e.lease_expires_at > now())))
+    WHERE o.id = $1::uuid AND o.status = 'queued' AND o.attempts = 0 AND ${noneBefore('o')}
     RETURNING status, attempts, locked_by AS "lockedBy", lease_expires_at AS "leaseExpiresAt", started_at AS "startedAt", updated_at AS "updatedAt"`,
   [queued.id, workerId, leaseSeconds]);
   const row = rows[0];
@@ -282,6 +285,12 @@ export async function insertOperation(db: Database, input: NewOperation): Promis
   return (await queueOperation(sqlOf(db), input, null, null)).operation;
 }
 
+/** The worker an operation is inserted claimed for, and its lease in seconds (see {@link insertPlannedOperation}). */
+export interface ClaimFor {
+  readonly workerId: string;
+  readonly leaseSeconds: number;
+}
+
 /**
  * {@link insertOperation} for an operation planned from a look at the nodes that started
  * `sinceLookMs` ago, telling in the same statement whether its cluster was left alone since: no
@@ -295,9 +304,7 @@ export async function insertOperation(db: Database, input: NewOperation): Promis
  * other process writes (the embedded store): two processes inserting operations of one cluster at
  * once would each see none of the other's and both start theirs.
  */
-export async function insertPlannedOperation(
-  db: Database, input: NewOperation, sinceLookMs: number, claimFor?: { readonly workerId: string; readonly leaseSeconds: number } | null,
-): Promise<{ operation: OperationRecord; leftAlone: boolean }> {
+export async function insertPlannedOperation(db: Database, input: NewOperation, sinceLookMs: number, claimFor?: ClaimFor | null): Promise<{ operation: OperationRecord; leftAlone: boolean }> {
   const { operation, othersSince } = await queueOperation(sqlOf(db), input, Math.max(0, sinceLookMs), claimFor ?? null);
   return { operation, leftAlone: othersSince === false };
 }
@@ -316,7 +323,7 @@ export async function createQueuedOperation(sql: Sql, input: NewOperation): Prom
  * unfinished, or finished in the last `sinceMs`; with `claim`, inserted claimed for that worker
  * while no other operation of the cluster is unfinished (see insertPlannedOperation).
  */
-async function queueOperation(sql: Sql, input: NewOperation, sinceMs: number | null, claim: { readonly workerId: string; readonly leaseSeconds: number } | null): Promise<{ operation: OperationRecord; othersSince: boolean | null }> {
+async function queueOperation(sql: Sql, input: NewOperation, sinceMs: number | null, claim: ClaimFor | null): Promise<{ operation: OperationRecord; othersSince: boolean | null }> {
   const append = appendEventsSql(`SELECT o.id AS operation_id, o.cluster_name, $7::text AS type, $8::text AS message, $9::jsonb AS data,
     NULL::jsonb AS nodes, now() AS at, 1 AS n FROM o`);
   // The claim's rule is claimQueuedOperation's: the newest operation of a cluster runs only when

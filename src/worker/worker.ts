@@ -3,7 +3,7 @@ import type { ConnectionPool } from '../redis/connectionPool.ts';
 import type { ObservedCluster } from '../redis/observeCluster.ts';
 import type { Database } from '../store/database.ts';
 import type { ClusterPhase, ClusterRecord, OperationRecord } from '../store/records.ts';
-import { claimNextOperation, claimQueuedOperation } from '../store/operations.ts';
+import { claimNextOperation, claimQueuedOperation, type ClaimFor } from '../store/operations.ts';
 import { dropNodeFromDesired, recordServedSlots } from '../store/topologyChanges.ts';
 import { configExecutors } from './configSteps.ts';
 import { createClusterExecutors } from './createClusterSteps.ts';
@@ -83,9 +83,7 @@ export interface RunningWorker {
 }
 
 /** A run reserved for an operation inserted already claimed (see `RunningWorker.reserve`). */
-export interface RunReservation {
-  readonly workerId: string;
-  readonly leaseSeconds: number;
+export interface RunReservation extends ClaimFor {
   /** Gives the reservation back; does nothing once `wake` started the operation or it was released. */
   release(): void;
 }
