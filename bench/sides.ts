@@ -1,7 +1,7 @@
 /** The three sides of a slot-moving benchmark, each timed the same way, repeated, in one run. */
 import { migrateAtomicallyByHand, type HandMove } from './atomicByHand.ts';
 import { migrateFloor } from './migrateFloor.ts';
-import { minMedian, runCommand, runOperation, untilReady, type BenchCluster, type BenchService } from './support.ts';
+import { minMedian, runCommand, runOperation, watchReadiness, type BenchCluster, type BenchService, type ReadinessWatch } from './support.ts';
 import { countKeys } from '../test/helpers/keys.ts';
 import { observeCluster } from '../src/redis/observeCluster.ts';
 import type { TestServer } from '../test/helpers/redisNodes.ts';
@@ -52,34 +52,38 @@ export async function compareSides(service: BenchService, server: TestServer, re
       const name = `ours-${n++}`;
       const cluster = await scenario.prepare(name);
       const req = await scenario.request(name);
+      const ready = await watchReadiness(cluster.addresses);
       const started = performance.now();
       await runOperation(service, `/v1/clusters/${name}/${req.path}`, req.body);
-      results.slotsmith!.push(await settle(cluster, started));
+      results.slotsmith!.push(await settle(cluster, ready, started));
     }
     if (atomic) {
       const name = `hand-${n++}`;
       const cluster = await scenario.prepare(name);
       const moves = await plannedMoves(service, name, await scenario.request(name));
+      const ready = await watchReadiness(cluster.addresses);
       const started = performance.now();
       await migrateAtomicallyByHand(atomic, moves);
-      results['atomic by hand']!.push(await settle(cluster, started));
+      results['atomic by hand']!.push(await settle(cluster, ready, started));
     }
     {
       const name = `floor-${n++}`;
       const cluster = await scenario.prepare(name);
       const moves = await plannedMoves(service, name, await scenario.request(name));
       const masters = (await observeCluster(cluster.addresses)).nodes.filter((x) => x.role === 'master').map((x) => x.address);
+      const ready = await watchReadiness(cluster.addresses);
       const started = performance.now();
       await migrateFloor(moves, masters);
-      results['MIGRATE floor']!.push(await settle(cluster, started));
+      results['MIGRATE floor']!.push(await settle(cluster, ready, started));
     }
     {
       const name = `cli-${n++}`;
       const cluster = await scenario.prepare(name);
       const args = await scenario.redisCliArgs(cluster, name);
+      const ready = await watchReadiness(cluster.addresses);
       const started = performance.now();
       await runCommand('redis-cli', args);
-      results['redis-cli --cluster']!.push(await settle(cluster, started));
+      results['redis-cli --cluster']!.push(await settle(cluster, ready, started));
     }
   }
   console.log(`${scenario.label} on ${server} (slotsmith on ${service.store}):`);
@@ -106,9 +110,16 @@ async function plannedMoves(service: BenchService, name: string, req: { path: st
   return ((await plan.json()) as { moves: HandMove[] }).moves;
 }
 
-/** Waits until every node agrees (design.md's readiness), counts the keys on the masters, stops the nodes. */
-async function settle(cluster: BenchCluster, started: number): Promise<Timed> {
-  await untilReady(cluster.addresses);
+/**
+ * Waits until every node agrees (design.md's readiness, through connections opened before the
+ * clock started), counts the keys on the masters, stops the nodes.
+ */
+async function settle(cluster: BenchCluster, ready: ReadinessWatch, started: number): Promise<Timed> {
+  try {
+    await ready.until();
+  } finally {
+    await ready.close();
+  }
   const seconds = (performance.now() - started) / 1000;
   const { nodes } = await observeCluster(cluster.addresses);
   const keys = await countKeys(nodes.filter((n) => n.myself && n.role === 'master').map((n) => n.address));

@@ -80,21 +80,49 @@ export function minMedian(seconds: readonly number[]): { min: number; median: nu
   return { min, median, text: `min ${min.toFixed(2)} s, median ${median.toFixed(2)} s (${sorted.length} runs)` };
 }
 
+/** A readiness check with its connections already open (see {@link watchReadiness}). */
+export interface ReadinessWatch {
+  /** Resolves once design.md's readiness holds on every node; rejects after `timeoutMs`. */
+  until(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to every node for design.md's readiness check, the same check for every side. Opened
+ * before a side's clock starts: connecting to six nodes takes ~10 ms here, which a side that
+ * returns once the nodes agree (slotsmith) would otherwise pay after its end, while a side that
+ * returns before they agree (a hand-driven command) hides it in the wait for them.
+ */
+export async function watchReadiness(addresses: readonly string[]): Promise<ReadinessWatch> {
+  const connections = new NodeConnections();
+  const clients = new Map<string, Redis>();
+  try {
+    for (const a of addresses) clients.set(a, await connections.get(a));
+  } catch (err) {
+    await connections.closeAll();
+    throw err;
+  }
+  return {
+    async until(timeoutMs = 120_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const r = await checkReadiness(clients);
+        if (r.ready) return;
+        if (Date.now() > deadline) throw new Error(`not ready: ${JSON.stringify(r.problems.slice(0, 5))}`);
+        await delay(10);
+      }
+    },
+    close: () => connections.closeAll(),
+  };
+}
+
 /** Waits until design.md's readiness holds on every node: the same check for both tools. */
 export async function untilReady(addresses: readonly string[], timeoutMs = 120_000): Promise<void> {
-  const connections = new NodeConnections();
+  const watch = await watchReadiness(addresses);
   try {
-    const clients = new Map<string, Redis>();
-    for (const a of addresses) clients.set(a, await connections.get(a));
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const r = await checkReadiness(clients);
-      if (r.ready) return;
-      if (Date.now() > deadline) throw new Error(`not ready: ${JSON.stringify(r.problems.slice(0, 5))}`);
-      await delay(10);
-    }
+    await watch.until(timeoutMs);
   } finally {
-    await connections.closeAll();
+    await watch.close();
   }
 }
 
