@@ -81,10 +81,7 @@ export async function moveSlotsAtomically(ctx: StepContext<'move_slots'>, dialec
     }
     if (settled) {
       const started = await run.startWhatRemains();
-      if (started) {
-        since = Date.now();
-        ctx.waitingOnServers();
-      }
+      if (started) since = Date.now();
       // Jobs that all reported success handed their slots over: the slot maps need another read
       // only after a job that did not (wait_converged then checks that every node agrees).
       if (!started && run.running().length === 0 && (run.knownDone() || (await run.confirm()))) break;

@@ -31,10 +31,13 @@ export interface JournalOptions {
  * Records wait up to this long to share one write. A step boundary alone records a save and two
  * events, and the writes of the embedded database run on the service's own thread (1-8 ms each
  * here), so grouping them is what keeps a short operation short (an atomic reshard of 0.1 s then
- * makes one write before its end instead of about fifteen); 100 ms keeps the stored state well
- * within the "at least once a second" that watchers rely on.
+ * makes none before its end instead of about fifteen: its end takes them). 250 ms, because a
+ * write in the middle of a short server job slows the job (the servers share the machine's
+ * cores with this process: a 70-100 ms Redis 8 job took ~5-10 ms longer with a 100 ms delay,
+ * which put the write inside it), and it keeps the stored state well within the "at least once a
+ * second" that watchers rely on.
  */
-export const GROUP_COMMIT_MS = 100;
+export const GROUP_COMMIT_MS = 250;
 
 /**
  * What a run records about its operation (the steps and progress, and the timeline's events),

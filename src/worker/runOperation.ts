@@ -108,7 +108,11 @@ export async function runOperation(deps: RunDeps, claimed: OperationRecord, oute
     recorder.event(resumed ? 'operation_resumed' : 'operation_started', `${resumed ? 'resumed' : 'started'} by worker ${workerId} (attempt ${claimed.attempts})`);
     // The look at the cluster that is stored before the end is prepared once the run changes the
     // nodes no more, and stored as soon as they have settled, alongside the steps that only record
-    // the desired topology; the run's one look at the settled nodes serves both.
+    // the desired topology; the run's one look at the settled nodes serves both. Not earlier,
+    // while atomic jobs run: the servers' jobs share the machine's cores with this process, and
+    // its database work then made a 70 ms Redis 8 job ~10 ms longer here. After the jobs it costs
+    // nothing: the wait for the nodes to agree lasts longer (a Redis 8 source answered nothing for
+    // 30-45 ms after its target took the slots over, until the new owner reached it by gossip).
     let store: ((observed: Promise<ObservedCluster>) => Promise<void>) | null | undefined;
     const prepare = (): void => {
       store ??= deps.observe?.(cluster) ?? null;
@@ -122,8 +126,6 @@ export async function runOperation(deps: RunDeps, claimed: OperationRecord, oute
       operation: claimed, cluster, steps, executors: deps.executors, connections, lookConnections, meter, recorder,
       recordNodeIds: (ids) => setRedisNodeIds(db, cluster.id, ids),
       stop: stop.signal, cancel: cancel.signal, now, log, onNodesUnchanged: prepare, onNodesSettled: observe, plannedLook: planned?.look,
-      // Read while the servers move slots, when the run itself has nothing to do.
-      onWaitingOnServers: prepare,
     });
     const error = outcome.status === 'failed' ? outcome.error : null;
     const [pending] = await Promise.all([journal.close(), observed]);

@@ -56,11 +56,6 @@ export interface StepContext<K extends StepKind = StepKind> {
    * just read from the nodes instead of asking them again (null otherwise: ask them).
    */
   readonly plannedLook: PlannedLook | null;
-  /**
-   * Tells the run that the step now waits for work the servers do (atomic jobs running): what
-   * the run would otherwise read from the database at its end is read meanwhile.
-   */
-  waitingOnServers(): void;
 }
 
 /** A look at every node of a cluster's spec, without the nodes' statistics. */

@@ -63,8 +63,6 @@ export interface StepLoopOptions {
    * run still stores about the cluster can be read ahead while the nodes converge.
    */
   readonly onNodesUnchanged?: () => void;
-  /** Told when a step waits for the servers' work (see `StepContext.waitingOnServers`). */
-  readonly onWaitingOnServers?: () => void;
   /** The look the operation was planned from, when this run may trust it (see `StepContext.plannedLook`). */
   readonly plannedLook?: PlannedLook | undefined;
 }
@@ -223,7 +221,6 @@ function contextFor<K extends StepKind>(opts: StepLoopOptions, step: Step<K>, cl
     observeNodes: () => looks.settled() ?? lookAtNodes(opts),
     noteLook: looks.note,
     plannedLook,
-    waitingOnServers: () => opts.onWaitingOnServers?.(),
   };
 }
 

@@ -52,8 +52,7 @@ const reshardSteps = () => buildSteps([
 ]);
 
 function run(steps: Step[], executors: StepExecutors, signals: {
-  stop?: AbortSignal; cancel?: AbortSignal; onNodesSettled?: (look: () => Promise<ObservedCluster>) => void; onNodesUnchanged?: () => void;
-  onWaitingOnServers?: () => void; plannedLook?: PlannedLook;
+  stop?: AbortSignal; cancel?: AbortSignal; onNodesSettled?: (look: () => Promise<ObservedCluster>) => void; onNodesUnchanged?: () => void; plannedLook?: PlannedLook;
 } = {}) {
   const recorder = recording(steps);
   const clock = fakeClock();
@@ -66,7 +65,6 @@ function run(steps: Step[], executors: StepExecutors, signals: {
     now: () => at, log: silentLogger,
     ...(signals.onNodesSettled ? { onNodesSettled: signals.onNodesSettled } : {}),
     ...(signals.onNodesUnchanged ? { onNodesUnchanged: signals.onNodesUnchanged } : {}),
-    ...(signals.onWaitingOnServers ? { onWaitingOnServers: signals.onWaitingOnServers } : {}),
     plannedLook: signals.plannedLook,
   });
   return { outcome, recorder };
@@ -110,7 +108,7 @@ describe('runSteps', () => {
     assert.deepEqual(seen, ['record:0'], 'the tail asks the nodes itself (this cluster has none) instead of taking the look of check_cluster');
   });
 
-  test('the look an operation was planned from reaches the steps until one that changes the nodes has run, and a step waiting on the servers is told on', async () => {
+  test('the look an operation was planned from reaches the steps until one that changes the nodes has run', async () => {
     const planned: PlannedLook = { nodes: [], reached: [{ address: 'planned', nodeId: 'n1' }], unreachable: [], views: [] };
     const seen: string[] = [];
     const sees = (kind: string) => async (ctx: { plannedLook: PlannedLook | null }) => (seen.push(`${kind}:${ctx.plannedLook?.reached[0]?.address ?? 'none'}`), { detail: kind });
@@ -118,13 +116,12 @@ describe('runSteps', () => {
       check_cluster: sees('check'),
       move_slots: async (ctx) => {
         seen.push(`move:${ctx.plannedLook?.reached[0]?.address ?? 'none'}`);
-        ctx.waitingOnServers();
         return { detail: 'moved' };
       },
       wait_converged: sees('wait'), record_slots: sees('record'),
     });
-    await run(reshardSteps(), executors, { plannedLook: planned, onWaitingOnServers: () => seen.push('waiting') }).outcome;
-    assert.deepEqual(seen, ['check:planned', 'move:planned', 'waiting', 'wait:none', 'record:none'], 'check_cluster only reads: the move still gets the look; after the move nothing does');
+    await run(reshardSteps(), executors, { plannedLook: planned }).outcome;
+    assert.deepEqual(seen, ['check:planned', 'move:planned', 'wait:none', 'record:none'], 'check_cluster only reads: the move still gets the look; after the move nothing does');
     seen.length = 0;
     await run(reshardSteps(), executors).outcome;
     assert.deepEqual(seen, ['check:none', 'move:none', 'wait:none', 'record:none'], 'without a look handed to the run, every step asks the nodes');
