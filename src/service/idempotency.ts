@@ -28,11 +28,13 @@ export interface IdempotentRequest {
  * again, as with Stripe's keys. Without a key, `change` simply runs.
  */
 export async function idempotently<T>(deps: ServiceDeps, caller: Caller, request: IdempotentRequest, change: () => Promise<T>): Promise<T> {
-  // Every change of both transports passes here: the next read in this process must see it.
+  // Every change of both transports passes here: the next read in this process must see it (an
+  // operation the change stored and remembered is what the next read would find).
+  const since = deps.reads.mark();
   try {
     return await claimAndRun(deps, caller, request, change);
   } finally {
-    deps.reads.clear();
+    deps.reads.clearAfterChange(since);
   }
 }
 

@@ -18,6 +18,9 @@ const MAX_ENTRIES = 10_000;
 export class ReadCache {
   readonly #clusters = new LRUCache<string, Promise<ClusterView>>({ max: MAX_ENTRIES, ttl: READ_CACHE_MS });
   readonly #operations = new LRUCache<string, Promise<OperationRecord>>({ max: MAX_ENTRIES, ttl: READ_CACHE_MS });
+  /** Operations kept by {@link rememberOperation} and not cleared since, with when (see {@link mark}). */
+  readonly #remembered = new Map<string, { readonly at: number; readonly op: Promise<OperationRecord> }>();
+  #marks = 0;
 
   /** The cluster view called `name`, from the cache or from `load`. */
   cluster(name: string, load: () => Promise<ClusterView>): Promise<ClusterView> {
@@ -31,7 +34,14 @@ export class ReadCache {
 
   /** Keeps an operation as this process just stored it (queued, claimed or ended), as if it had been read. */
   rememberOperation(op: OperationRecord): void {
-    this.#operations.set(op.id, Promise.resolve(op));
+    const kept = Promise.resolve(op);
+    this.#operations.set(op.id, kept);
+    this.#remembered.set(op.id, { at: this.#marks, op: kept });
+  }
+
+  /** A point in this cache's history, for {@link clearAfterChange}. */
+  mark(): number {
+    return ++this.#marks;
   }
 
   /** Forgets one cluster's view: the observer stored a new look at it. */
@@ -43,6 +53,21 @@ export class ReadCache {
   clear(): void {
     this.#clusters.clear();
     this.#operations.clear();
+    this.#remembered.clear();
+  }
+
+  /**
+   * {@link clear}, after a change that began at `since` ({@link mark}), except the operations the
+   * change itself remembered as it stored them and that nothing cleared since: a reshard's 202
+   * is followed by a long poll of the operation it queued, which then needs no read.
+   */
+  clearAfterChange(since: number): void {
+    const kept = [...this.#remembered].filter(([, r]) => r.at >= since);
+    this.clear();
+    for (const [id, r] of kept) {
+      this.#operations.set(id, r.op);
+      this.#remembered.set(id, r);
+    }
   }
 
   static #through<V>(cache: LRUCache<string, Promise<V>>, key: string, load: () => Promise<V>): Promise<V> {

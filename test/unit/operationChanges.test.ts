@@ -44,6 +44,27 @@ test('an operation just queued is read from memory until something changes', asy
   assert.equal(await reads.operation('op-1', async () => stored), stored);
 });
 
+test('the clear after a change keeps the operations that change stored, unless something cleared them since', async () => {
+  const reads = new ReadCache();
+  const fromDb = (op: OperationRecord) => async () => op;
+  const before = { id: 'op-0', status: 'running' } as unknown as OperationRecord;
+  reads.rememberOperation(before);
+  const since = reads.mark();
+  const queued = { id: 'op-1', status: 'running' } as unknown as OperationRecord;
+  reads.rememberOperation(queued);
+  reads.clearAfterChange(since);
+  assert.equal(await reads.operation('op-1', async () => assert.fail('read from the database')), queued, 'the long poll after a 202 reads nothing');
+  const stored0 = { id: 'op-0', status: 'succeeded' } as unknown as OperationRecord;
+  assert.equal(await reads.operation('op-0', fromDb(stored0)), stored0, 'what was remembered before the change is read again');
+
+  const again = reads.mark();
+  reads.rememberOperation({ id: 'op-2', status: 'queued' } as unknown as OperationRecord);
+  reads.clear();
+  reads.clearAfterChange(again);
+  const stored2 = { id: 'op-2', status: 'running' } as unknown as OperationRecord;
+  assert.equal(await reads.operation('op-2', fromDb(stored2)), stored2, 'a clear during the change (the run wrote) drops it');
+});
+
 test('next resolves when its wait is over, or at once when aborted', async () => {
   const changes = new OperationChanges();
   await changes.next('op-1', 1);
