@@ -19,6 +19,7 @@ import type { PlanView } from '../contract/planView.ts';
 import type { PageView } from '../contract/pageView.ts';
 import { queuedOperation, toPlanView } from './plans.ts';
 import { toClusterView, toObservedView, toOperationView } from './toViews.ts';
+import { rememberNodesOf } from './earlyLook.ts';
 
 /** The largest cluster slotsmith creates in one call; Redis itself recommends at most ~1000 nodes. */
 export const MAX_NODES = 1000;
@@ -165,5 +166,6 @@ export async function findCluster(deps: ServiceDeps, name: unknown): Promise<Clu
   }
   const cluster = await getClusterByName(deps.db, name);
   if (!cluster) throw new DomainError('not_found', 'cluster_not_found', `cluster "${name}" does not exist`);
+  rememberNodesOf(deps, cluster);
   return cluster;
 }

@@ -16,6 +16,7 @@ import type { ClusterRecord } from '../store/records.ts';
 import { requireRole } from './authorize.ts';
 import { refuseWhileAtomicJobsRun } from './atomicJobsInFlight.ts';
 import { findCluster } from './clusters.ts';
+import { startEarlyLook } from './earlyLook.ts';
 import type { Caller, ServiceDeps } from './deps.ts';
 import { observeMembers, requireMasters, type ClusterMembers } from './observeMembers.ts';
 import { parseInput } from './parseInput.ts';
@@ -115,9 +116,11 @@ export async function rebalance(deps: ServiceDeps, caller: Caller, name: unknown
  * cluster runs them (the new one queues behind it).
  */
 async function observeMasters(deps: ServiceDeps, name: unknown): Promise<{ cluster: ClusterRecord; cm: ClusterMembers; masters: MasterLoad[]; lookedAt: number }> {
-  const cluster = await findCluster(deps, name);
+  const early = startEarlyLook(deps, name);
   const lookedAt = Date.now();
-  const cm = await observeMembers(deps, cluster);
+  const cluster = await findCluster(deps, name);
+  const look = early?.for(cluster);
+  const cm = await observeMembers(deps, cluster, look ? { look } : {});
   await refuseWhileAtomicJobsRun(deps, cluster, cm.observation, 'move slots', { queueBehind: true });
   const masters = cm.members
     .filter((m) => m.role === 'master')

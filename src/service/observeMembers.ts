@@ -7,7 +7,7 @@ import { countSlots, type SlotRange } from '../domain/slotRange.ts';
 import { listNodes } from '../store/clusters.ts';
 import type { ClusterRecord } from '../store/records.ts';
 import type { Observation, ServiceDeps } from './deps.ts';
-import { observeForChange } from './observeForChange.ts';
+import { observeForChange, type ObserveForChangeOptions } from './observeForChange.ts';
 
 /** A node of the cluster as a change sees it. */
 export interface Member {
@@ -50,7 +50,7 @@ export interface ClusterMembers {
  * cluster that is not ready or has open slots, and one with unreachable nodes unless
  * `tolerateUnreachable` (the caller then decides which unreachable nodes it can live with).
  */
-export async function observeMembers(deps: ServiceDeps, cluster: ClusterRecord, opts: { tolerateUnreachable?: boolean } = {}): Promise<ClusterMembers> {
+export async function observeMembers(deps: ServiceDeps, cluster: ClusterRecord, opts: ObserveForChangeOptions = {}): Promise<ClusterMembers> {
   // The node rows are read while the nodes are asked.
   const [observation, rows] = await Promise.all([observeForChange(deps, cluster, opts), listNodes(deps.db, cluster.id)]);
   const reachedIds = new Set(observation.reached.map((r) => r.nodeId));
