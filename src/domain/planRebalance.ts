@@ -33,6 +33,8 @@ export interface RebalanceTarget {
  * order, which makes a second run move single slots back and forth at threshold 0. Here they go
  * first to masters already holding more than their rounded-down share (so fewer slots move), then
  * to the largest fractions, then in list order; replanning a balanced cluster then moves nothing.
+ * Without `useEmptyMasters` a master whose target comes to 0 is left out of the total weight (it
+ * takes no part in the next rebalance either), and the others' targets are worked out again.
  */
 export function rebalanceTargets(masters: readonly WeightedMaster[], useEmptyMasters: boolean): RebalanceTarget[] {
   const involved = masters.filter((m) => useEmptyMasters || countSlots(m.slots) > 0);
@@ -45,12 +47,32 @@ export function rebalanceTargets(masters: readonly WeightedMaster[], useEmptyMas
   }
   if (errors.length > 0) throw invalidInput(errors);
 
+  // Without `useEmptyMasters`, a master that ends with no slot takes no part in the next
+  // rebalance: the shares are worked out again without it until none more ends empty, so that
+  // rebalancing the result moves nothing (a master with a tiny weight, drained, pulled the others'
+  // shares a hair down, a floor by one, and the next rebalance moved a slot: the property test).
+  let sharing = involved;
+  let rows = targetsAmong(sharing, involved);
+  for (;;) {
+    const ending = useEmptyMasters ? sharing : sharing.filter((m) => rows.find((r) => r.id === m.id)!.target > 0);
+    if (ending.length === sharing.length || ending.length === 0) break;
+    sharing = ending;
+    rows = targetsAmong(sharing, involved);
+  }
+  return rows;
+}
+
+/**
+ * The targets of `involved` when the slots are shared among `sharing` (the others get none):
+ * each sharing master's `16384 * weight / totalWeight` rounded down, then the slots lost to
+ * rounding handed out as {@link rebalanceTargets} says.
+ */
+function targetsAmong(sharing: readonly WeightedMaster[], involved: readonly WeightedMaster[]): RebalanceTarget[] {
+  const totalWeight = sharing.reduce((sum, m) => sum + m.weight, 0);
   const rows = involved.map((m, index) => {
-    const share = (SLOT_COUNT * m.weight) / totalWeight;
-    // A share a hair below an integer (float division) counts as that integer: otherwise a master
-    // with a tiny weight pulls the others' floors down by one, and once it is drained (and no
-    // longer takes part) a rebalance of the result moves a slot back (found by the property test).
-    return { index, id: m.id, held: countSlots(m.slots), share, target: Math.floor(share + 1e-9), weight: m.weight };
+    const share = sharing.includes(m) ? (SLOT_COUNT * m.weight) / totalWeight : 0;
+    // A share a hair below an integer (float division) counts as that integer.
+    return { index, id: m.id, held: countSlots(m.slots), share, target: Math.floor(share + 1e-9), weight: sharing.includes(m) ? m.weight : 0 };
   });
   // Float division can land a hair off an integer, so the leftover may also be negative.
   let left = SLOT_COUNT - rows.reduce((sum, r) => sum + r.target, 0);
