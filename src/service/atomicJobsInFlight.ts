@@ -1,10 +1,11 @@
 import { DomainError } from '../domain/errors.ts';
 import type { AtomicJobInFlight } from '../domain/migrationJob.ts';
-import { capabilitiesOf } from '../domain/serverCapabilities.ts';
+import { capabilitiesOf, type AtomicDialect } from '../domain/serverCapabilities.ts';
 import { formatRanges } from '../redis/atomicMigration.ts';
 import { operationActivity } from '../store/operations.ts';
 import type { ClusterRecord } from '../store/records.ts';
 import type { Observation, ServiceDeps } from './deps.ts';
+import type { EarlyLook } from './earlyLook.ts';
 
 /**
  * The atomic slot migration jobs the reached masters of a cluster run now (Valkey >= 9, Redis >=
@@ -12,14 +13,20 @@ import type { Observation, ServiceDeps } from './deps.ts';
  * slots it does not serve yet and its slots are not open in `CLUSTER NODES`: neither is something
  * to repair. Read-only.
  */
-export async function atomicJobsInFlight(deps: ServiceDeps, cluster: ClusterRecord, observation: Observation): Promise<AtomicJobInFlight[]> {
-  const masters = observation.reached.filter((r) => observation.nodes.find((n) => n.id === r.nodeId)?.role === 'master');
-  const found = await Promise.all(masters.map(async ({ address, nodeId }) => {
+export async function atomicJobsInFlight(deps: ServiceDeps, cluster: ClusterRecord, observation: Observation, early?: EarlyLook | null): Promise<AtomicJobInFlight[]> {
+  const found = await Promise.all(atomicMastersOf(observation).map(({ address, dialect }) =>
+    early?.jobsAt(address, dialect) ?? deps.atomicJobsInFlight(address, cluster.auth, dialect)));
+  return found.flat();
+}
+
+/** The reached masters of `observation` that run atomic slot migration, with their dialect. */
+export function atomicMastersOf(observation: Observation): { address: string; dialect: AtomicDialect }[] {
+  return observation.reached.flatMap(({ address, nodeId }) => {
+    if (observation.nodes.find((n) => n.id === nodeId)?.role !== 'master') return [];
     const server = observation.servers.get(nodeId);
     const dialect = server ? capabilitiesOf(server).atomicSlotMigration : null;
-    return dialect ? deps.atomicJobsInFlight(address, cluster.auth, dialect) : [];
-  }));
-  return found.flat();
+    return dialect ? [{ address, dialect }] : [];
+  });
 }
 
 /**
@@ -30,8 +37,8 @@ export async function atomicJobsInFlight(deps: ServiceDeps, cluster: ClusterReco
  * node; a moved slot changes what a plan moves). With `queueBehind`, jobs of a cluster that has
  * an unfinished operation are taken for that operation's: the new one queues behind it.
  */
-export async function refuseWhileAtomicJobsRun(deps: ServiceDeps, cluster: ClusterRecord, observation: Observation, action: string, opts: { queueBehind?: boolean } = {}): Promise<void> {
-  const inFlight = await atomicJobsInFlight(deps, cluster, observation);
+export async function refuseWhileAtomicJobsRun(deps: ServiceDeps, cluster: ClusterRecord, observation: Observation, action: string, opts: { queueBehind?: boolean; early?: EarlyLook | null } = {}): Promise<void> {
+  const inFlight = await atomicJobsInFlight(deps, cluster, observation, opts.early);
   if (inFlight.length === 0) return;
   // Read only when jobs run: planning a move costs no database read for it otherwise.
   if (opts.queueBehind && (await operationActivity(deps.db, cluster.id, null)).current !== null) return;

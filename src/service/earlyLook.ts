@@ -1,10 +1,14 @@
+import type { AtomicJobInFlight } from '../domain/migrationJob.ts';
+import type { AtomicDialect } from '../domain/serverCapabilities.ts';
 import type { ClusterRecord, NodeAuth } from '../store/records.ts';
 import type { Observation, ServiceDeps } from './deps.ts';
 
-/** The nodes and credentials of a cluster as this process last read its record. */
+/** What this process last saw of a cluster: its record's nodes and credentials, and its masters that run atomic migration. */
 interface LastSeen {
   readonly nodes: readonly string[];
   readonly auth: NodeAuth | null;
+  /** Masters speaking atomic slot migration, by address, with their dialect (empty until a look said). */
+  readonly atomic: ReadonlyMap<string, AtomicDialect>;
 }
 
 const lastSeenByService = new WeakMap<ServiceDeps, Map<string, LastSeen>>();
@@ -13,36 +17,63 @@ const lastSeenByService = new WeakMap<ServiceDeps, Map<string, LastSeen>>();
 export interface EarlyLook {
   /** The look, when `cluster` (its record as read meanwhile) names the nodes it asked with the same credentials; else null. */
   for(cluster: ClusterRecord): Promise<Observation> | null;
+  /** The atomic jobs listed on the master at `address` in `dialect`, when they were asked for early; else null. */
+  jobsAt(address: string, dialect: AtomicDialect): Promise<AtomicJobInFlight[]> | null;
 }
 
 /**
  * Starts the planning look at cluster `name` while its record is being read: the nodes and
  * credentials it had when this process last read it (see {@link rememberNodesOf}) are asked at
  * once, and {@link EarlyLook.for} hands the look over only when the record read meanwhile still
- * names exactly those nodes and credentials (otherwise the caller asks the nodes again). The look
- * is read-only, so one not used costs the nodes a few commands and nothing else. Null when this
- * process has not read `name` yet. Why: the record's read (1.5-6 ms on the embedded database
- * here) and the look (a round trip to every node, ~4 ms) went one after the other before every
- * reshard and rebalance.
+ * names exactly those nodes and credentials (otherwise the caller asks the nodes again). The
+ * masters last seen running atomic slot migration are asked for their jobs at the same time
+ * ({@link EarlyLook.jobsAt}; the caller uses a list only for a node the look finds a master of
+ * that dialect). Both are read-only, so what is not used costs the nodes a few commands and
+ * nothing else. Null when this process has not read `name` yet. Why: the record's read (1.5-6 ms
+ * on the embedded database here), the look (a round trip to every node, ~4 ms) and the job lists
+ * (another, 2.5-5.6 ms) went one after the other before every reshard and rebalance.
  */
 export function startEarlyLook(deps: ServiceDeps, name: unknown): EarlyLook | null {
   const seen = typeof name === 'string' ? lastSeenByService.get(deps)?.get(name) : undefined;
   if (!seen) return null;
   const look = deps.observe(seen.nodes, seen.auth);
-  // Awaited by `for`'s caller when used; a look not used must not fail the process.
+  const jobs = new Map([...seen.atomic].map(([address, dialect]) => [address, { dialect, listed: deps.atomicJobsInFlight(address, seen.auth, dialect) }]));
+  // Awaited by the caller when used; what is not used must not fail the process.
   look.catch(() => undefined);
+  for (const { listed } of jobs.values()) listed.catch(() => undefined);
   return {
     for(cluster) {
       const same = cluster.spec.nodes.length === seen.nodes.length && cluster.spec.nodes.every((a, i) => a === seen.nodes[i])
         && JSON.stringify(cluster.auth) === JSON.stringify(seen.auth);
       return same ? look : null;
     },
+    jobsAt(address, dialect) {
+      const early = jobs.get(address);
+      return early?.dialect === dialect ? early.listed : null;
+    },
   };
 }
 
 /** Remembers `cluster`'s nodes and credentials (its record as just read) for its next {@link startEarlyLook}. */
 export function rememberNodesOf(deps: ServiceDeps, cluster: ClusterRecord): void {
+  const seen = seenBy(deps);
+  const before = seen.get(cluster.name);
+  const same = before && JSON.stringify([before.nodes, before.auth]) === JSON.stringify([cluster.spec.nodes, cluster.auth]);
+  seen.set(cluster.name, { nodes: cluster.spec.nodes, auth: cluster.auth, atomic: same ? before.atomic : new Map() });
+}
+
+/**
+ * Remembers which masters of cluster `name` run atomic slot migration, as a look (or a stored
+ * observation) just said, for its next {@link startEarlyLook}; nothing when its record was not read.
+ */
+export function rememberAtomicMasters(deps: ServiceDeps, name: string, masters: readonly { address: string; dialect: AtomicDialect }[]): void {
+  const seen = seenBy(deps);
+  const before = seen.get(name);
+  if (before) seen.set(name, { ...before, atomic: new Map(masters.map((m) => [m.address, m.dialect])) });
+}
+
+function seenBy(deps: ServiceDeps): Map<string, LastSeen> {
   let seen = lastSeenByService.get(deps);
   if (!seen) lastSeenByService.set(deps, (seen = new Map()));
-  seen.set(cluster.name, { nodes: cluster.spec.nodes, auth: cluster.auth });
+  return seen;
 }

@@ -14,9 +14,9 @@ import type { PlanView } from '../contract/planView.ts';
 import { insertPlannedOperation } from '../store/operations.ts';
 import type { ClusterRecord } from '../store/records.ts';
 import { requireRole } from './authorize.ts';
-import { refuseWhileAtomicJobsRun } from './atomicJobsInFlight.ts';
+import { atomicMastersOf, refuseWhileAtomicJobsRun } from './atomicJobsInFlight.ts';
 import { findCluster } from './clusters.ts';
-import { startEarlyLook } from './earlyLook.ts';
+import { rememberAtomicMasters, startEarlyLook } from './earlyLook.ts';
 import type { Caller, ServiceDeps } from './deps.ts';
 import { observeMembers, requireMasters, type ClusterMembers } from './observeMembers.ts';
 import { parseInput } from './parseInput.ts';
@@ -121,7 +121,8 @@ async function observeMasters(deps: ServiceDeps, name: unknown): Promise<{ clust
   const cluster = await findCluster(deps, name);
   const look = early?.for(cluster);
   const cm = await observeMembers(deps, cluster, look ? { look } : {});
-  await refuseWhileAtomicJobsRun(deps, cluster, cm.observation, 'move slots', { queueBehind: true });
+  rememberAtomicMasters(deps, cluster.name, atomicMastersOf(cm.observation));
+  await refuseWhileAtomicJobsRun(deps, cluster, cm.observation, 'move slots', { queueBehind: true, early });
   const masters = cm.members
     .filter((m) => m.role === 'master')
     .map((m) => ({ id: m.id, address: m.address, slots: m.slots }))

@@ -1,15 +1,19 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { rememberNodesOf, startEarlyLook } from '../../src/service/earlyLook.ts';
+import { rememberAtomicMasters, rememberNodesOf, startEarlyLook } from '../../src/service/earlyLook.ts';
 import type { Observation, ServiceDeps } from '../../src/service/deps.ts';
 import type { ClusterRecord } from '../../src/store/records.ts';
 
 const observation = { nodes: [], unreachable: [], reached: [], views: [], servers: new Map() } as unknown as Observation;
 
-function fakeDeps(): { deps: ServiceDeps; asked: string[][] } {
+function fakeDeps(): { deps: ServiceDeps; asked: string[][]; listed: string[] } {
   const asked: string[][] = [];
-  const deps = { observe: async (addresses: readonly string[]) => (asked.push([...addresses]), observation) } as unknown as ServiceDeps;
-  return { deps, asked };
+  const listed: string[] = [];
+  const deps = {
+    observe: async (addresses: readonly string[]) => (asked.push([...addresses]), observation),
+    atomicJobsInFlight: async (address: string, _auth: unknown, dialect: string) => (listed.push(`${address} ${dialect}`), []),
+  } as unknown as ServiceDeps;
+  return { deps, asked, listed };
 }
 
 function record(nodes: string[], password: string | null = null): ClusterRecord {
@@ -35,4 +39,23 @@ test('an early look that fails and is not used does not fail the process', async
   rememberNodesOf(deps, record(['a:1']));
   assert.equal(startEarlyLook(deps, 'orders')?.for(record(['b:1'])), null);
   await new Promise((resolve) => setImmediate(resolve));
+});
+
+test('the masters last seen running atomic migration are asked for their jobs with the early look, in the dialect they spoke', async () => {
+  const { deps, listed } = fakeDeps();
+  rememberAtomicMasters(deps, 'orders', [{ address: 'a:1', dialect: 'redis' }]);
+  assert.equal(startEarlyLook(deps, 'orders'), null, 'masters remembered before the record was read are not kept');
+  rememberNodesOf(deps, record(['a:1', 'b:1']));
+  rememberAtomicMasters(deps, 'orders', [{ address: 'a:1', dialect: 'redis' }]);
+  const early = startEarlyLook(deps, 'orders')!;
+  assert.deepEqual(listed, ['a:1 redis']);
+  assert.deepEqual(await early.jobsAt('a:1', 'redis'), []);
+  assert.equal(early.jobsAt('a:1', 'valkey'), null, 'a node that speaks another dialect now is asked again');
+  assert.equal(early.jobsAt('b:1', 'redis'), null, 'a master not seen before is asked');
+  rememberNodesOf(deps, record(['a:1', 'b:1']));
+  startEarlyLook(deps, 'orders');
+  assert.deepEqual(listed, ['a:1 redis', 'a:1 redis'], 'reading the same record again keeps what the looks said');
+  rememberNodesOf(deps, record(['a:1', 'c:1']));
+  startEarlyLook(deps, 'orders');
+  assert.equal(listed.length, 2, 'another record forgets it');
 });
