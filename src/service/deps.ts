@@ -5,22 +5,13 @@ import type { FunctionLibraries } from '../redis/functions.ts';
 import type { Database } from '../store/database.ts';
 import type { ReadCache } from './readCache.ts';
 import type { UNFINISHED } from './operationChanges.ts';
-import type { ClaimFor } from '../store/operations.ts';
+import type { RunReservation } from '../store/operations.ts';
 import type { ClusterRecord, NodeAuth, OperationRecord } from '../store/records.ts';
 
 /** What an operation was planned from: the cluster as read, and the look at its nodes. */
 export interface PlannedFrom {
   readonly cluster: ClusterRecord;
   readonly look: Observation;
-}
-
-/**
- * A run of this process's worker reserved for an operation about to be inserted already claimed
- * (see `ServiceDeps.reserveRun`): the lease to write, and how to give the run back when the
- * insert queued the operation instead (or failed).
- */
-export interface RunReservation extends ClaimFor {
-  release(): void;
 }
 
 /** What the nodes of a cluster report, read-only. */

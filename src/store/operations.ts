@@ -292,6 +292,16 @@ export interface ClaimFor {
 }
 
 /**
+ * A run a worker reserved for an operation about to be inserted already claimed for it: the
+ * lease to write, and how to give the run back when the insert queued the operation instead (or
+ * failed). Here, below both, because the service takes it from the worker of its process.
+ */
+export interface RunReservation extends ClaimFor {
+  /** Gives the reservation back; does nothing once the worker started the operation or it was released. */
+  release(): void;
+}
+
+/**
  * {@link insertOperation} for an operation planned from a look at the nodes that started
  * `sinceLookMs` ago, telling in the same statement whether its cluster was left alone since: no
  * other operation of it is unfinished now or finished since the look (the nodes are as the look

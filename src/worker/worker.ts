@@ -3,7 +3,7 @@ import type { ConnectionPool } from '../redis/connectionPool.ts';
 import type { ObservedCluster } from '../redis/observeCluster.ts';
 import type { Database } from '../store/database.ts';
 import type { ClusterPhase, ClusterRecord, OperationRecord } from '../store/records.ts';
-import { claimNextOperation, claimQueuedOperation, type ClaimFor } from '../store/operations.ts';
+import { claimNextOperation, claimQueuedOperation, type RunReservation } from '../store/operations.ts';
 import { dropNodeFromDesired, recordServedSlots } from '../store/topologyChanges.ts';
 import { configExecutors } from './configSteps.ts';
 import { createClusterExecutors } from './createClusterSteps.ts';
@@ -80,12 +80,6 @@ export interface RunningWorker {
   cancel(operationId: string): void;
   /** Stops claiming, aborts running operations at their next safe point and waits for them. */
   stop(): Promise<void>;
-}
-
-/** A run reserved for an operation inserted already claimed (see `RunningWorker.reserve`). */
-export interface RunReservation extends ClaimFor {
-  /** Gives the reservation back; does nothing once `wake` started the operation or it was released. */
-  release(): void;
 }
 
 /** An operation this process queued, for the worker of the same process. */
