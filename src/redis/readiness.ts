@@ -50,8 +50,9 @@ const UNHEALTHY_FLAGS = ['fail', 'pfail', 'handshake', 'noaddr'];
  * `clients` maps each node's address to a connected client; the problems name those addresses.
  * `brief` skips working out where slot maps differ (one problem says that they do): the slot by
  * slot comparison of 16384 owners per node is most of a check's CPU, which a caller polling
- * until the nodes agree need not pay at every round. `look` reads each node's `INFO` sections the stats need
- * instead of its replication section, and returns what the round saw as an observation.
+ * until the nodes agree need not pay at every round. `look` reads each node's `INFO` sections
+ * the stats need instead of its replication section, and returns what the round saw as an
+ * observation.
  */
 export async function checkReadiness(clients: ReadonlyMap<string, Redis>, opts: { brief?: boolean; look?: boolean } = {}): Promise<Readiness> {
   const problems: ReadinessProblem[] = [];

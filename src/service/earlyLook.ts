@@ -43,9 +43,7 @@ export function startEarlyLook(deps: ServiceDeps, name: unknown): EarlyLook | nu
   for (const { listed } of jobs.values()) listed.catch(() => undefined);
   return {
     for(cluster) {
-      const same = cluster.spec.nodes.length === seen.nodes.length && cluster.spec.nodes.every((a, i) => a === seen.nodes[i])
-        && JSON.stringify(cluster.auth) === JSON.stringify(seen.auth);
-      return same ? look : null;
+      return namesTheSame(seen, cluster) ? look : null;
     },
     jobsAt(address, dialect) {
       const early = jobs.get(address);
@@ -58,8 +56,12 @@ export function startEarlyLook(deps: ServiceDeps, name: unknown): EarlyLook | nu
 export function rememberNodesOf(deps: ServiceDeps, cluster: ClusterRecord): void {
   const seen = seenBy(deps);
   const before = seen.get(cluster.name);
-  const same = before && JSON.stringify([before.nodes, before.auth]) === JSON.stringify([cluster.spec.nodes, cluster.auth]);
-  seen.set(cluster.name, { nodes: cluster.spec.nodes, auth: cluster.auth, atomic: same ? before.atomic : new Map() });
+  seen.set(cluster.name, { nodes: cluster.spec.nodes, auth: cluster.auth, atomic: before && namesTheSame(before, cluster) ? before.atomic : new Map() });
+}
+
+/** Whether `cluster`'s record names exactly the nodes and credentials `seen` has. */
+function namesTheSame(seen: LastSeen, cluster: ClusterRecord): boolean {
+  return JSON.stringify([seen.nodes, seen.auth]) === JSON.stringify([cluster.spec.nodes, cluster.auth]);
 }
 
 /**
