@@ -50,6 +50,32 @@ export function normaliseRanges(ranges: readonly SlotRange[]): SlotRange[] {
   return merged;
 }
 
+/**
+ * The slots of `ranges` that are not in `minus`, as sorted, merged ranges; works range by range
+ * (a few thousand slots cost as little as one), where a filter slot by slot ran ~2 ms of the
+ * start of every atomic move here, its code never warm enough to be compiled.
+ *
+ * @example
+ *   subtractRanges([[0, 9], [20, 29]], [[5, 24]]) // [[0, 4], [25, 29]]
+ */
+export function subtractRanges(ranges: readonly SlotRange[], minus: readonly SlotRange[]): SlotRange[] {
+  const cut = normaliseRanges(minus);
+  const left: SlotRange[] = [];
+  let i = 0;
+  for (const [start, end] of normaliseRanges(ranges)) {
+    let from = start;
+    // Skip the cuts that end before this range; the ones after it are kept for the next range.
+    while (i < cut.length && cut[i]![1] < from) i++;
+    for (let j = i; j < cut.length && cut[j]![0] <= end && from <= end; j++) {
+      const [a, b] = cut[j]!;
+      if (a > from) left.push([from, a - 1]);
+      from = Math.max(from, b + 1);
+    }
+    if (from <= end) left.push([from, end]);
+  }
+  return left;
+}
+
 /** The ranges of slots `s` for which `test(s)` holds, in order. */
 export function slotRangesWhere(test: (slot: number) => boolean): SlotRange[] {
   const ranges: SlotRange[] = [];

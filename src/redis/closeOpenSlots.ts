@@ -126,7 +126,7 @@ export async function closeOpenSlot(connections: NodeConnections, slot: number, 
 
 async function readMaster(connections: NodeConnections, node: NodeRef, slot: number): Promise<MasterState> {
   const client = await connections.get(node.address);
-  const [view, keys] = await Promise.all([readClusterView(client), countKeysInSlots(client, [slot])]);
+  const [view, keys] = await Promise.all([readClusterView(client), countKeysInSlots(client, [[slot, slot]])]);
   const state = slotStatesOf(view);
   if (state.myId !== node.id) {
     throw new DomainError('precondition', 'node_id_mismatch', `${node.address} is node ${state.myId}, not ${node.id}`);

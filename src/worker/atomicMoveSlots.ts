@@ -1,8 +1,8 @@
 import { isJobFinished, plannedJobs, type MigrationJob } from '../domain/migrationJob.ts';
 import type { AtomicDialect } from '../domain/serverCapabilities.ts';
 import type { SlotMove } from '../domain/slotMove.ts';
-import { countSlots } from '../domain/slotRange.ts';
-import { rangesToSlots, slotsToRanges } from '../domain/slotSet.ts';
+import { countSlots, type SlotRange } from '../domain/slotRange.ts';
+import { rangesToSlots, subtractRanges } from '../domain/slotSet.ts';
 import { atomicJobStatus, cancelAtomicJob, findAtomicJob, formatRanges, startAtomicJob, type AtomicJobStatus, type JobEnds } from '../redis/atomicMigration.ts';
 import { countKeysInSlots } from '../redis/countKeysInSlots.ts';
 import { readClusterView } from '../redis/readClusterView.ts';
@@ -109,8 +109,8 @@ class JobBook {
   jobs: MigrationJob[];
   readonly #ctx: StepContext<'move_slots'>;
   readonly #dialect: AtomicDialect;
-  /** Per move (`from to`): the slots its target does not serve yet, as last read or inferred. */
-  readonly #remaining = new Map<string, number[]>();
+  /** Per move (`from to`): the slots its target does not serve yet (sorted, merged ranges), as last read or inferred. */
+  readonly #remaining = new Map<string, SlotRange[]>();
   /** Moves whose remaining slots must be read again before they are trusted. */
   readonly #stale = new Set<string>();
   /** Since when a node of the moves has not answered (null while all answer). */
@@ -189,7 +189,7 @@ class JobBook {
     this.#ahead = ahead;
     // Their keys are counted meanwhile too, on the source before any is asked for (see `start`).
     for (const job of ahead) {
-      const counting = this.ends(job).then((ends) => countKeysInSlots(ends.source, rangesToSlots(job.slots)));
+      const counting = this.ends(job).then((ends) => countKeysInSlots(ends.source, job.slots));
       counting.catch(() => undefined);
       this.#countedAhead.set(aheadKey(job), counting);
     }
@@ -225,7 +225,7 @@ class JobBook {
 
   /** Slots the moves still have to move, as last read or inferred from the jobs (no command). */
   slotsRemaining(): number {
-    return this.#ctx.step.params.moves.reduce((n, m) => n + (this.#remaining.get(keyOf(m))?.length ?? m.slotCount), 0);
+    return this.#ctx.step.params.moves.reduce((n, m) => n + countSlots(this.#remaining.get(keyOf(m)) ?? m.slots), 0);
   }
 
   /** Reads every move's remaining slots again; true when none is left. */
@@ -237,7 +237,7 @@ class JobBook {
   }
 
   /** The slots of `move` its target does not serve yet (read when stale); fails when the source does not serve them either. */
-  async remainingOf(move: SlotMove): Promise<number[]> {
+  async remainingOf(move: SlotMove): Promise<SlotRange[]> {
     const key = keyOf(move);
     if (!this.#stale.has(key) && this.#remaining.has(key)) return this.#remaining.get(key)!;
     const remaining = await this.readRemaining(move);
@@ -246,10 +246,10 @@ class JobBook {
     return remaining;
   }
 
-  async readRemaining(move: SlotMove): Promise<number[]> {
+  async readRemaining(move: SlotMove): Promise<SlotRange[]> {
     const ends = await this.ends(move);
     const [target, source] = await Promise.all([readClusterView(ends.target), readClusterView(ends.source)]);
-    return remainingBetween(move, ownerLookup(source.nodes), ownerLookup(target.nodes));
+    return remainingBetween(move, source.nodes, target.nodes);
   }
 
   /** Asks each running job how it stands; records changes and their events. True when a job ended. */
@@ -276,8 +276,7 @@ class JobBook {
         const key = keyOf(next);
         // A job that succeeded handed all its slots over; any other end is read again from the slot map.
         if (next.state === 'succeeded') {
-          const moved = new Set(rangesToSlots(next.slots));
-          this.#remaining.set(key, (this.#remaining.get(key) ?? []).filter((slot) => !moved.has(slot)));
+          this.#remaining.set(key, subtractRanges(this.#remaining.get(key) ?? [], next.slots));
         } else {
           this.#stale.add(key);
         }
@@ -307,10 +306,10 @@ class JobBook {
       const last = mine.at(-1);
       if (mine.length >= JOB_ATTEMPTS) {
         throw new StepFailure('atomic_migration_failed',
-          `${mine.length} jobs moving slots from ${move.from.address} to ${move.to.address} ended without moving ${remaining.length} slots; the last ended ${last?.state}: ${last?.message || last?.phase || 'no message'}`,
+          `${mine.length} jobs moving slots from ${move.from.address} to ${move.to.address} ended without moving ${countSlots(remaining)} slots; the last ended ${last?.state}: ${last?.message || last?.phase || 'no message'}`,
           [{ address: move.from.address, reason: last?.message || `job ${last?.state}` }]);
       }
-      batch.push({ move, slots: slotsToRanges(remaining), attempt: mine.length + 1, ...(last ? { previous: last } : {}) });
+      batch.push({ move, slots: remaining, attempt: mine.length + 1, ...(last ? { previous: last } : {}) });
       taken.add(move.from.id);
       taken.add(move.to.id);
     }
@@ -333,7 +332,7 @@ class JobBook {
       }
       // Counted on the source while the job is being stored, and before it is asked for: a short
       // job hands its slots over, and the source drops their keys, within tens of milliseconds.
-      const counting = this.#countedAhead.get(aheadKey({ ...entry.move, slots: entry.slots })) ?? countKeysInSlots(ends.source, rangesToSlots(entry.slots));
+      const counting = this.#countedAhead.get(aheadKey({ ...entry.move, slots: entry.slots })) ?? countKeysInSlots(ends.source, entry.slots);
       counting.catch(() => undefined);
       return { ...entry, ends, counting };
     })));
@@ -442,59 +441,36 @@ function aheadKey(job: Pick<SlotMove, 'from' | 'to' | 'slots'>): string {
   return `${keyOf(job)} ${formatRanges(job.slots)}`;
 }
 
+/** A node's view of the cluster: its nodes with their roles and slots. */
+type ViewNodes = readonly Pick<ObservedNode, 'id' | 'role' | 'slots'>[];
+
+/** The slots master `id` serves in one node's view. */
+function servedBy(nodes: ViewNodes, id: string): SlotRange[] {
+  return nodes.filter((n) => n.role === 'master' && n.id === id).flatMap((n) => n.slots);
+}
+
 /**
- * The slots of `move` its target does not serve, in the source's and the target's slot maps;
- * fails when the source does not serve them either.
+ * The slots of `move` its target does not serve, in the source's and the target's views of the
+ * slot map (sorted, merged ranges, worked out range by range: see `subtractRanges`); fails when
+ * the source does not serve them either.
  */
-function remainingBetween(move: SlotMove, source: OwnerOf, target: OwnerOf): number[] {
-  const remaining = rangesToSlots(move.slots).filter((s) => target(s) !== move.to.id);
-  const stray = remaining.filter((s) => source(s) !== move.from.id && target(s) !== move.from.id);
+function remainingBetween(move: SlotMove, source: ViewNodes, target: ViewNodes): SlotRange[] {
+  const remaining = subtractRanges(move.slots, servedBy(target, move.to.id));
+  const stray = subtractRanges(remaining, [...servedBy(source, move.from.id), ...servedBy(target, move.from.id)]);
   if (stray.length > 0) {
-    throw new StepFailure('slot_not_on_source', `slot(s) ${stray.slice(0, 10).join(', ')} are served neither by the source ${move.from.address} nor by the target ${move.to.address}`,
-      [{ address: move.from.address, reason: `does not serve slot ${stray[0]}` }]);
+    const slots = rangesToSlots(stray);
+    throw new StepFailure('slot_not_on_source', `slot(s) ${slots.slice(0, 10).join(', ')} are served neither by the source ${move.from.address} nor by the target ${move.to.address}`,
+      [{ address: move.from.address, reason: `does not serve slot ${slots[0]}` }]);
   }
   return remaining;
 }
 
 /** {@link remainingBetween} in the two nodes' own views in `look`; null when it lacks one of them. */
-function remainingIn(look: PlannedLook, move: SlotMove): number[] | null {
-  const ownersSeenBy = (id: string): OwnerOf | null => {
-    const view = look.views.find((v) => v.nodes.some((n) => n.myself && n.id === id));
-    return view ? ownerLookup(view.nodes) : null;
-  };
-  const source = ownersSeenBy(move.from.id);
-  const target = ownersSeenBy(move.to.id);
+function remainingIn(look: PlannedLook, move: SlotMove): SlotRange[] | null {
+  const viewOf = (id: string): ViewNodes | null => look.views.find((v) => v.nodes.some((n) => n.myself && n.id === id))?.nodes ?? null;
+  const source = viewOf(move.from.id);
+  const target = viewOf(move.to.id);
   return source && target ? remainingBetween(move, source, target) : null;
-}
-
-/** The id of the master that serves a slot in one node's view (undefined: none). */
-type OwnerOf = (slot: number) => string | undefined;
-
-/**
- * {@link OwnerOf} for one node's view, searching its masters' ranges: the start of every move
- * asks it for a few thousand slots, where a table of all 16384 owners cost ~0.5 ms per view here.
- */
-function ownerLookup(nodes: readonly Pick<ObservedNode, 'id' | 'role' | 'slots'>[]): OwnerOf {
-  const ranges = nodes.filter((n) => n.role === 'master')
-    .flatMap((n) => n.slots.map(([start, end]) => ({ start, end, id: n.id })))
-    .sort((a, b) => a.start - b.start);
-  return (slot) => {
-    // The last range starting at or before the slot is the only one that can hold it.
-    let lo = 0;
-    let hi = ranges.length - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (ranges[mid]!.start <= slot) {
-        found = mid;
-        lo = mid + 1;
-      } else {
-        hi = mid - 1;
-      }
-    }
-    const range = found >= 0 ? ranges[found]! : undefined;
-    return range && slot <= range.end ? range.id : undefined;
-  };
 }
 
 /** A node that does not answer for now: connection refused or lost, or still loading its data. */

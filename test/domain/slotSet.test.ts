@@ -8,6 +8,7 @@ import {
   rangesToSlots,
   slotRangesWhere,
   slotsToRanges,
+  subtractRanges,
   takeFirstSlots,
   validateRanges,
 } from '../../src/domain/slotSet.ts';
@@ -53,6 +54,19 @@ describe('slot sets', () => {
     );
     assert.deepEqual(slotRangesWhere(() => true), [[0, 16383]]);
     assert.deepEqual(slotRangesWhere(() => false), []);
+  });
+
+  test('subtractRanges keeps exactly the slots of the first ranges that the second do not hold, merged', () => {
+    fc.assert(
+      fc.property(rangesArb, rangesArb, (ranges, minus) => {
+        const cut = new Set(slotsOf(minus));
+        const left = subtractRanges(ranges, minus);
+        assert.deepEqual(left, slotsToRanges(slotsOf(ranges).filter((s) => !cut.has(s))));
+      }),
+    );
+    assert.deepEqual(subtractRanges([[0, 9], [20, 29]], [[5, 24]]), [[0, 4], [25, 29]]);
+    assert.deepEqual(subtractRanges([[0, 16383]], []), [[0, 16383]]);
+    assert.deepEqual(subtractRanges([[100, 200]], [[0, 16383]]), []);
   });
 
   test('takeFirstSlots takes the lowest-numbered slots and leaves the rest', () => {

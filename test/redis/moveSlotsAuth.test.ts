@@ -50,7 +50,7 @@ describe('moveSlots on nodes with requirepass + masterauth, and with an ACL user
 
   test('the password goes inside MIGRATE (AUTH)', async () => {
     const slots = range(0, 499);
-    const keys = await countKeysInSlots(await connections.get(a.address), slots);
+    const keys = await countKeysInSlots(await connections.get(a.address), slotsToRanges(slots));
     const result = await moveSlots(connections, [slotMove(a, b, slotsToRanges(slots))], masters, { auth });
     assert.deepEqual(result, { slotsMoved: 500, slotsAlreadyDone: 0, keysMoved: keys });
     await assertClusterSettled(addresses, auth);
@@ -61,7 +61,7 @@ describe('moveSlots on nodes with requirepass + masterauth, and with an ACL user
     const asMover = new NodeConnections(MOVER);
     try {
       const slots = range(0, 249);
-      const keys = await countKeysInSlots(await asMover.get(b.address), slots);
+      const keys = await countKeysInSlots(await asMover.get(b.address), slotsToRanges(slots));
       const result = await moveSlots(asMover, [slotMove(b, c, slotsToRanges(slots))], masters, { auth: MOVER });
       assert.deepEqual(result, { slotsMoved: 250, slotsAlreadyDone: 0, keysMoved: keys });
     } finally {
@@ -73,7 +73,7 @@ describe('moveSlots on nodes with requirepass + masterauth, and with an ACL user
 
   test('wrong credentials for MIGRATE fail clearly, lose nothing, and a rerun with the right ones completes', async () => {
     const slots = range(0, 99);
-    const keys = await countKeysInSlots(await connections.get(c.address), slots);
+    const keys = await countKeysInSlots(await connections.get(c.address), slotsToRanges(slots));
     await assert.rejects(
       moveSlots(connections, [slotMove(c, a, slotsToRanges(slots))], masters, { auth: { password: 'wrong' } }),
       (err) => err instanceof DomainError && err.code === 'migrate_failed' && /WRONGPASS|invalid username-password/i.test(err.message),

@@ -58,7 +58,7 @@ describe('setSlot primitives (pipelined, each skips what is already true)', () =
     const slot = Number(await A.call('CLUSTER', 'KEYSLOT', 'held'));
     assert.ok(slot < 8192);
     await A.set('held', 'x');
-    assert.equal(await countKeysInSlots(A, [slot, slot + 1]), 1);
+    assert.equal(await countKeysInSlots(A, [[slot, slot + 1]]), 1);
     await assert.rejects(
       setSlotNode(A, [slot], b.id),
       (err) => err instanceof DomainError && err.code === 'setslot_refused' && err.message.includes(`${a.address}: CLUSTER SETSLOT ${slot} NODE`),
