@@ -117,11 +117,15 @@ export async function startService({ config, log, announceToken, db: given }: St
   const deps: ServiceDeps = {
     db,
     reads,
-    observe: async (addresses, auth) => {
+    observe: async (addresses, auth, opts = {}) => {
       const connections = new NodeConnections(auth ?? undefined, {}, pool);
       try {
+        // On the look's connections: a connection of its own per master cost a connect (2-5 ms
+        // here) whenever the pool kept one connection per node, as after a cluster's creation.
+        const listing = opts.listJobsOn && Promise.all([...opts.listJobsOn].map(async ([address, dialect]) =>
+          jobsInFlight(dialect, await connections.get(address), address).then((jobs) => [[address, jobs] as const], () => [])));
         const observed = await observeCluster([...addresses], auth ?? undefined, { stats: true, connections });
-        return { ...observed, servers: serversById(observed) };
+        return { ...observed, servers: serversById(observed), ...(listing ? { listedJobs: new Map((await listing).flat()) } : {}) };
       } finally {
         await connections.closeAll();
       }

@@ -24,6 +24,11 @@ export interface Observation {
   readonly views: { address: string; nodes: readonly ObservedNode[] }[];
   /** What each node that answered runs, by node id (for the choice of migration engine). */
   readonly servers: ReadonlyMap<string, ServerInfo>;
+  /**
+   * The atomic slot migration jobs listed with the look, by address, on the masters it was asked
+   * to list them on (see `ServiceDeps.observe`); a node whose list failed is missing.
+   */
+  readonly listedJobs?: ReadonlyMap<string, AtomicJobInFlight[]>;
 }
 
 /** The small interfaces the use cases need; main.ts passes real ones, tests may pass their own. */
@@ -31,8 +36,12 @@ export interface ServiceDeps {
   readonly db: Database;
   /** The hot reads, kept a quarter of a second; every change made through this process clears it. */
   readonly reads: ReadCache;
-  /** Reads the topology from the nodes themselves (never changes them). */
-  readonly observe: (addresses: readonly string[], auth: NodeAuth | null) => Promise<Observation>;
+  /**
+   * Reads the topology from the nodes themselves (never changes them). `listJobsOn`: masters
+   * (address to dialect) whose atomic migration jobs are listed too, on the look's connections
+   * (`Observation.listedJobs`).
+   */
+  readonly observe: (addresses: readonly string[], auth: NodeAuth | null, opts?: { readonly listJobsOn?: ReadonlyMap<string, AtomicDialect> }) => Promise<Observation>;
   /** Checks design.md's readiness over these nodes once (read-only): ready, or each node's first problems. */
   readonly checkReady: (addresses: readonly string[], auth: NodeAuth | null) => Promise<{ ready: boolean; problems: { address: string; reason: string }[] }>;
   /** Counts the keys a node holds in the given slots (read-only; for dry runs). */

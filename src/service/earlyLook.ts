@@ -26,28 +26,29 @@ export interface EarlyLook {
  * credentials it had when this process last read it (see {@link rememberNodesOf}) are asked at
  * once, and {@link EarlyLook.for} hands the look over only when the record read meanwhile still
  * names exactly those nodes and credentials (otherwise the caller asks the nodes again). The
- * masters last seen running atomic slot migration are asked for their jobs at the same time
- * ({@link EarlyLook.jobsAt}; the caller uses a list only for a node the look finds a master of
- * that dialect). Both are read-only, so what is not used costs the nodes a few commands and
- * nothing else. Null when this process has not read `name` yet. Why: the record's read (1.5-6 ms
- * on the embedded database here), the look (a round trip to every node, ~4 ms) and the job lists
- * (another, 2.5-5.6 ms) went one after the other before every reshard and rebalance.
+ * masters last seen running atomic slot migration are asked for their jobs with the look, on its
+ * connections ({@link EarlyLook.jobsAt}; the caller uses a list only for a node the look finds a
+ * master of that dialect; a list that failed there is asked for again). Both are read-only, so
+ * what is not used costs the nodes a few commands and nothing else. Null when this process has
+ * not read `name` yet. Why: the record's read (1.5-6 ms on the embedded database here), the look
+ * (a round trip to every node, ~4 ms) and the job lists (another, 2.5-5.6 ms) went one after the
+ * other before every reshard and rebalance; on connections of their own, the job lists still
+ * waited 1.5-6 ms for a connect after a cluster's creation.
  */
 export function startEarlyLook(deps: ServiceDeps, name: unknown): EarlyLook | null {
   const seen = typeof name === 'string' ? lastSeenByService.get(deps)?.get(name) : undefined;
   if (!seen) return null;
-  const look = deps.observe(seen.nodes, seen.auth);
-  const jobs = new Map([...seen.atomic].map(([address, dialect]) => [address, { dialect, listed: deps.atomicJobsInFlight(address, seen.auth, dialect) }]));
+  const look = deps.observe(seen.nodes, seen.auth, seen.atomic.size > 0 ? { listJobsOn: seen.atomic } : {});
   // Awaited by the caller when used; what is not used must not fail the process.
   look.catch(() => undefined);
-  for (const { listed } of jobs.values()) listed.catch(() => undefined);
   return {
     for(cluster) {
       return namesTheSame(seen, cluster) ? look : null;
     },
     jobsAt(address, dialect) {
-      const early = jobs.get(address);
-      return early?.dialect === dialect ? early.listed : null;
+      if (seen.atomic.get(address) !== dialect) return null;
+      // Listed with the look; a list that failed there is asked for again.
+      return look.then((o) => o.listedJobs?.get(address) ?? deps.atomicJobsInFlight(address, seen.auth, dialect));
     },
   };
 }

@@ -10,8 +10,13 @@ function fakeDeps(): { deps: ServiceDeps; asked: string[][]; listed: string[] } 
   const asked: string[][] = [];
   const listed: string[] = [];
   const deps = {
-    observe: async (addresses: readonly string[]) => (asked.push([...addresses]), observation),
-    atomicJobsInFlight: async (address: string, _auth: unknown, dialect: string) => (listed.push(`${address} ${dialect}`), []),
+    // Lists the jobs it is asked to with the look, as the service's look does on its connections.
+    observe: async (addresses: readonly string[], _auth: unknown, opts: { listJobsOn?: ReadonlyMap<string, string> } = {}) => {
+      asked.push([...addresses]);
+      for (const [address, dialect] of opts.listJobsOn ?? []) listed.push(`${address} ${dialect}`);
+      return { ...observation, ...(opts.listJobsOn ? { listedJobs: new Map([...opts.listJobsOn.keys()].map((a) => [a, []])) } : {}) };
+    },
+    atomicJobsInFlight: async (address: string, _auth: unknown, dialect: string) => (listed.push(`asked again ${address} ${dialect}`), []),
   } as unknown as ServiceDeps;
   return { deps, asked, listed };
 }
@@ -28,7 +33,7 @@ test('the planning look starts before the record is read only for nodes this pro
 
   const early = startEarlyLook(deps, 'orders');
   assert.deepEqual(asked, [['a:1', 'b:1', 'c:1']], 'asked at once, before the record is read');
-  assert.equal(await early?.for(record(['a:1', 'b:1', 'c:1'])), observation, 'same nodes, same credentials: the look is used');
+  assert.deepEqual(await early?.for(record(['a:1', 'b:1', 'c:1'])), observation, 'same nodes, same credentials: the look is used');
   assert.equal(startEarlyLook(deps, 'orders')?.for(record(['a:1', 'b:1', 'c:1', 'd:1'])), null, 'a node added since: asked again');
   assert.equal(startEarlyLook(deps, 'orders')?.for(record(['a:1', 'b:1', 'c:1'], 'secret')), null, 'credentials changed since: asked again');
   assert.equal(startEarlyLook(fakeDeps().deps, 'orders'), null, 'what one service saw is not another\'s');
@@ -58,4 +63,17 @@ test('the masters last seen running atomic migration are asked for their jobs wi
   rememberNodesOf(deps, record(['a:1', 'c:1']));
   startEarlyLook(deps, 'orders');
   assert.equal(listed.length, 2, 'another record forgets it');
+});
+
+test('a job list that failed with the early look is asked for again when needed', async () => {
+  const again: string[] = [];
+  const deps = {
+    observe: async () => ({ ...observation, listedJobs: new Map() }),
+    atomicJobsInFlight: async (address: string) => (again.push(address), [{ address, direction: 'import', slots: [[0, 9]], phase: 'running' }]),
+  } as unknown as ServiceDeps;
+  rememberNodesOf(deps, record(['a:1']));
+  rememberAtomicMasters(deps, 'orders', [{ address: 'a:1', dialect: 'valkey' }]);
+  const jobs = await startEarlyLook(deps, 'orders')!.jobsAt('a:1', 'valkey');
+  assert.deepEqual(again, ['a:1']);
+  assert.equal(jobs?.length, 1);
 });
