@@ -77,7 +77,7 @@ export function minMedian(seconds: readonly number[]): { min: number; median: nu
   const sorted = [...seconds].sort((a, b) => a - b);
   const min = sorted[0]!;
   const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
-  return { min, median, text: `min ${min.toFixed(2)} s, median ${median.toFixed(2)} s (${sorted.length} runs)` };
+  return { min, median, text: `min ${min.toFixed(3)} s, median ${median.toFixed(3)} s (${sorted.length} runs)` };
 }
 
 /** A readiness check with its connections already open (see {@link watchReadiness}). */

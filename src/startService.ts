@@ -23,7 +23,6 @@ import type { NodeAuth } from './store/records.ts';
 import { IDEMPOTENCY_KEEP_MS } from './service/idempotency.ts';
 import { OperationChanges, UNFINISHED } from './service/operationChanges.ts';
 import { ReadCache } from './service/readCache.ts';
-import { observationContext } from './store/observations.ts';
 import { openDatabase, type Database } from './store/database.ts';
 import { EVENT_CHANNEL } from './store/events.ts';
 import { deleteIdempotencyKeysBefore } from './store/idempotencyKeys.ts';
@@ -88,19 +87,14 @@ export async function startService({ config, log, announceToken, db: given }: St
         if (stored) reads.rememberOperation(stored);
         changes.announce(id, stored ?? UNFINISHED);
       },
-      observe: (cluster) => {
-        // Read while the nodes converge; a look stored meanwhile by the observer is caught by saveObservation.
-        const context = observationContext(db, cluster.id);
-        context.catch(() => undefined);
-        return async (observed) => {
-          const connections = new NodeConnections(cluster.auth ?? undefined, { connectTimeoutMs: LOOK_TIMEOUT_MS, commandTimeoutMs: LOOK_TIMEOUT_MS }, pool);
-          try {
-            await observeOne(db, cluster, { connections, observed, context });
-          } finally {
-            await connections.closeAll();
-          }
-          reads.forgetCluster(cluster.name);
-        };
+      observe: async (cluster, observed) => {
+        const connections = new NodeConnections(cluster.auth ?? undefined, { connectTimeoutMs: LOOK_TIMEOUT_MS, commandTimeoutMs: LOOK_TIMEOUT_MS }, pool);
+        try {
+          await observeOne(db, cluster, { connections, observed });
+        } finally {
+          await connections.closeAll();
+        }
+        reads.forgetCluster(cluster.name);
       },
       pool,
     })

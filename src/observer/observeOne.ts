@@ -6,7 +6,7 @@ import type { NodeConnections } from '../redis/nodeConnections.ts';
 import { LOOK_TIMEOUT_MS, observeCluster, type ObservedCluster } from '../redis/observeCluster.ts';
 import { setClusterPhase } from '../store/clusters.ts';
 import type { Database } from '../store/database.ts';
-import { observationContext, saveObservation, type ObservationContext } from '../store/observations.ts';
+import { observationContext, saveObservation } from '../store/observations.ts';
 import type { ClusterRecord } from '../store/records.ts';
 
 /** What one look stored: the snapshot, its health, and the operation that was queued or running then. */
@@ -26,8 +26,6 @@ export interface ObserveOptions {
    * look between recording the slots and storing the observation).
    */
   readonly observed?: Promise<ObservedCluster>;
-  /** What the database knows about the cluster's looks, read ahead by the caller (see `observationContext`). */
-  readonly context?: Promise<ObservationContext>;
 }
 
 /**
@@ -44,7 +42,7 @@ export async function observeOne(db: Database, cluster: ClusterRecord, options: 
   // What the database knows is read while the nodes are asked.
   const [first, context] = await Promise.all([
     options.observed ?? observeCluster(cluster.spec.nodes, cluster.auth ?? undefined, opts),
-    options.context ?? observationContext(db, cluster.id),
+    observationContext(db, cluster.id),
   ]);
   const asked = new Set(first.reached.map((r) => r.nodeId));
   const gossipOnly = first.nodes.filter((n) => !asked.has(n.id) && !n.flags.includes('noaddr') && !n.flags.includes('handshake') && parseNodeAddress(n.address, 'announced').ok);

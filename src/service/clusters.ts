@@ -6,7 +6,7 @@ import { createChangedNothing, planCreateCluster } from '../domain/planCreateClu
 import { planShards } from '../domain/planShards.ts';
 import { validateClusterName, validateClusterTopology } from '../domain/validateCreateCluster.ts';
 import { assertNoConflict, getClusterByName, insertClusterWithOperation, listClusters as listClusterRecords } from '../store/clusters.ts';
-import { getObservation } from '../store/observations.ts';
+import { getObservation, observationToServe } from '../store/observations.ts';
 import { listOperations, operationActivity } from '../store/operations.ts';
 import type { ClusterRecord, NodeAuth } from '../store/records.ts';
 import type { Caller, ServiceDeps } from './deps.ts';
@@ -84,8 +84,10 @@ const getClusterInput = z.strictObject({
 
 /**
  * The desired spec, the status (phase, conditions, problems) and the topology as the observer last
- * saw it, with its age: reads never ask the nodes, unless the cluster was never observed or the
- * caller asks for `refresh`, which observes it first (and stores that observation). `Reconciling`
+ * saw it, with its age: reads never ask the nodes, unless the cluster was never observed, an
+ * operation of it ended after its latest observation (between a run's end and the look the run
+ * stores right after it), or the caller asks for `refresh`: then it is observed first (and that
+ * observation stored). `Reconciling`
  * is read from the operations. What was read is answered again for a quarter of a second (see
  * `ReadCache`; a change made through this process clears it at once).
  */
@@ -113,7 +115,10 @@ function ageOf(observedAt: string, now: Date): number {
 
 async function readClusterView(deps: ServiceDeps, name: unknown, refresh: boolean): Promise<ClusterView> {
   let cluster = await findCluster(deps, name);
-  let observation = refresh ? null : await getObservation(deps.db, cluster.id);
+  const stored = refresh ? null : await observationToServe(deps.db, cluster.id);
+  // An operation that ended after the observation changed what it shows (its run stores its own
+  // look right after the end): the nodes are asked now instead.
+  let observation = stored && !stored.endedSince ? stored.observation : null;
   if (observation === null) {
     await deps.observeNow(cluster);
     deps.reads.clear();

@@ -47,6 +47,23 @@ export async function getObservation(db: Database, clusterId: string): Promise<O
 }
 
 /**
+ * The latest observation of cluster `clusterId` for a read (null when it was never observed), and
+ * whether an operation of the cluster ended after it: a run stores its look at the settled nodes
+ * right after its end, so a read in between would show the cluster as it was before the change.
+ */
+export async function observationToServe(db: Database, clusterId: string): Promise<{ observation: ObservationRecord; endedSince: boolean } | null> {
+  const [row] = await db.query<{ observed_at: Date; observation: unknown; health: unknown; ended_since: boolean }>(`
+    SELECT p.observed_at, p.observation, p.health,
+      EXISTS (SELECT 1 FROM operations AS o WHERE o.cluster_id = p.cluster_id AND o.finished_at > p.observed_at) AS ended_since
+    FROM cluster_observations AS p WHERE p.cluster_id = $1::uuid`, [clusterId]);
+  if (!row) return null;
+  return {
+    observation: { observedAt: new Date(row.observed_at), snapshot: row.observation as ClusterSnapshot, health: row.health as ClusterHealth },
+    endedSince: row.ended_since,
+  };
+}
+
+/**
  * Stores an observation and the events it gave rise to, together: `derive` is handed the
  * previous observation (null at the first look) and returns what to store, which is stored only
  * if the previous one is still the latest (else it is read again and `derive` asked again), so two

@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import type { Logger } from '../logger.ts';
 import type { ConnectionPool } from '../redis/connectionPool.ts';
 import { NodeConnections } from '../redis/nodeConnections.ts';
@@ -30,13 +31,8 @@ export interface RunDeps {
    * operation has not ended), or its end (with the operation as stored).
    */
   readonly onChange?: (operationId: string, stored?: OperationRecord) => void;
-  /**
-   * Stores a look at the cluster just before the operation is marked finished, so a read right
-   * after the end already shows the cluster as the operation left it. Called once a step waits for
-   * the servers' work or the run changes the nodes no more (it may read ahead what it needs from
-   * the database meanwhile); the function it returns stores the look at the settled nodes.
-   */
-  readonly observe?: (cluster: ClusterRecord) => (observed: Promise<ObservedCluster>) => Promise<void>;
+  /** Stores the run's look at the settled nodes as the cluster's observation, right after the end (see `storeObservation`). */
+  readonly observe?: (cluster: ClusterRecord, observed: Promise<ObservedCluster>) => Promise<void>;
   /** Where the run's node connections come from and go back to (fresh connections without one). */
   readonly pool?: ConnectionPool;
 }
@@ -106,29 +102,18 @@ export async function runOperation(deps: RunDeps, claimed: OperationRecord, oute
     if (!cluster) throw new Error(`cluster "${claimed.clusterName}" no longer exists`);
     const resumed = claimed.attempts > 1;
     recorder.event(resumed ? 'operation_resumed' : 'operation_started', `${resumed ? 'resumed' : 'started'} by worker ${workerId} (attempt ${claimed.attempts})`);
-    // The look at the cluster that is stored before the end is prepared once the run changes the
-    // nodes no more, and stored as soon as they have settled, alongside the steps that only record
-    // the desired topology; the run's one look at the settled nodes serves both. Not earlier,
-    // while atomic jobs run: the servers' jobs share the machine's cores with this process, and
-    // its database work then made a 70 ms Redis 8 job ~10 ms longer here. After the jobs it costs
-    // nothing: the wait for the nodes to agree lasts longer (a Redis 8 source answered nothing for
-    // 30-45 ms after its target took the slots over, until the new owner reached it by gossip).
-    let store: ((observed: Promise<ObservedCluster>) => Promise<void>) | null | undefined;
-    const prepare = (): void => {
-      store ??= deps.observe?.(cluster) ?? null;
-    };
-    let observed: Promise<void> | null = null;
-    const observe = (look: () => Promise<ObservedCluster>): void => {
-      prepare();
-      observed ??= store?.(look()).catch((err: unknown) => log.warn('observing the cluster after an operation failed', { operation: claimed.id, error: String(err) })) ?? Promise.resolve();
-    };
+    // The run's one look at the settled nodes serves the steps that record the desired topology
+    // and the observation stored after the end (see `storeObservation`).
+    let settledLook: (() => Promise<ObservedCluster>) | null = null;
     const outcome = await runSteps({
       operation: claimed, cluster, steps, executors: deps.executors, connections, lookConnections, meter, recorder,
       recordNodeIds: (ids) => setRedisNodeIds(db, cluster.id, ids),
-      stop: stop.signal, cancel: cancel.signal, now, log, onNodesUnchanged: prepare, onNodesSettled: observe, plannedLook: planned?.look,
+      stop: stop.signal, cancel: cancel.signal, now, log, onNodesSettled: (look) => {
+        settledLook ??= look;
+      }, plannedLook: planned?.look,
     });
     const error = outcome.status === 'failed' ? outcome.error : null;
-    const [pending] = await Promise.all([journal.close(), observed]);
+    const pending = await journal.close();
     const finished = await finishOperation(db, claimed.id, workerId, { status: outcome.status, error, steps, progress: meter.progress(steps) }, {
       clusterName: claimed.clusterName,
       clusterPhase: deps.phaseAfter?.(claimed.kind, outcome.status) ?? null,
@@ -137,6 +122,9 @@ export async function runOperation(deps: RunDeps, claimed: OperationRecord, oute
     });
     if (!finished) return;
     deps.onChange?.(claimed.id, finished);
+    // Assigned by the step loop's callback, which the compiler does not follow.
+    const look = settledLook as (() => Promise<ObservedCluster>) | null;
+    if (look && deps.observe) await storeObservation(deps.observe, cluster, look, (err) => log.warn('observing the cluster after an operation failed', { operation: claimed.id, error: String(err) }));
     log.info(`operation ${outcome.status}`, { operation: claimed.id, cluster: claimed.clusterName, kind: claimed.kind });
   } catch (err) {
     if (stop.signal.reason instanceof JournalFailed) {
@@ -165,5 +153,22 @@ export async function runOperation(deps: RunDeps, claimed: OperationRecord, oute
     outerSignal.removeEventListener('abort', shutdown);
     await connections.closeAll();
     await lookConnections.closeAll();
+  }
+}
+
+/**
+ * Stores the run's look at the settled nodes as the cluster's observation, right after the end:
+ * not before it, where its database work (the context it is compared with, then the write: 5-10
+ * ms here) kept the end from being stored and answered, nor while the nodes converge, where it
+ * kept the wait from seeing them agree. The answers the end wakes (a long poll) are sent first:
+ * the store runs on this thread. A read of the cluster in between sees an observation older than
+ * the operation's end and looks at the nodes itself (see the service's `readClusterView`).
+ */
+async function storeObservation(observe: NonNullable<RunDeps['observe']>, cluster: ClusterRecord, look: () => Promise<ObservedCluster>, onError: (err: unknown) => void): Promise<void> {
+  await setImmediate();
+  try {
+    await observe(cluster, look());
+  } catch (err) {
+    onError(err);
   }
 }

@@ -27,8 +27,6 @@ export interface StepRecorder {
 const NODE_READ_ONLY_TAIL_KINDS: ReadonlySet<StepKind> = new Set<StepKind>(['record_slots']);
 /** Step kinds that only read the nodes: the look an operation was planned from still holds after them. */
 const NODE_READ_ONLY_KINDS: ReadonlySet<StepKind> = new Set<StepKind>(['check_cluster']);
-/** Step kinds that only wait for the nodes to agree: from them on, this run changes the nodes no more. */
-const WAIT_KINDS: ReadonlySet<StepKind> = new Set<StepKind>(['wait_converged', 'wait_topology']);
 
 /** What every step of one run shares. */
 export interface StepLoopOptions {
@@ -57,12 +55,6 @@ export interface StepLoopOptions {
    * tail steps read too (see `StepContext.observeNodes`).
    */
   readonly onNodesSettled?: (look: () => Promise<ObservedCluster>) => void;
-  /**
-   * Told once, before the first of the trailing steps that change no node (waits for the nodes
-   * to agree, then `record_slots`), or with `onNodesSettled` when there is no such wait: what the
-   * run still stores about the cluster can be read ahead while the nodes converge.
-   */
-  readonly onNodesUnchanged?: () => void;
   /** The look the operation was planned from, when this run may trust it (see `StepContext.plannedLook`). */
   readonly plannedLook?: PlannedLook | undefined;
 }
@@ -100,13 +92,7 @@ export async function runSteps(opts: StepLoopOptions): Promise<StepLoopOutcome> 
     settledLook ??= handedOver ? Promise.resolve(handedOver) : lookAtNodes(opts);
     return settledLook;
   };
-  let unchanged = false;
-  const leaveUnchanged = (): void => {
-    if (!unchanged) opts.onNodesUnchanged?.();
-    unchanged = true;
-  };
   const settle = (): void => {
-    leaveUnchanged();
     if (settled) return;
     settled = true;
     // Made by the step that ran last, after which nothing changed the nodes.
@@ -125,7 +111,6 @@ export async function runSteps(opts: StepLoopOptions): Promise<StepLoopOutcome> 
     if (step.status === 'succeeded' || step.status === 'skipped') continue;
     const rest = steps.slice(index).filter((s) => s.status !== 'succeeded' && s.status !== 'skipped');
     if (rest.every((s) => NODE_READ_ONLY_TAIL_KINDS.has(s.kind))) settle();
-    else if (rest.every((s) => NODE_READ_ONLY_TAIL_KINDS.has(s.kind) || WAIT_KINDS.has(s.kind))) leaveUnchanged();
     const cleanup = CLEANUP_STEP_KINDS.has(step.kind);
     if (!failure && opts.cancel.aborted && !cleanup) failure = 'cancelled';
     if (failure && !cleanup) {

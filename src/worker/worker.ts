@@ -55,8 +55,8 @@ export interface WorkerOptions {
    * the operation as stored), progress and events (without: it has not ended).
    */
   readonly onOperationChange?: (operationId: string, stored?: OperationRecord) => void;
-  /** Observes a cluster and stores what it saw (see `RunDeps.observe`). */
-  readonly observe?: (cluster: ClusterRecord) => (observed: Promise<ObservedCluster>) => Promise<void>;
+  /** Stores a run's look at the settled nodes as the cluster's observation (see `RunDeps.observe`). */
+  readonly observe?: (cluster: ClusterRecord, observed: Promise<ObservedCluster>) => Promise<void>;
   /** Node connections kept between operations (see `RunDeps.pool`). */
   readonly pool?: ConnectionPool;
 }

@@ -52,7 +52,7 @@ const reshardSteps = () => buildSteps([
 ]);
 
 function run(steps: Step[], executors: StepExecutors, signals: {
-  stop?: AbortSignal; cancel?: AbortSignal; onNodesSettled?: (look: () => Promise<ObservedCluster>) => void; onNodesUnchanged?: () => void; plannedLook?: PlannedLook;
+  stop?: AbortSignal; cancel?: AbortSignal; onNodesSettled?: (look: () => Promise<ObservedCluster>) => void; plannedLook?: PlannedLook;
 } = {}) {
   const recorder = recording(steps);
   const clock = fakeClock();
@@ -64,28 +64,27 @@ function run(steps: Step[], executors: StepExecutors, signals: {
     cancel: signals.cancel ?? new AbortController().signal,
     now: () => at, log: silentLogger,
     ...(signals.onNodesSettled ? { onNodesSettled: signals.onNodesSettled } : {}),
-    ...(signals.onNodesUnchanged ? { onNodesUnchanged: signals.onNodesUnchanged } : {}),
     plannedLook: signals.plannedLook,
   });
   return { outcome, recorder };
 }
 
 describe('runSteps', () => {
-  test('tells once that the nodes change no more (before the waits of the tail) and that they are settled (before a tail that only records the desired topology, or at the end)', async () => {
+  test('tells once that the nodes are settled: before a tail that only records the desired topology, or at the end', async () => {
     const order: string[] = [];
     const note = (kind: string) => async () => (order.push(kind), { detail: kind });
     const executors = fakeExecutors({ check_cluster: note('check'), move_slots: note('move'), wait_converged: note('wait'), record_slots: note('record') });
-    const hooks = { onNodesSettled: () => order.push('settled'), onNodesUnchanged: () => order.push('unchanged') };
+    const hooks = { onNodesSettled: () => order.push('settled') };
     await run(reshardSteps(), executors, hooks).outcome;
-    assert.deepEqual(order, ['check', 'move', 'unchanged', 'wait', 'settled', 'record']);
+    assert.deepEqual(order, ['check', 'move', 'wait', 'settled', 'record']);
     order.length = 0;
     const noTail = buildSteps([step('check_cluster', 'Check', { masters: [] }), step('wait_converged', 'Wait', { timeoutSeconds: 60 })]);
     await run(noTail, executors, hooks).outcome;
-    assert.deepEqual(order, ['check', 'unchanged', 'wait', 'settled']);
+    assert.deepEqual(order, ['check', 'wait', 'settled']);
     order.length = 0;
     const noWait = buildSteps([step('check_cluster', 'Check', { masters: [] }), step('record_slots', 'Record', {})]);
     await run(noWait, executors, hooks).outcome;
-    assert.deepEqual(order, ['check', 'unchanged', 'settled', 'record'], 'without a wait, both come together');
+    assert.deepEqual(order, ['check', 'settled', 'record']);
   });
 
   test('a look handed over by the step before a read-only tail is the look of the tail and of the settled nodes', async () => {
