@@ -1,4 +1,5 @@
 import { DomainError } from '../domain/errors.ts';
+import type { ClusterSnapshot } from '../domain/clusterSnapshot.ts';
 import type { AtomicJobInFlight } from '../domain/migrationJob.ts';
 import { capabilitiesOf, type AtomicDialect } from '../domain/serverCapabilities.ts';
 import { formatRanges } from '../redis/atomicMigration.ts';
@@ -26,6 +27,14 @@ export function atomicMastersOf(observation: Observation): { address: string; di
     const server = observation.servers.get(nodeId);
     const dialect = server ? capabilitiesOf(server).atomicSlotMigration : null;
     return dialect ? [{ address, dialect }] : [];
+  });
+}
+
+/** The reachable masters of a stored snapshot that run atomic slot migration, with their dialect (see {@link atomicMastersOf}). */
+export function atomicMastersInSnapshot(snapshot: ClusterSnapshot): { address: string; dialect: AtomicDialect }[] {
+  return snapshot.nodes.flatMap((n) => {
+    const dialect = n.role === 'master' && n.reachable && n.stats ? capabilitiesOf(n.stats).atomicSlotMigration : null;
+    return dialect ? [{ address: n.address, dialect }] : [];
   });
 }
 

@@ -20,7 +20,7 @@ import type { PageView } from '../contract/pageView.ts';
 import { queuedOperation, toPlanView } from './plans.ts';
 import { toClusterView, toObservedView, toOperationView } from './toViews.ts';
 import { rememberAtomicMasters, rememberNodesOf } from './earlyLook.ts';
-import { capabilitiesOf } from '../domain/serverCapabilities.ts';
+import { atomicMastersInSnapshot } from './atomicJobsInFlight.ts';
 
 /** The largest cluster slotsmith creates in one call; Redis itself recommends at most ~1000 nodes. */
 export const MAX_NODES = 1000;
@@ -126,10 +126,7 @@ async function readClusterView(deps: ServiceDeps, name: unknown, refresh: boolea
     observation = await getObservation(deps.db, cluster.id);
   }
   if (observation === null) throw new DomainError('unavailable', 'not_observed', `cluster "${cluster.name}" could not be observed`);
-  rememberAtomicMasters(deps, cluster.name, observation.snapshot.nodes.flatMap((n) => {
-    const dialect = n.role === 'master' && n.reachable && n.stats ? capabilitiesOf(n.stats).atomicSlotMigration : null;
-    return dialect ? [{ address: n.address, dialect }] : [];
-  }));
+  rememberAtomicMasters(deps, cluster.name, atomicMastersInSnapshot(observation.snapshot));
   const operation = (await operationActivity(deps.db, cluster.id, null)).current;
   const conditions = observation.health.conditions.map((c) => (c.type !== 'Reconciling' ? c : liveReconciling(c, operation, deps.now())));
   const problems = [...observation.health.problems];

@@ -42,8 +42,7 @@ export async function observerLeases(db: Database): Promise<Map<string, { owner:
 
 /** The latest observation of cluster `clusterId`, or null when it was never observed. */
 export async function getObservation(db: Database, clusterId: string): Promise<ObservationRecord | null> {
-  const row = await db.prisma.clusterObservation.findUnique({ where: { clusterId } });
-  return row ? { observedAt: row.observedAt, snapshot: row.observation as unknown as ClusterSnapshot, health: row.health as unknown as ClusterHealth } : null;
+  return (await observationToServe(db, clusterId))?.observation ?? null;
 }
 
 /**
