@@ -5,6 +5,7 @@ import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.ts';
 import { initPgliteDataDir } from './initPgliteDataDir.ts';
+import { preparedQuery } from './pglitePrepared.ts';
 
 /** Raw SQL on one connection: the whole database, or one transaction of it. */
 export interface SqlSession {
@@ -141,6 +142,9 @@ async function openPGlite(dataDir: string | undefined, initialDataDir?: Blob): P
     kind: 'pglite',
     prisma,
     ...session(pglite),
+    // Outside a transaction, each statement is parsed and planned once (see preparedQuery); inside
+    // one, `tx` holds the connection and its statements run unprepared.
+    query: preparedQuery(pglite),
     transaction: (fn) => pglite.transaction((tx) => fn(session(tx))),
     async listen(channel, onNotify) {
       const unlisten = await pglite.listen(channel, onNotify);

@@ -39,3 +39,10 @@ function emptyDataDir(): Promise<Blob> {
 export async function openTestPGlite(): Promise<Database> {
   return openDatabase({ initialDataDir: await emptyDataDir() });
 }
+
+/** A new, empty in-memory PGlite instance itself (for what sits below `Database`), from the same template. */
+export async function openTestPGliteInstance(): Promise<PGlite> {
+  const pglite = new PGlite({ loadDataDir: await emptyDataDir() });
+  await pglite.waitReady;
+  return pglite;
+}
