@@ -6,6 +6,7 @@ import type { ClusterView } from '../../src/contract/clusterView.ts';
 import type { OperationView } from '../../src/contract/operationView.ts';
 import { planSlotMoves } from '../../src/domain/planSlotMoves.ts';
 import { listAtomicJobs } from '../../src/redis/atomicMigration.ts';
+import { countKeysInSlots } from '../../src/redis/countKeysInSlots.ts';
 import { queuedOperation } from '../../src/service/plans.ts';
 import { getClusterByName } from '../../src/store/clusters.ts';
 import { insertOperation } from '../../src/store/operations.ts';
@@ -38,6 +39,12 @@ async function serverJobs(set: RedisNodeSet, dialect: 'valkey' | 'redis'): Promi
     });
   }
   return ids;
+}
+
+/** A node's host and port from its `host:port`. */
+function nodeAt(address: string): { host: string; port: number } {
+  const i = address.lastIndexOf(':');
+  return { host: address.slice(0, i), port: Number(address.slice(i + 1)) };
 }
 
 for (const { server, flavour, dialect } of ATOMIC_SERVERS) {
@@ -98,11 +105,18 @@ for (const { server, flavour, dialect } of ATOMIC_SERVERS) {
       assert.match(dry.body.migration.reason, /atomically/);
       assert.ok(dry.body.moves.every((m: { engine: string }) => m.engine === 'atomic'));
       const jobsBefore = await serverJobs(set, dialect);
+      // The job's keys are counted on the source's replica, whose thread the job does not need.
+      const observed = ((await api().get('/v1/clusters/a').set('authorization', AUTH)).body as ClusterView).observed!.nodes;
+      const replica = observed.find((n) => n.role === 'replica' && n.masterId === a!.id)!;
+      const countsOn = (address: string) => withNodeClient(nodeAt(address), async (c) => /cmdstat_cluster\|countkeysinslot:calls=(\d+)/.exec(String(await c.call('INFO', 'commandstats')))?.[1] ?? '0');
+      await Promise.all([a!.address, replica.address].map((address) => withNodeClient(nodeAt(address), (c) => c.call('CONFIG', 'RESETSTAT'))));
       const res = await post('/v1/clusters/a/reshard', body);
       assert.equal(res.status, 202, res.text);
       const op = await waitForOperation(service.restApp, res.body.id);
       assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
       assert.equal(op.progress.slotsMoved, 2730);
+      assert.equal(await countsOn(a!.address), '0', 'nothing counted on the source');
+      assert.equal(await countsOn(replica.address), '2730', 'every slot counted once on its replica');
       const move = op.steps.find((s) => s.kind === 'move_slots')!;
       assert.match(op.steps.find((s) => s.kind === 'check_cluster')!.detail ?? '', /as planned just before/, 'run on the look planning made');
       assert.match(move.title, /atomic slot migration/);
@@ -119,6 +133,7 @@ for (const { server, flavour, dialect } of ATOMIC_SERVERS) {
       const jobsAfter = (await serverJobs(set, dialect)).filter((id) => !jobsBefore.includes(id));
       assert.deepEqual(jobsAfter, [move.jobs![0]!.id]);
       assert.equal(await countKeys(await masterAddresses()), KEYS);
+      assert.equal(job.keys, await withNodeClient(nodeAt(b!.address), (c) => countKeysInSlots(c, job.slots)), 'the keys the job moved, as counted before it');
       await assertClusterSettled(addresses);
       const masters = await observedMasters(service, 'a');
       const cluster = (await api().get('/v1/clusters/a').set('authorization', AUTH)).body as ClusterView;
