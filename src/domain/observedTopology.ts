@@ -6,6 +6,9 @@ export interface OpenSlot {
   readonly nodeId: string;
 }
 
+/** Flags that mean a peer is not (yet) a healthy member (`fail?` is read as `pfail`: see `parseClusterNodes`). */
+export const UNHEALTHY_FLAGS: readonly string[] = ['fail', 'pfail', 'handshake', 'noaddr'];
+
 /** One node as the cluster itself reports it (one line of `CLUSTER NODES`). */
 export interface ObservedNode {
   /** 40-character node id. */

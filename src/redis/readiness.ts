@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { parseNodeAddress } from '../domain/nodeAddress.ts';
-import type { ObservedNode } from '../domain/observedTopology.ts';
+import { UNHEALTHY_FLAGS, type ObservedNode } from '../domain/observedTopology.ts';
 import { formatRanges, SLOT_COUNT } from '../domain/slotRange.ts';
 import { normaliseRanges, slotRangesWhere } from '../domain/slotSet.ts';
 import type { NodeStats } from '../domain/nodeStats.ts';
@@ -36,8 +36,6 @@ interface NodeState {
   readonly stats?: NodeStats;
 }
 
-/** Flags that mean a peer is not (yet) a healthy member. */
-const UNHEALTHY_FLAGS = ['fail', 'pfail', 'handshake', 'noaddr'];
 
 /**
  * Checks design.md's readiness once, against all nodes concurrently (one pipelined round trip per

@@ -1,7 +1,7 @@
 import { parse, protocol, type PGlite } from '@electric-sql/pglite';
 
 /**
- * Statements kept prepared at most: slotsmith's statement texts are a fixed set (about 60), so
+ * Statements kept prepared at most: slotsmith's statement texts are a fixed set written in its source, so
  * this bound only matters if a text were ever built from data; past it, statements run unprepared.
  */
 const MAX_PREPARED = 256;

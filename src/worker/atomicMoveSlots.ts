@@ -11,7 +11,7 @@ import { CancelRequested } from './cancelWatcher.ts';
 import type { PlannedLook, StepContext, StepResult } from './stepContext.ts';
 import { StepFailure } from './stepFailure.ts';
 import { DomainError } from '../domain/errors.ts';
-import type { ObservedNode } from '../domain/observedTopology.ts';
+import { UNHEALTHY_FLAGS, type ObservedNode } from '../domain/observedTopology.ts';
 
 /**
  * How often running jobs are asked how they stand: every 5 ms at first, then every 1/20 of the
@@ -22,8 +22,6 @@ import type { ObservedNode } from '../domain/observedTopology.ts';
 export function jobPollMs(runningForMs: number): number {
   return Math.min(50, Math.max(5, runningForMs / 20));
 }
-/** Flags of a node that may not answer (see `parseClusterNodes`: `fail?` is read as `pfail`). */
-const UNHEALTHY_FLAGS: ReadonlySet<string> = new Set(['fail', 'pfail', 'handshake', 'noaddr']);
 /** Jobs per move, the first included: a failed or lost job is retried this often for what it did not move. */
 export const JOB_ATTEMPTS = 3;
 /**
@@ -181,7 +179,7 @@ class JobBook {
   countKeys(job: Pick<MigrationJob, 'from' | 'slots'>): Promise<number> {
     const onSource = async () => countKeysInSlots(await this.#ctx.connections.get(job.from.address), job.slots);
     const replica = this.#ctx.plannedLook?.nodes.find((n) => n.role === 'replica' && n.masterId === job.from.id
-      && n.linkState === 'connected' && !n.flags.some((f) => UNHEALTHY_FLAGS.has(f)));
+      && n.linkState === 'connected' && !n.flags.some((f) => UNHEALTHY_FLAGS.includes(f)));
     if (!replica) return onSource();
     return this.#ctx.connections.get(replica.address).then((c) => countKeysInSlots(c, job.slots)).catch(onSource);
   }
@@ -194,7 +192,7 @@ class JobBook {
   /**
    * In a step that has no job yet: the jobs its first batch will ask for (`plannedJobs`: every
    * slot of those moves still to move, as in a fresh plan), stored so that `start` need not write
-   * before asking, and their keys counted on their sources meanwhile. The operation stored them
+   * before asking, and their keys counted meanwhile. The operation stored them
    * with its plan (nothing to write then: see `queuedOperation`); a step that has none (a plan
    * stored before they were) stores them and waits for the write. A job stored ahead and never
    * asked for is found missing by a resumed run, as one whose ask was lost in a crash.
@@ -205,7 +203,7 @@ class JobBook {
     const ahead = this.#ahead ?? plannedJobs(this.#ctx.step.params.moves, this.#dialect, Date.now());
     if (ahead.length === 0) return;
     this.#ahead = ahead;
-    // Their keys are counted meanwhile too, on the source before any is asked for (see `start`).
+    // Their keys are counted meanwhile too, before any is asked for (see `countKeys`).
     for (const job of ahead) {
       const counting = this.countKeys(job);
       counting.catch(() => undefined);
@@ -348,8 +346,8 @@ class JobBook {
       if (this.#dialect === 'redis' && entry.previous?.id && entry.previous.state !== 'succeeded') {
         await cancelAtomicJob(this.#dialect, ends, entry.previous.id).catch(() => undefined);
       }
-      // Counted on the source while the job is being stored, and before it is asked for: a short
-      // job hands its slots over, and the source drops their keys, within tens of milliseconds.
+      // Counted while the job is being stored, and before it is asked for (see `countKeys`): a
+      // short job hands its slots over, and its source drops their keys, within tens of milliseconds.
       const counting = this.#countedAhead.get(aheadKey({ ...entry.move, slots: entry.slots })) ?? this.countKeys({ from: entry.move.from, slots: entry.slots });
       counting.catch(() => undefined);
       return { ...entry, ends, counting };
