@@ -96,6 +96,15 @@ export class RunJournal {
   }
 
   /**
+   * Starts a write of what is recorded so far now instead of at the end of its group-commit delay,
+   * without waiting for it: for a moment when the run only waits on the nodes, so the write costs
+   * the run nothing (see `StepRecorder.storeWhileWaiting`).
+   */
+  writeNow(): void {
+    this.#kick();
+  }
+
+  /**
    * Resolves once everything recorded so far is stored. Rejects with {@link LeaseLost} when a write
    * found the operation owned by another worker, with {@link JournalFailed} when one failed.
    */

@@ -92,6 +92,8 @@ export async function runOperation(deps: RunDeps, claimed: OperationRecord, oute
     save: () => journal.save(),
     event: (type, message, data, nodes) => journal.event({ type, message, at: now(), ...(data ? { data } : {}), ...(nodes ? { nodes } : {}) }),
     flushState: () => journal.flushState(),
+    // After the step's first commands went out: the write runs on this thread while they are answered.
+    storeWhileWaiting: () => void setImmediate().then(() => journal.writeNow()),
   };
 
   const cluster = planned?.cluster ?? await getClusterByName(db, claimed.clusterName);

@@ -86,6 +86,26 @@ describe('RunJournal', () => {
     assert.deepEqual(writes[1], { save: false, events: ['step_started'] });
   });
 
+  test('writeNow starts the pending write at once, without waiting for it, and never overtakes one in flight', async () => {
+    const t = journal({ delayMs: 60_000 });
+    t.j.event({ type: 'step_started', message: '' });
+    t.j.save();
+    t.j.writeNow();
+    await waitFor(() => t.writes.length === 1);
+    assert.deepEqual(t.writes, [{ save: true, events: ['step_started'] }]);
+    await t.j.flush();
+    t.j.writeNow();
+    assert.equal(t.writes.length, 1, 'with nothing recorded, nothing is written');
+    t.hold();
+    t.j.event({ type: 'first', message: '' });
+    t.j.writeNow();
+    t.j.event({ type: 'second', message: '' });
+    t.j.writeNow();
+    t.release();
+    await waitFor(() => t.writes.length === 3);
+    assert.deepEqual(t.writes.slice(1), [{ save: false, events: ['first'] }, { save: false, events: ['second'] }]);
+  });
+
   test('close waits for the write in flight, hands back the events not stored, and stops writing', async () => {
     const t = journal({ delayMs: 1 });
     t.hold();

@@ -27,6 +27,7 @@ function operationOf(steps: Step[]): OperationRecord {
 }
 
 /** A recorder that keeps every save (as step statuses) and every event. */
+/** `storeWhileWaiting` shows among the events as `(stored)`, where the loop asked for it. */
 function recording(steps: readonly Step[]): StepRecorder & { saves: string[][]; events: { type: string; message: string }[] } {
   const saves: string[][] = [];
   const events: { type: string; message: string }[] = [];
@@ -40,6 +41,9 @@ function recording(steps: readonly Step[]): StepRecorder & { saves: string[][]; 
       events.push({ type, message });
     },
     flushState: async () => undefined,
+    storeWhileWaiting: () => {
+      events.push({ type: '(stored)', message: '' });
+    },
   };
 }
 
@@ -138,7 +142,8 @@ describe('runSteps', () => {
     assert.deepEqual(await outcome, { status: 'succeeded' });
     assert.deepEqual(order, ['check_cluster', 'move_slots', 'wait_converged', 'record_slots']);
     assert.deepEqual(steps.map((s) => [s.status, s.detail]), [['succeeded', '0 masters'], ['succeeded', '0 moves'], ['succeeded', 'within 60 s'], ['succeeded', 'recorded']]);
-    assert.deepEqual(recorder.events.map((e) => e.type), Array.from({ length: 4 }, () => ['step_started', 'step_succeeded']).flat());
+    assert.deepEqual(recorder.events.map((e) => e.type), ['step_started', 'step_succeeded', 'step_started', 'step_succeeded',
+      'step_started', '(stored)', 'step_succeeded', 'step_started', 'step_succeeded'], 'what was recorded is stored as the wait for the nodes starts');
     assert.deepEqual(recorder.saves[0], ['running', 'pending', 'pending', 'pending'], 'a step is stored as running before it runs');
   });
 
