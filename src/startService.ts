@@ -6,7 +6,7 @@ import { buildRestApp } from './api/rest/app.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import { connectNode } from './redis/connectNode.ts';
-import { countKeysPerSlot } from './redis/countKeysInSlots.ts';
+import { countKeysInSlots, countKeysPerSlot } from './redis/countKeysInSlots.ts';
 import { readFunctionLibraries } from './redis/functions.ts';
 import type { Redis } from 'ioredis';
 import { ConnectionPool } from './redis/connectionPool.ts';
@@ -143,7 +143,16 @@ export async function startService({ config, log, announceToken, db: given }: St
         await connections.closeAll();
       }
     },
-    countKeys: async (address, auth, slots) => (await withClient(address, auth, (c) => countKeysPerSlot(c, slots))).reduce((a, b) => a + b, 0),
+    // On the kept connections, summed on the node: a dry run counts every move, and planning counts
+    // an atomic move's first jobs while the operation is being stored.
+    countKeys: async (address, auth, slots) => {
+      const connections = new NodeConnections(auth ?? undefined, {}, pool);
+      try {
+        return await countKeysInSlots(await connections.get(address), slots);
+      } finally {
+        await connections.closeAll();
+      }
+    },
     keysPerSlot: (address, auth, slots) => withClient(address, auth, (c) => countKeysPerSlot(c, slots)),
     functionLibraries: (address, auth) => withClient(address, auth, readFunctionLibraries),
     // On the kept connections: a reshard asks every master before it plans.

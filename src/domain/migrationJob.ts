@@ -1,7 +1,7 @@
 import type { AtomicDialect } from './serverCapabilities.ts';
 import type { NodeRef } from './nodeRef.ts';
 import type { SlotMove } from './slotMove.ts';
-import { countSlots, type SlotRange } from './slotRange.ts';
+import { countSlots, formatRanges, type SlotRange } from './slotRange.ts';
 import { rangesToSlots, slotsToRanges } from './slotSet.ts';
 
 /**
@@ -35,6 +35,14 @@ export interface MigrationJob {
   readonly keys: number;
   /** 1 for the first job of a move, 2+ for retries of what an earlier job did not move. */
   readonly attempt: number;
+}
+
+/**
+ * A job's move and exactly its slots, as one string (`from to ranges`): how keys counted for a job
+ * before it is asked for are found again.
+ */
+export function jobSlotsKey(job: Pick<MigrationJob, 'from' | 'to' | 'slots'>): string {
+  return `${job.from.id} ${job.to.id} ${formatRanges(job.slots)}`;
 }
 
 /** Terminal states: the job no longer runs on the servers. */

@@ -9,6 +9,15 @@ export interface OpenSlot {
 /** Flags that mean a peer is not (yet) a healthy member (`fail?` is read as `pfail`: see `parseClusterNodes`). */
 export const UNHEALTHY_FLAGS: readonly string[] = ['fail', 'pfail', 'handshake', 'noaddr'];
 
+/**
+ * The first replica of master `masterId` that `nodes` show linked and not flagged unhealthy, or
+ * undefined: a node that holds the master's keys and can answer for them (a read-only count) in
+ * its place, so the master's thread is left to its clients and its migrations.
+ */
+export function healthyReplicaOf<N extends Pick<ObservedNode, 'role' | 'masterId' | 'linkState' | 'flags'>>(nodes: readonly N[], masterId: string): N | undefined {
+  return nodes.find((n) => n.role === 'replica' && n.masterId === masterId && n.linkState === 'connected' && !n.flags.some((f) => UNHEALTHY_FLAGS.includes(f)));
+}
+
 /** One node as the cluster itself reports it (one line of `CLUSTER NODES`). */
 export interface ObservedNode {
   /** 40-character node id. */

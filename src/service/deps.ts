@@ -7,11 +7,16 @@ import type { ReadCache } from './readCache.ts';
 import type { UNFINISHED } from './operationChanges.ts';
 import type { RunReservation } from '../store/operations.ts';
 import type { ClusterRecord, NodeAuth, OperationRecord } from '../store/records.ts';
+import type { SlotRange } from '../domain/slotRange.ts';
 
 /** What an operation was planned from: the cluster as read, and the look at its nodes. */
 export interface PlannedFrom {
   readonly cluster: ClusterRecord;
-  readonly look: Observation;
+  /**
+   * The look, and the keys counted in the slots of the first atomic jobs while the operation was
+   * being stored, by `jobSlotsKey` (see `countFirstJobKeys`).
+   */
+  readonly look: Observation & { readonly jobKeys?: ReadonlyMap<string, Promise<number>> };
 }
 
 /** What the nodes of a cluster report, read-only. */
@@ -44,8 +49,8 @@ export interface ServiceDeps {
   readonly observe: (addresses: readonly string[], auth: NodeAuth | null, opts?: { readonly listJobsOn?: ReadonlyMap<string, AtomicDialect> }) => Promise<Observation>;
   /** Checks design.md's readiness over these nodes once (read-only): ready, or each node's first problems. */
   readonly checkReady: (addresses: readonly string[], auth: NodeAuth | null) => Promise<{ ready: boolean; problems: { address: string; reason: string }[] }>;
-  /** Counts the keys a node holds in the given slots (read-only; for dry runs). */
-  readonly countKeys: (address: string, auth: NodeAuth | null, slots: readonly number[]) => Promise<number>;
+  /** Counts the keys a node holds in the given slot ranges (read-only; for dry runs, and an atomic move's first jobs: see `countFirstJobKeys`). */
+  readonly countKeys: (address: string, auth: NodeAuth | null, slots: readonly SlotRange[]) => Promise<number>;
   /** The atomic slot migration jobs a node runs now, in the dialect it speaks (read-only). */
   readonly atomicJobsInFlight: (address: string, auth: NodeAuth | null, dialect: AtomicDialect) => Promise<AtomicJobInFlight[]>;
   /** The function libraries a node holds (read-only). */

@@ -20,7 +20,7 @@ import { rememberAtomicMasters, startEarlyLook } from './earlyLook.ts';
 import type { Caller, ServiceDeps } from './deps.ts';
 import { observeMembers, requireMasters, type ClusterMembers } from './observeMembers.ts';
 import { parseInput } from './parseInput.ts';
-import { queuedOperation, toPlanView } from './plans.ts';
+import { countFirstJobKeys, queuedOperation, toPlanView } from './plans.ts';
 import { toOperationView } from './toViews.ts';
 
 /** redis-cli's default rebalance threshold, in percent. */
@@ -149,11 +149,14 @@ async function submit(
   // its run starts without another statement (the 202 then says `running`).
   const reservation = deps.reserveRun?.() ?? null;
   try {
-    const { operation: op, leftAlone } = await insertPlannedOperation(deps.db, { clusterId: cluster.id, clusterName: cluster.name, ...queuedOperation(plan, caller, cluster.name) },
+    const queued = queuedOperation(plan, caller, cluster.name);
+    // An operation that may start here at once has its first atomic jobs' keys counted while it is stored.
+    const jobKeys = reservation ? countFirstJobKeys(deps, cluster, cm.observation.nodes, queued.steps) : new Map<string, Promise<number>>();
+    const { operation: op, leftAlone } = await insertPlannedOperation(deps.db, { clusterId: cluster.id, clusterName: cluster.name, ...queued },
       Date.now() - lookedAt, reservation);
     // The look the plan was made from is what the first steps would read again at once, unless
     // another operation of the cluster may have changed the nodes since it was taken.
-    deps.operationQueued(op, leftAlone ? { cluster, look: cm.observation } : undefined, op.status === 'running' ? reservation ?? undefined : undefined);
+    deps.operationQueued(op, leftAlone ? { cluster, look: { ...cm.observation, jobKeys } } : undefined, op.status === 'running' ? reservation ?? undefined : undefined);
     // An operation inserted claimed has started its run: its first commands to the nodes (an
     // atomic job's ask) go out before the answer is turned into JSON and sent, which took 2-4 ms
     // of this thread here, the run's path to them being already resolved reads and the pool's

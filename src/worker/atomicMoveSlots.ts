@@ -1,4 +1,4 @@
-import { isJobFinished, plannedJobs, type MigrationJob } from '../domain/migrationJob.ts';
+import { isJobFinished, jobSlotsKey, plannedJobs, type MigrationJob } from '../domain/migrationJob.ts';
 import type { AtomicDialect } from '../domain/serverCapabilities.ts';
 import type { SlotMove } from '../domain/slotMove.ts';
 import { countSlots, type SlotRange } from '../domain/slotRange.ts';
@@ -11,7 +11,7 @@ import { CancelRequested } from './cancelWatcher.ts';
 import type { PlannedLook, StepContext, StepResult } from './stepContext.ts';
 import { StepFailure } from './stepFailure.ts';
 import { DomainError } from '../domain/errors.ts';
-import { UNHEALTHY_FLAGS, type ObservedNode } from '../domain/observedTopology.ts';
+import { healthyReplicaOf, type ObservedNode } from '../domain/observedTopology.ts';
 
 /**
  * How often running jobs are asked how they stand: every 5 ms at first, then every 1/20 of the
@@ -175,11 +175,12 @@ class JobBook {
    * ask, where the target's request to start the job waited behind it: a Redis 8 reshard started
    * that much later. The replica holds the same keys until the job hands the slots over (the
    * count is asked for before the job). A replica that cannot answer hands the count to the source.
+   * The first jobs of a run that planning handed its look to were counted by planning, the same
+   * way (`PlannedLook.jobKeys`: see the service's `countFirstJobKeys`).
    */
   countKeys(job: Pick<MigrationJob, 'from' | 'slots'>): Promise<number> {
     const onSource = async () => countKeysInSlots(await this.#ctx.connections.get(job.from.address), job.slots);
-    const replica = this.#ctx.plannedLook?.nodes.find((n) => n.role === 'replica' && n.masterId === job.from.id
-      && n.linkState === 'connected' && !n.flags.some((f) => UNHEALTHY_FLAGS.includes(f)));
+    const replica = this.#ctx.plannedLook ? healthyReplicaOf(this.#ctx.plannedLook.nodes, job.from.id) : undefined;
     if (!replica) return onSource();
     return this.#ctx.connections.get(replica.address).then((c) => countKeysInSlots(c, job.slots)).catch(onSource);
   }
@@ -203,11 +204,12 @@ class JobBook {
     const ahead = this.#ahead ?? plannedJobs(this.#ctx.step.params.moves, this.#dialect, Date.now());
     if (ahead.length === 0) return;
     this.#ahead = ahead;
-    // Their keys are counted meanwhile too, before any is asked for (see `countKeys`).
+    // Their keys are counted meanwhile too, before any is asked for (see `countKeys`), unless
+    // planning counted them while it stored the operation.
     for (const job of ahead) {
-      const counting = this.countKeys(job);
+      const counting = (stored ? this.#ctx.plannedLook?.jobKeys?.get(jobSlotsKey(job)) : undefined) ?? this.countKeys(job);
       counting.catch(() => undefined);
-      this.#countedAhead.set(aheadKey(job), counting);
+      this.#countedAhead.set(jobSlotsKey(job), counting);
     }
     if (!stored) await this.#ctx.saveOutputs({ jobs: ahead });
   }
@@ -348,7 +350,7 @@ class JobBook {
       }
       // Counted while the job is being stored, and before it is asked for (see `countKeys`): a
       // short job hands its slots over, and its source drops their keys, within tens of milliseconds.
-      const counting = this.#countedAhead.get(aheadKey({ ...entry.move, slots: entry.slots })) ?? this.countKeys({ from: entry.move.from, slots: entry.slots });
+      const counting = this.#countedAhead.get(jobSlotsKey({ ...entry.move, slots: entry.slots })) ?? this.countKeys({ from: entry.move.from, slots: entry.slots });
       counting.catch(() => undefined);
       return { ...entry, ends, counting };
     })));
@@ -452,10 +454,6 @@ function keyOf(move: Pick<SlotMove, 'from' | 'to'>): string {
   return `${move.from.id} ${move.to.id}`;
 }
 
-/** A job of a move with exactly these slots (`from to ranges`), as {@link JobBook.recordAhead} counted it. */
-function aheadKey(job: Pick<SlotMove, 'from' | 'to' | 'slots'>): string {
-  return `${keyOf(job)} ${formatRanges(job.slots)}`;
-}
 
 /** A node's view of the cluster: its nodes with their roles and slots. */
 type ViewNodes = readonly Pick<ObservedNode, 'id' | 'role' | 'slots'>[];

@@ -58,8 +58,12 @@ export interface StepContext<K extends StepKind = StepKind> {
   readonly plannedLook: PlannedLook | null;
 }
 
-/** A look at every node of a cluster's spec, without the nodes' statistics. */
-export type PlannedLook = Omit<ObservedCluster, 'stats'>;
+/**
+ * A look at every node of a cluster's spec, without the nodes' statistics; with the keys planning
+ * counted in the slots of the first atomic jobs, by `jobSlotsKey` (a count per job, started while
+ * the operation was being stored).
+ */
+export type PlannedLook = Omit<ObservedCluster, 'stats'> & { readonly jobKeys?: ReadonlyMap<string, Promise<number>> };
 
 /** Slots and keys an operation moved so far. */
 export interface StepProgress {
