@@ -87,10 +87,10 @@ export async function startService({ config, log, announceToken, db: given }: St
         if (stored) reads.rememberOperation(stored);
         changes.announce(id, stored ?? UNFINISHED);
       },
-      observe: async (cluster, observed) => {
+      observe: async (cluster, observed, at) => {
         const connections = new NodeConnections(cluster.auth ?? undefined, { connectTimeoutMs: LOOK_TIMEOUT_MS, commandTimeoutMs: LOOK_TIMEOUT_MS }, pool);
         try {
-          await observeOne(db, cluster, { connections, observed });
+          await observeOne(db, cluster, { connections, observed, now: () => at });
         } finally {
           await connections.closeAll();
         }

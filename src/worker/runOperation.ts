@@ -31,8 +31,11 @@ export interface RunDeps {
    * operation has not ended), or its end (with the operation as stored).
    */
   readonly onChange?: (operationId: string, stored?: OperationRecord) => void;
-  /** Stores the run's look at the settled nodes as the cluster's observation, right after the end (see `storeObservation`). */
-  readonly observe?: (cluster: ClusterRecord, observed: Promise<ObservedCluster>) => Promise<void>;
+  /**
+   * Stores the run's look at the settled nodes as the cluster's observation, stamped `at` (just
+   * after the operation's end as stored), right after the end (see `storeObservation`).
+   */
+  readonly observe?: (cluster: ClusterRecord, observed: Promise<ObservedCluster>, at: Date) => Promise<void>;
   /** Where the run's node connections come from and go back to (fresh connections without one). */
   readonly pool?: ConnectionPool;
 }
@@ -126,7 +129,7 @@ export async function runOperation(deps: RunDeps, claimed: OperationRecord, oute
     deps.onChange?.(claimed.id, finished);
     // Assigned by the step loop's callback, which the compiler does not follow.
     const look = settledLook as (() => Promise<ObservedCluster>) | null;
-    if (look && deps.observe) await storeObservation(deps.observe, cluster, look, (err) => log.warn('observing the cluster after an operation failed', { operation: claimed.id, error: String(err) }));
+    if (look && deps.observe) await storeObservation(deps.observe, cluster, look, finished, (err) => log.warn('observing the cluster after an operation failed', { operation: claimed.id, error: String(err) }));
     log.info(`operation ${outcome.status}`, { operation: claimed.id, cluster: claimed.clusterName, kind: claimed.kind });
   } catch (err) {
     if (stop.signal.reason instanceof JournalFailed) {
@@ -165,11 +168,17 @@ export async function runOperation(deps: RunDeps, claimed: OperationRecord, oute
  * kept the wait from seeing them agree. The answers the end wakes (a long poll) are sent first:
  * the store runs on this thread. A read of the cluster in between sees an observation older than
  * the operation's end and looks at the nodes itself (see the service's `readClusterView`).
+ *
+ * Stamped with the end as stored, to the next millisecond (the database keeps microseconds), not
+ * with when it is stored: the look holds from the end on (the steps after it only record) until
+ * another operation of the cluster changes the nodes, and a store that came late, after such an
+ * operation ended, must not pass for newer than that end (reads would serve it as current).
  */
-async function storeObservation(observe: NonNullable<RunDeps['observe']>, cluster: ClusterRecord, look: () => Promise<ObservedCluster>, onError: (err: unknown) => void): Promise<void> {
+async function storeObservation(observe: NonNullable<RunDeps['observe']>, cluster: ClusterRecord, look: () => Promise<ObservedCluster>, ended: OperationRecord, onError: (err: unknown) => void): Promise<void> {
+  const at = new Date((ended.finishedAt ?? new Date()).getTime() + 1);
   await setImmediate();
   try {
-    await observe(cluster, look());
+    await observe(cluster, look(), at);
   } catch (err) {
     onError(err);
   }

@@ -56,7 +56,7 @@ export interface WorkerOptions {
    */
   readonly onOperationChange?: (operationId: string, stored?: OperationRecord) => void;
   /** Stores a run's look at the settled nodes as the cluster's observation (see `RunDeps.observe`). */
-  readonly observe?: (cluster: ClusterRecord, observed: Promise<ObservedCluster>) => Promise<void>;
+  readonly observe?: (cluster: ClusterRecord, observed: Promise<ObservedCluster>, at: Date) => Promise<void>;
   /** Node connections kept between operations (see `RunDeps.pool`). */
   readonly pool?: ConnectionPool;
 }

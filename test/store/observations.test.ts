@@ -6,7 +6,7 @@ import { insertClusterWithOperation } from '../../src/store/clusters.ts';
 import { observationToServe, saveObservation } from '../../src/store/observations.ts';
 import { claimNextOperation, finishOperation } from '../../src/store/operations.ts';
 import { describeEachBackend } from './backends.ts';
-import { newCluster, sampleProgress, sampleSteps } from './fixtures.ts';
+import { newCluster, queueOperation, sampleProgress, sampleSteps } from './fixtures.ts';
 
 const snapshot = { nodes: [] } as unknown as ClusterSnapshot;
 const health = { conditions: [], problems: [], nodes: [] } as unknown as ClusterHealth;
@@ -31,5 +31,24 @@ describeEachBackend('observations', (ctx) => {
     await store(new Date());
     served = await observationToServe(ctx.db, operation.clusterId);
     assert.equal(served?.endedSince, false, 'the look stored after the end is served');
+  });
+
+  test('a run\'s look stamped just after its end (the next millisecond) is served, and stored late, after a later operation ended, it is not', async () => {
+    const { operation, cluster } = await insertClusterWithOperation(ctx.db, newCluster('c2', ['c2:1']));
+    assert.ok(await claimNextOperation(ctx.db, 'w1', 30));
+    const first = await finishOperation(ctx.db, operation.id, 'w1', { status: 'succeeded', error: null, steps: sampleSteps(), progress: sampleProgress() });
+    // How the worker stamps a run's look: its operation's end as stored (to the millisecond; the database keeps microseconds), plus one.
+    const stamp = new Date(first!.finishedAt!.getTime() + 1);
+    assert.ok(await saveObservation(ctx.db, cluster.id, stamp, () => ({ snapshot, health, events: [] })));
+    assert.equal((await observationToServe(ctx.db, cluster.id))?.endedSince, false, 'served after its own operation\'s end');
+
+    // Another operation of the cluster runs and ends; the first run's look is stored again, late.
+    const second = await queueOperation(ctx.db, cluster.id, cluster.name);
+    assert.ok(await claimNextOperation(ctx.db, 'w1', 30));
+    // Ends in a later millisecond than the stamp, as any operation started after the first one's end does.
+    while (Date.now() <= stamp.getTime()) await new Promise((resolve) => setImmediate(resolve));
+    assert.ok(await finishOperation(ctx.db, second, 'w1', { status: 'succeeded', error: null, steps: sampleSteps(), progress: sampleProgress() }));
+    assert.ok(await saveObservation(ctx.db, cluster.id, stamp, () => ({ snapshot, health, events: [] })));
+    assert.equal((await observationToServe(ctx.db, cluster.id))?.endedSince, true, 'older than the later end: the nodes are asked again');
   });
 });

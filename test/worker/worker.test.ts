@@ -59,3 +59,38 @@ test('an operation inserted claimed for the worker runs at once on its reservati
   assert.equal(worker.reserve(), null);
   third.release();
 });
+
+test('a run\'s look at the settled nodes is stored stamped just after the operation\'s end as stored, not when the store happens', async () => {
+  const stored: { cluster: string; at: Date; storedAt: Date }[] = [];
+  const observing = startWorker({
+    db, workerId: 'w2', leaseSeconds: 30, pollIntervalMs: 60_000, concurrency: 1, log: silentLogger,
+    observe: async (cluster, observed, at) => {
+      observed.catch(() => undefined);
+      // A store that comes late: the stamp must not move with it.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      stored.push({ cluster: cluster.name, at, storedAt: new Date() });
+    },
+  });
+  try {
+    const { operation: create } = await insertClusterWithOperation(db, newCluster('c2', ['c2:1']));
+    assert.ok(await claimQueuedOperation(db, 'other', 30, create));
+    assert.ok(await finishOperation(db, create.id, 'other', { status: 'succeeded', error: null, steps: sampleSteps(), progress: sampleProgress() }));
+    const reservation = observing.reserve()!;
+    const steps: Step[] = sampleSteps().map((s) => ({ ...s, status: 'succeeded' }));
+    const { operation } = await insertPlannedOperation(db, {
+      clusterId: create.clusterId, clusterName: 'c2', kind: 'reshard', steps, progress: sampleProgress(), requestedBy: 'tester',
+      event: { type: 'operation_queued', message: 'reshard' },
+    }, 0, reservation);
+    observing.wake({ operation, reservation });
+    reservation.release();
+    await eventually(async () => (stored.length > 0 ? true : undefined), 10_000, 10);
+    assert.equal(stored.length, 1);
+    const ended = (await getOperation(db, operation.id))!;
+    assert.equal(ended.status, 'succeeded');
+    // The end as stored, to the next millisecond: the database keeps microseconds, a Date milliseconds.
+    assert.equal(stored[0]!.at.getTime(), ended.finishedAt!.getTime() + 1);
+    assert.ok(stored[0]!.storedAt.getTime() > stored[0]!.at.getTime() + 10, 'stored later than it is stamped');
+  } finally {
+    await observing.stop();
+  }
+});
