@@ -33,6 +33,13 @@ export interface MigrationJob {
   readonly message: string;
   /** Keys its slots held on the source when it started (an estimate of what it moves). */
   readonly keys: number;
+  /**
+   * While it runs: the keys of its slots that reached the target so far, as last read (an estimate,
+   * at most `keys`; see the redis layer's `keysArrived`); absent until read.
+   */
+  readonly keysArrived?: number;
+  /** Redis: the target's key count just before the job was asked for, which `keysArrived` counts from. */
+  readonly targetKeysBefore?: number | null;
   /** 1 for the first job of a move, 2+ for retries of what an earlier job did not move. */
   readonly attempt: number;
 }

@@ -32,6 +32,11 @@ export interface Progress {
   keysMoved?: number;
   /** Keys moved per second, measured over the current run (not the throttle's limit). */
   keysPerSecond?: number;
+  /**
+   * Keys still to move, estimated (the atomic engine: its jobs' key counts less what reached their
+   * targets so far); null while the running step cannot tell (the key engine; a move not started).
+   */
+  keysRemaining?: number | null;
   etaSeconds?: number | null;
 }
 

@@ -5,6 +5,8 @@ import type { NodeRef } from '../domain/nodeRef.ts';
 import type { AtomicDialect } from '../domain/serverCapabilities.ts';
 import type { SlotRange } from '../domain/slotRange.ts';
 import { addressOf } from './clientAddress.ts';
+import { countKeysInSlots } from './countKeysInSlots.ts';
+import { settlePipeline } from './settlePipeline.ts';
 
 /**
  * One atomic slot migration job as the servers run it: the slots of one source going to one
@@ -55,17 +57,24 @@ export function formatRanges(slots: readonly SlotRange[]): string {
 }
 
 /**
- * Starts one job and answers its id:
+ * Starts one job and answers its id (and, on Redis, the target's key count just before: see
+ * {@link keysArrived}):
  * - Valkey: `CLUSTER MIGRATESLOTS SLOTSRANGE a b [a b ...] NODE <target-id>` on the source, then
  *   the newest matching export of `CLUSTER GETSLOTMIGRATIONS` gives the name;
- * - Redis: `CLUSTER MIGRATION IMPORT a b [a b ...]` on the target answers the task id.
+ * - Redis: `INFO keyspace` and `CLUSTER MIGRATION IMPORT a b [a b ...]` on the target, in one
+ *   round trip; the import answers the task id.
  * Throws a DomainError `atomic_migration_refused` with the server's message when it refuses.
  */
-export async function startAtomicJob(dialect: AtomicDialect, ends: JobEnds, job: AtomicJobSpec): Promise<string> {
+export async function startAtomicJob(dialect: AtomicDialect, ends: JobEnds, job: AtomicJobSpec): Promise<{ id: string; targetKeysBefore: number | null }> {
   const flat = job.slots.flatMap(([a, b]) => [a, b]);
   const startedAt = Date.now();
   try {
-    if (dialect === 'redis') return String(await ends.target.call('CLUSTER', 'MIGRATION', 'IMPORT', ...flat));
+    if (dialect === 'redis') {
+      const [info, imported] = await settlePipeline(ends.target.pipeline().info('keyspace').call('CLUSTER', 'MIGRATION', 'IMPORT', ...flat));
+      if (!imported || imported[0]) throw imported?.[0] ?? new Error('no answer to CLUSTER MIGRATION IMPORT');
+      const [id, keyspace] = [imported[1], info?.[0] ? null : info?.[1]];
+      return { id: String(id), targetKeysBefore: typeof keyspace === 'string' ? keysIn(keyspace) : null };
+    }
     await ends.source.call('CLUSTER', 'MIGRATESLOTS', 'SLOTSRANGE', ...flat, 'NODE', job.to.id);
   } catch (err) {
     const at = dialect === 'redis' ? ends.target : ends.source;
@@ -74,7 +83,32 @@ export async function startAtomicJob(dialect: AtomicDialect, ends: JobEnds, job:
   }
   const found = await findAtomicJob(dialect, ends, job, startedAt - 2000);
   if (!found) throw new DomainError('unavailable', 'atomic_job_lost', `${job.from.address} accepted the migration of ${formatRanges(job.slots)} but does not list it`);
-  return found.id;
+  return { id: found.id, targetKeysBefore: null };
+}
+
+/**
+ * The keys of a running job's slots that reached its target so far (read-only; an estimate for
+ * progress, which callers keep within the job's own count), null where it cannot be told:
+ * - Redis 8: the target's key count (`INFO keyspace`, O(1)) minus `targetKeysBefore`, its count
+ *   when the job was asked for (see {@link startAtomicJob}): imported keys count there as they
+ *   arrive, though `CLUSTER COUNTKEYSINSLOT` shows them only after the handoff. Clients writing to
+ *   the target meanwhile skew it. Null without the count from before.
+ * - Valkey 9: the target's keys in the job's slots (`countKeysInSlots`, one short script: 4-9 ms
+ *   of the target's thread per 2730 slots): Valkey counts imported keys per slot as they arrive,
+ *   but leaves them out of `INFO keyspace` until the handoff.
+ * Measured here moving 5001 slots holding ~183,000 keys on both servers.
+ */
+export async function keysArrived(dialect: AtomicDialect, target: Redis, job: { readonly slots: readonly SlotRange[]; readonly targetKeysBefore?: number | null }): Promise<number | null> {
+  if (dialect === 'valkey') return countKeysInSlots(target, job.slots);
+  if (job.targetKeysBefore === undefined || job.targetKeysBefore === null) return null;
+  return keysIn(await target.info('keyspace')) - job.targetKeysBefore;
+}
+
+/** The keys of every database in an `INFO keyspace` reply (`db0:keys=12,expires=0,...`). */
+function keysIn(keyspace: string): number {
+  let keys = 0;
+  for (const match of keyspace.matchAll(/^db\d+:keys=(\d+)/gm)) keys += Number(match[1]);
+  return keys;
 }
 
 /**

@@ -128,6 +128,6 @@ export function toTokenView(record: TokenRecord): TokenView {
 function toJobView(j: MigrationJob): MigrationJobView {
   return {
     id: j.id, from: { ...j.from }, to: { ...j.to }, slots: j.slots.map((r) => [r[0], r[1]] as const), slotCount: j.slotCount,
-    state: j.state, phase: j.phase, message: j.message, keys: j.keys, attempt: j.attempt,
+    state: j.state, phase: j.phase, message: j.message, keys: j.keys, keysArrived: j.keysArrived ?? null, attempt: j.attempt,
   };
 }

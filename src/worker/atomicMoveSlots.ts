@@ -3,7 +3,7 @@ import type { AtomicDialect } from '../domain/serverCapabilities.ts';
 import type { SlotMove } from '../domain/slotMove.ts';
 import { countSlots, type SlotRange } from '../domain/slotRange.ts';
 import { rangesToSlots, subtractRanges } from '../domain/slotSet.ts';
-import { atomicJobStatus, cancelAtomicJob, findAtomicJob, formatRanges, startAtomicJob, type AtomicJobStatus, type JobEnds } from '../redis/atomicMigration.ts';
+import { atomicJobStatus, cancelAtomicJob, findAtomicJob, formatRanges, keysArrived, startAtomicJob, type AtomicJobStatus, type JobEnds } from '../redis/atomicMigration.ts';
 import { countKeysInSlots } from '../redis/countKeysInSlots.ts';
 import { readClusterView } from '../redis/readClusterView.ts';
 import { sleep } from '../redis/sleep.ts';
@@ -22,6 +22,13 @@ import { healthyReplicaOf, type ObservedNode } from '../domain/observedTopology.
 export function jobPollMs(runningForMs: number): number {
   return Math.min(50, Math.max(5, runningForMs / 20));
 }
+/**
+ * How long a job runs before the keys that reached its target are read, and how often after:
+ * progress is stored at most every 500 ms anyway (PROGRESS_SAVE_MS), and on Valkey the read is a
+ * count over the job's slots on the target (milliseconds of its thread). Jobs of a few thousand
+ * slots here end sooner and are never read: their keys count when they end.
+ */
+export const ARRIVALS_READ_MS = 500;
 /** Jobs per move, the first included: a failed or lost job is retried this often for what it did not move. */
 export const JOB_ATTEMPTS = 3;
 /**
@@ -55,7 +62,10 @@ export async function moveSlotsAtomically(ctx: StepContext<'move_slots'>, dialec
   const slotsTotal = moves.reduce((n, m) => n + m.slotCount, 0);
   const run = new JobBook(ctx, dialect, ctx.step.outputs?.jobs ?? []);
   const keysBefore = ctx.keysMovedSoFar - run.keysMoved();
-  const report = (): void => ctx.reportProgress({ slotsMoved: slotsTotal - run.slotsRemaining(), slotsTotal, keysMoved: keysBefore + run.keysMoved() });
+  const report = (): void => {
+    const keysRemaining = run.keysRemaining();
+    ctx.reportProgress({ slotsMoved: slotsTotal - run.slotsRemaining(), slotsTotal, keysMoved: keysBefore + run.keysMoved(), ...(keysRemaining === null ? {} : { keysRemaining }) });
+  };
 
   await run.refresh();
   try {
@@ -91,6 +101,7 @@ export async function moveSlotsAtomically(ctx: StepContext<'move_slots'>, dialec
     await sleep(jobPollMs(Date.now() - since), ctx.signal).catch(() => undefined);
     // With nothing running (a node of the next move was unreachable), try again at every poll.
     settled = (await run.refresh()) || run.running().length === 0;
+    if (!settled && (await run.readArrivals())) report();
   }
   report();
   const jobs = run.jobs.filter((j) => j.state === 'succeeded');
@@ -117,6 +128,8 @@ class JobBook {
   #outageSince: number | null = null;
   /** Jobs stored by {@link recordAhead} and not asked for yet (see `start`). */
   #ahead: MigrationJob[] | null = null;
+  /** When each running job's arrived keys were last read (by job id). */
+  readonly #readAt = new Map<string, number>();
   /** The keys of each job stored ahead, counted on its source meanwhile (by the job's slots, `from to slots`). */
   readonly #countedAhead = new Map<string, Promise<number>>();
 
@@ -164,8 +177,46 @@ class JobBook {
     return this.running().some((j) => nodes.has(j.from.id) || nodes.has(j.to.id));
   }
 
+  /** Keys the jobs moved: all of a job that succeeded, what reached the target of one that runs (as last read). */
   keysMoved(): number {
-    return this.jobs.reduce((n, j) => n + (j.state === 'succeeded' ? j.keys : 0), 0);
+    return this.jobs.reduce((n, j) => n + (j.state === 'succeeded' ? j.keys : isJobFinished(j.state) ? 0 : (j.keysArrived ?? 0)), 0);
+  }
+
+  /**
+   * Keys the running jobs still have to move (their counts less what reached their targets), when
+   * every move that has slots left has a job running; else null (a move waiting for its nodes, on
+   * Redis 8, has not been counted yet).
+   */
+  keysRemaining(): number | null {
+    const running = this.running();
+    const waiting = this.#ctx.step.params.moves.some((m) => (this.#remaining.get(keyOf(m))?.length ?? 1) > 0
+      && !running.some((j) => j.from.id === m.from.id && j.to.id === m.to.id));
+    if (waiting || running.some((j) => j.id === null)) return null;
+    return running.reduce((n, j) => n + Math.max(0, j.keys - (j.keysArrived ?? 0)), 0);
+  }
+
+  /**
+   * Reads how many keys reached the target of each job that has run for {@link ARRIVALS_READ_MS}
+   * since it was last read (see the redis layer's `keysArrived`), kept within the job's own count;
+   * true when one changed. A node that does not answer is read at the next turn.
+   */
+  async readArrivals(): Promise<boolean> {
+    const now = Date.now();
+    const due = this.running().filter((j) => j.id !== null && now - j.requestedAt >= ARRIVALS_READ_MS && now - (this.#readAt.get(j.id) ?? 0) >= ARRIVALS_READ_MS);
+    if (due.length === 0) return false;
+    let changed = false;
+    await Promise.all(due.map(async (job) => {
+      this.#readAt.set(job.id!, now);
+      const arrived = await keysArrived(this.#dialect, await this.#ctx.connections.get(job.to.address), job).catch(() => null);
+      if (arrived === null) return;
+      const kept = Math.min(job.keys, Math.max(0, arrived));
+      const i = this.jobs.findIndex((j) => j.id === job.id);
+      if (i < 0 || isJobFinished(this.jobs[i]!.state) || this.jobs[i]!.keysArrived === kept) return;
+      this.jobs[i] = { ...this.jobs[i]!, keysArrived: kept };
+      changed = true;
+    }));
+    if (changed) this.saveBehind();
+    return changed;
   }
 
   /**
@@ -381,12 +432,12 @@ class JobBook {
     const asked = await Promise.allSettled(recorded.map(({ ends, counting, job, index, move, attempt }) => this.tolerate(async () => {
       // The count went to the source before the ask, so it sees every key of the job's slots; the
       // ask need not wait for its answer (an estimate for progress and events).
-      const id = await startAtomicJob(this.#dialect, ends, job);
+      const { id, targetKeysBefore } = await startAtomicJob(this.#dialect, ends, job);
       const keys = await counting.catch((err: unknown) => {
         this.#ctx.log.warn('counting the keys of an atomic job failed', { error: String(err) });
         return 0;
       });
-      this.jobs[index] = { ...job, id, keys, state: 'running', phase: 'started' };
+      this.jobs[index] = { ...job, id, keys, ...(targetKeysBefore === null ? {} : { targetKeysBefore }), state: 'running', phase: 'started' };
       this.#ctx.event('migration_job_started',
         `atomic job ${id.slice(0, 8)}: ${job.slotCount} slots (~${keys} keys) from ${move.from.address} to ${move.to.address}${attempt > 1 ? ` (attempt ${attempt})` : ''}`,
         { job: id, from: move.from.address, to: move.to.address, slots: formatRanges(job.slots), slotCount: job.slotCount, keys, attempt },

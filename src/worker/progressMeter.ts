@@ -31,7 +31,7 @@ export interface ProgressMeter {
  */
 export function progressMeter(start: Progress, clock: Clock): ProgressMeter {
   let moved: StepProgress | null = (start.slotsTotal ?? 0) > 0
-    ? { slotsMoved: start.slotsMoved ?? 0, slotsTotal: start.slotsTotal ?? 0, keysMoved: start.keysMoved ?? 0 }
+    ? { slotsMoved: start.slotsMoved ?? 0, slotsTotal: start.slotsTotal ?? 0, keysMoved: start.keysMoved ?? 0, ...(typeof start.keysRemaining === 'number' ? { keysRemaining: start.keysRemaining } : {}) }
     : null;
   let rateBase: { at: number; slots: number; keys: number } | null = null;
   let lastSave = -Infinity;
@@ -63,13 +63,18 @@ export function progressMeter(start: Progress, clock: Clock): ProgressMeter {
       const seconds = rateBase ? (clock.now() - rateBase.at) / 1000 : 0;
       const slotRate = seconds > 0 && rateBase ? (moved.slotsMoved - rateBase.slots) / seconds : 0;
       const keyRate = seconds > 0 && rateBase ? (moved.keysMoved - rateBase.keys) / seconds : 0;
+      const keysRemaining = moved.keysRemaining ?? null;
+      // Keys arrive all along a job, slots only at its end: where the step can tell the keys left, they say when it ends.
+      const eta = keysRemaining !== null && keyRate > 0 ? keysRemaining / keyRate
+        : slotRate > 0 ? (moved.slotsTotal - moved.slotsMoved) / slotRate : null;
       return {
         ...base,
         slotsMoved: moved.slotsMoved,
         slotsTotal: moved.slotsTotal,
         keysMoved: moved.keysMoved,
         keysPerSecond: Math.round(keyRate),
-        etaSeconds: slotRate > 0 && !ended ? Math.round(((moved.slotsTotal - moved.slotsMoved) / slotRate) * 10) / 10 : null,
+        keysRemaining,
+        etaSeconds: eta !== null && !ended ? Math.round(eta * 10) / 10 : null,
       };
     },
   };

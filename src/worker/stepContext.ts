@@ -70,6 +70,11 @@ export interface StepProgress {
   readonly slotsMoved: number;
   readonly slotsTotal: number;
   readonly keysMoved: number;
+  /**
+   * Keys the step still has to move, estimated (atomic jobs: their counts less what reached their
+   * targets so far); absent when the step cannot tell (the key engine, or a move not started yet).
+   */
+  readonly keysRemaining?: number;
 }
 
 /** What an executor reports: a one-line detail for humans. */

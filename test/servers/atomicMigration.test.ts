@@ -304,6 +304,36 @@ for (const { server, flavour, dialect } of ATOMIC_SERVERS) {
       for (const m of masters) assert.deepEqual(cluster.spec.shards.find((s) => s.master === m.address)?.slots, m.slots, 'the spec records what moved');
     });
 
+    test('while a job runs, the keys reaching its target show in its progress: keys moved and remaining, and an ETA', async () => {
+      const [a, b] = (await observedMasters(service, 'a')).sort((x, y) => slotCount(y.slots) - slotCount(x.slots));
+      const source = set.nodes.find((n) => n.address === a!.address)!;
+      // The snapshot waits 1 ms per key: ~1,800 keys take ~2 s, long enough for reads every 0.5 s.
+      await withNodeClient(source, (c) => c.call('CONFIG', 'SET', 'rdb-key-save-delay', '1000'));
+      try {
+        const res = await post('/v1/clusters/a/reshard', { to: b!.id, from: [a!.id], slots: 1500 });
+        assert.equal(res.status, 202, res.text);
+        const during = await eventually(async () => {
+          const op = await getOp(res.body.id);
+          const job = op.steps.find((s) => s.kind === 'move_slots')?.jobs?.[0];
+          return job?.state === 'running' && (job.keysArrived ?? 0) > 0 && (op.progress.keysMoved ?? 0) > 0 ? { op, job } : undefined;
+        }, 30_000, 20);
+        assert.ok(during.job.keysArrived! < during.job.keys, `${during.job.keysArrived} of ${during.job.keys} keys arrived while it runs`);
+        assert.equal(during.op.progress.keysMoved, during.job.keysArrived, 'the progress counts the keys that arrived');
+        assert.equal(during.op.progress.keysRemaining, during.job.keys - during.job.keysArrived!);
+        assert.ok((during.op.progress.etaSeconds ?? 0) > 0, JSON.stringify(during.op.progress));
+        assert.equal(during.op.progress.slotsMoved, 0, 'slots move when the job hands them over');
+        const op = await waitForOperation(service.restApp, res.body.id);
+        assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
+        const job = op.steps.find((s) => s.kind === 'move_slots')!.jobs![0]!;
+        assert.equal(op.progress.keysRemaining, 0);
+        assert.equal(op.progress.keysMoved, job.keys, 'a job that succeeded counts all its keys');
+        assert.equal(op.progress.slotsMoved, 1500);
+      } finally {
+        await withNodeClient(source, (c) => c.call('CONFIG', 'SET', 'rdb-key-save-delay', '0'));
+      }
+      await assertClusterSettled(addresses);
+    });
+
     test('check lists an atomic job started by hand (its keys are not stray); fix, slot moves and a master\'s removal wait for it', async () => {
       const [a, b] = (await observedMasters(service, 'a')).sort((x, y) => slotCount(y.slots) - slotCount(x.slots));
       const source = set.nodes.find((n) => n.address === a!.address)!;

@@ -46,6 +46,24 @@ describe('progressMeter', () => {
     assert.equal(ended.slotsMoved, 200);
   });
 
+  test('where the step tells the keys it has left (atomic jobs), they and the key rate give the ETA before any slot moved', async () => {
+    const clock = fakeClock(1_000);
+    const meter = progressMeter(fresh, clock);
+    const steps = plan();
+    steps[1]!.status = 'running';
+    meter.report({ slotsMoved: 0, slotsTotal: 2730, keysMoved: 0, keysRemaining: 16_000 });
+    await clock.advance(2_000);
+    // One job: its slots move only at its end, its keys all along.
+    meter.report({ slotsMoved: 0, slotsTotal: 2730, keysMoved: 4_000, keysRemaining: 12_000 });
+    const p = meter.progress(steps);
+    assert.equal(p.keysRemaining, 12_000);
+    assert.equal(p.keysPerSecond, 2000);
+    assert.equal(p.etaSeconds, 6, '12,000 keys left at 2,000 keys/s');
+    meter.report({ slotsMoved: 100, slotsTotal: 1000, keysMoved: 4_000 });
+    assert.equal(meter.progress(steps).keysRemaining, null, 'a step that cannot tell (the key engine) says null');
+    assert.equal(meter.progress(steps).etaSeconds, 18, 'and the slots give the ETA: 900 left at 50/s');
+  });
+
   test('a resumed run keeps the stored counts but measures its own rate; no rate means no ETA', () => {
     const clock = fakeClock();
     const meter = progressMeter({ ...fresh, slotsMoved: 300, slotsTotal: 1000, keysMoved: 9000 }, clock);
