@@ -31,7 +31,7 @@ export interface MigrationJobView {
   message: string;
   /** Keys its slots held on the source when it started. */
   keys: number;
-  /** While it runs: keys of its slots that reached the target so far (an estimate, read every 0.5 s; null until read). */
+  /** While it runs: keys of its slots that reached the target so far (an estimate, read every 0.5 s; null until read, and once it ended). */
   keysArrived: number | null;
   attempt: number;
 }

@@ -35,7 +35,7 @@ export interface MigrationJob {
   readonly keys: number;
   /**
    * While it runs: the keys of its slots that reached the target so far, as last read (an estimate,
-   * at most `keys`; see the redis layer's `keysArrived`); absent until read.
+   * at most `keys`; see the redis layer's `keysArrived`); absent until read, and once it ended.
    */
   readonly keysArrived?: number;
   /** Redis: the target's key count just before the job was asked for, which `keysArrived` counts from. */

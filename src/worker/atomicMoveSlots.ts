@@ -337,7 +337,9 @@ class JobBook {
       if (!seen) continue;
       const { id, status } = seen;
       if (status.state === job.state && status.phase === job.phase && id === job.id) continue;
-      const next: MigrationJob = { ...job, id, state: status.state, phase: status.phase, message: status.message };
+      // What reached the target is told while a job runs: at its end, `keys` says what it moved (all or, atomically, nothing).
+      const { keysArrived: _arrived, ...rest } = job;
+      const next: MigrationJob = { ...(isJobFinished(status.state) ? rest : job), id, state: status.state, phase: status.phase, message: status.message };
       this.jobs[i] = next;
       changed = true;
       if (isJobFinished(next.state)) {

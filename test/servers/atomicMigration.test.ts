@@ -327,6 +327,7 @@ for (const { server, flavour, dialect } of ATOMIC_SERVERS) {
         const job = op.steps.find((s) => s.kind === 'move_slots')!.jobs![0]!;
         assert.equal(op.progress.keysRemaining, 0);
         assert.equal(op.progress.keysMoved, job.keys, 'a job that succeeded counts all its keys');
+        assert.equal(job.keysArrived, null, 'told only while it runs');
         assert.equal(op.progress.slotsMoved, 1500);
       } finally {
         await withNodeClient(source, (c) => c.call('CONFIG', 'SET', 'rdb-key-save-delay', '0'));
