@@ -1,5 +1,5 @@
 /**
- * bench:rebalance [-- --server valkey9|redis8|redis7] [--repeat N] [--migration auto|keys] [--database-url URL] — 3 masters with 100,000 keys of
+ * bench:rebalance [-- --server valkey9|redis8|redis7] [--repeat N] [--migration auto|keys] [--database-url URL] [--against atomic,floor,redis-cli] — 3 masters with 100,000 keys of
  * 100 bytes plus an empty 4th master; rebalance using empty masters. In one run, each on its own
  * fresh identical cluster: slotsmith (migration "auto"), the server's atomic command driven by hand
  * with slotsmith's planned moves (Valkey 9, Redis 8), and
@@ -9,7 +9,7 @@ import { compareSides } from './sides.ts';
 import { benchArgs, freshNodes, getCluster, loadKeys, runOperation, startBenchService } from './support.ts';
 
 const KEYS = Number(process.env.BENCH_KEYS ?? 100_000);
-const { server, repeat, migration, databaseUrl } = benchArgs();
+const { server, repeat, migration, databaseUrl, against } = benchArgs();
 
 const service = await startBenchService({ databaseUrl });
 try {
@@ -27,7 +27,7 @@ try {
     },
     request: async () => ({ path: 'rebalance', body: { useEmptyMasters: true, migration } }),
     redisCliArgs: async (cluster) => ['--cluster', 'rebalance', cluster.seed, '--cluster-use-empty-masters'],
-  });
+  }, against);
 } finally {
   await service.stop();
 }

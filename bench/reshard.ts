@@ -1,5 +1,5 @@
 /**
- * bench:reshard [-- --server valkey9|redis8|redis7] [--repeat N] [--migration auto|keys] [--database-url URL] — 3 masters with a replica each,
+ * bench:reshard [-- --server valkey9|redis8|redis7] [--repeat N] [--migration auto|keys] [--database-url URL] [--against atomic,floor,redis-cli] — 3 masters with a replica each,
  * 100,000 keys of 100 bytes, move 2730 slots from one master to another. In one run, each on its
  * own fresh identical cluster: slotsmith (migration "auto": atomic where the servers have it), the
  * server's atomic command driven by hand with the same slots (Valkey 9, Redis 8), and
@@ -11,7 +11,7 @@ import { benchArgs, freshNodes, getCluster, loadKeys, runOperation, startBenchSe
 
 const KEYS = Number(process.env.BENCH_KEYS ?? 100_000);
 const SLOTS = 2730;
-const { server, repeat, migration, databaseUrl } = benchArgs();
+const { server, repeat, migration, databaseUrl, against } = benchArgs();
 
 const service = await startBenchService({ databaseUrl });
 const mastersOf = async (name: string) => (await getCluster(service, name)).observed.nodes.filter((n) => n.role === 'master').sort((a, b) => a.slots[0]![0] - b.slots[0]![0]);
@@ -33,7 +33,7 @@ try {
       const [a, b] = await mastersOf(name);
       return ['--cluster', 'reshard', cluster.seed, '--cluster-from', a!.id, '--cluster-to', b!.id, '--cluster-slots', String(SLOTS), '--cluster-yes'];
     },
-  });
+  }, against);
 } finally {
   await service.stop();
 }

@@ -1,7 +1,7 @@
 /** The three sides of a slot-moving benchmark, each timed the same way, repeated, in one run. */
 import { migrateAtomicallyByHand, type HandMove } from './atomicByHand.ts';
 import { migrateFloor } from './migrateFloor.ts';
-import { minMedian, runCommand, runOperation, watchReadiness, type BenchCluster, type BenchService, type ReadinessWatch } from './support.ts';
+import { minMedian, runCommand, runOperation, watchReadiness, type Baseline, type BenchCluster, type BenchService, type ReadinessWatch } from './support.ts';
 import { countKeys } from '../test/helpers/keys.ts';
 import { observeCluster } from '../src/redis/observeCluster.ts';
 import type { TestServer } from '../test/helpers/redisNodes.ts';
@@ -28,13 +28,14 @@ interface Timed {
 }
 
 /**
- * Runs each side `repeat` times on its own fresh cluster (slotsmith, the atomic command by hand
- * where the server has it, the MIGRATE floor client with slotsmith's moves, redis-cli), one side at a time (so each is measured
+ * Runs each side `repeat` times on its own fresh cluster (slotsmith, and those of `against`: the
+ * atomic command by hand where the server has it, the MIGRATE floor client with slotsmith's moves,
+ * redis-cli), one side at a time (so each is measured
  * on a quiet machine: slotsmith lives in its own process, idle while the others run), and prints
  * min/median per side and the ratios of the medians. Fails the run when any side lost keys.
  */
-export async function compareSides(service: BenchService, server: TestServer, repeat: number, scenario: Scenario): Promise<void> {
-  const atomic = server === 'redis7' ? null : server === 'valkey9' ? 'valkey' : 'redis';
+export async function compareSides(service: BenchService, server: TestServer, repeat: number, scenario: Scenario, against: ReadonlySet<Baseline>): Promise<void> {
+  const atomic = server === 'redis7' || !against.has('atomic') ? null : server === 'valkey9' ? 'valkey' : 'redis';
   const results: Record<string, Timed[]> = { slotsmith: [], 'atomic by hand': [], 'MIGRATE floor': [], 'redis-cli --cluster': [] };
   let n = 0;
   // slotsmith runs warm, as a running service does: the first operations of a fresh process run
@@ -66,7 +67,7 @@ export async function compareSides(service: BenchService, server: TestServer, re
       await migrateAtomicallyByHand(atomic, moves);
       results['atomic by hand']!.push(await settle(cluster, ready, started));
     }
-    {
+    if (against.has('floor')) {
       const name = `floor-${n++}`;
       const cluster = await scenario.prepare(name);
       const moves = await plannedMoves(service, name, await scenario.request(name));
@@ -76,7 +77,7 @@ export async function compareSides(service: BenchService, server: TestServer, re
       await migrateFloor(moves, masters);
       results['MIGRATE floor']!.push(await settle(cluster, ready, started));
     }
-    {
+    if (against.has('redis-cli')) {
       const name = `cli-${n++}`;
       const cluster = await scenario.prepare(name);
       const args = await scenario.redisCliArgs(cluster, name);

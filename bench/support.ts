@@ -56,20 +56,31 @@ export async function freshNodes(count: number, server: TestServer = 'redis7'): 
   return nodes;
 }
 
+/** The sides a slot-moving benchmark can time against slotsmith's (see `compareSides`). */
+export const BASELINES = ['atomic', 'floor', 'redis-cli'] as const;
+/** One of {@link BASELINES}. */
+export type Baseline = (typeof BASELINES)[number];
+
 /**
  * `--server valkey9|redis8|redis7` (default redis7), `--repeat N` (default 3), `--migration
- * auto|atomic|keys` (default auto), which slotsmith's side asks for, and `--database-url URL`:
- * slotsmith keeps its state in that (empty) PostgreSQL database instead of the embedded PGlite.
+ * auto|atomic|keys` (default auto), which slotsmith's side asks for, `--database-url URL`:
+ * slotsmith keeps its state in that (empty) PostgreSQL database instead of the embedded PGlite,
+ * and `--against atomic,floor,redis-cli` (default all): the sides timed beside slotsmith's (the
+ * key-by-key sides take tens of seconds a run on Valkey 9, so many repeats of the atomic ratio
+ * alone need `--against atomic`).
  */
-export function benchArgs(): { server: TestServer; repeat: number; migration: string; databaseUrl: string | undefined } {
+export function benchArgs(): { server: TestServer; repeat: number; migration: string; databaseUrl: string | undefined; against: ReadonlySet<Baseline> } {
   const { values } = parseArgs({ options: {
     server: { type: 'string', default: 'redis7' }, repeat: { type: 'string', default: '3' }, migration: { type: 'string', default: 'auto' },
-    'database-url': { type: 'string' },
+    'database-url': { type: 'string' }, against: { type: 'string', default: BASELINES.join(',') },
   } });
   const server = values.server as TestServer;
   if (!TEST_SERVERS.includes(server)) throw new Error(`--server must be one of ${TEST_SERVERS.join(', ')}`);
   if (!['auto', 'atomic', 'keys'].includes(values.migration)) throw new Error('--migration must be auto, atomic or keys');
-  return { server, repeat: Math.max(1, Number(values.repeat)), migration: values.migration, databaseUrl: values['database-url'] };
+  const against = values.against.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = against.filter((s) => !(BASELINES as readonly string[]).includes(s));
+  if (unknown.length > 0) throw new Error(`--against takes ${BASELINES.join(', ')}; not ${unknown.join(', ')}`);
+  return { server, repeat: Math.max(1, Number(values.repeat)), migration: values.migration, databaseUrl: values['database-url'], against: new Set(against as Baseline[]) };
 }
 
 /** Min and median of some seconds, as `min 0.412 s, median 0.440 s (3 runs) [0.412 0.440 0.471]` (every run, sorted; to the millisecond: atomic moves take tens of them). */
