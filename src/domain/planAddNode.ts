@@ -1,7 +1,7 @@
 import type { NodeRef } from './nodeRef.ts';
 import { plan, type Plan } from './plan.ts';
 import { buildSteps, step, type StepSpec } from './steps.ts';
-import { ROLE_CHANGE_TUNING, waitTopologyStep } from './topologySteps.ts';
+import { attachTuning, ROLE_CHANGE_TUNING, waitTopologyStep } from './topologySteps.ts';
 
 export interface AddNodePlanInput {
   /** The new node's normalised `host:port`. */
@@ -37,7 +37,10 @@ export function planAddNode({ address, nodeId, role, master, masterChosen = fals
   const specs: StepSpec[] = [
     step('check_new_node', `Check that ${address} is reachable, empty, alone and in cluster mode`, { address, memberIds: members.map((m) => m.id) }),
     ...(masterAuth ? [step('set_master_auth', `Give ${address} the cluster's password as masterauth if it has none`, { nodes: [address] })] : []),
-    step('tune_nodes', `Lower the node timeout of ${address} so every node sees it join within ~0.5 s`, { nodes: [address], settings: ROLE_CHANGE_TUNING }),
+    master === undefined
+      ? step('tune_nodes', `Lower the node timeout of ${address} so every node sees it join within ~0.5 s`, { nodes: [address], settings: ROLE_CHANGE_TUNING })
+      : step('tune_nodes', `Lower the node timeout of ${address} so every node sees it join within ~0.5 s, and the diskless sync delay of ${master.address} so its sync starts at once`,
+        attachTuning([address], [master.address])),
     // A master will serve slots: it needs the cluster's functions (a replica gets them by replication).
     ...(master === undefined ? [step('copy_functions', `Copy the cluster's function libraries to ${address}`, { from: memberAddresses, to: [address] })] : []),
     step('meet_new_node', `Introduce ${address} to the ${members.length} nodes of the cluster`, { address, members: memberAddresses }),
@@ -54,7 +57,7 @@ export function planAddNode({ address, nodeId, role, master, masterChosen = fals
       ready: true,
       timeoutSeconds,
     }),
-    step('restore_config', `Restore the node timeout of ${address}`, { nodes: [address] }),
+    step('restore_config', `Restore the node timeout of ${address}${master === undefined ? '' : ` and the diskless sync delay of ${master.address}`}`, { nodes: master === undefined ? [address] : [address, master.address] }),
     step('release_new_node', `Keep ${address} in the desired topology only if it joined`, { address, members: memberAddresses }),
   );
   if (master === undefined) return plan('add_node', `add ${address} as a master without slots`, buildSteps(specs));

@@ -1,7 +1,7 @@
 import type { NodeRef } from './nodeRef.ts';
 import { plan, type Plan } from './plan.ts';
 import { buildSteps, step } from './steps.ts';
-import { ROLE_CHANGE_TUNING, waitTopologyStep } from './topologySteps.ts';
+import { attachTuning, waitTopologyStep } from './topologySteps.ts';
 
 export interface MoveReplicaPlanInput {
   readonly replica: NodeRef;
@@ -16,22 +16,24 @@ export interface MoveReplicaPlanInput {
 }
 
 /**
- * The plan that makes `replica` follow `master`: lower its node timeout (see ROLE_CHANGE_TUNING),
+ * The plan that makes `replica` follow `master`: lower its node timeout and the master's diskless
+ * sync delay (see `attachTuning`),
  * `CLUSTER REPLICATE` (skipped when it already does), wait until every node sees the new master
- * and the replica is in sync, then restore the timeout (also on failure).
+ * and the replica is in sync, then restore both (also on failure).
  *
  * @example planMoveReplica({ replica, master, current, nodes, timeoutSeconds: 600 }).summary
  *   // 'make 10.0.0.4:7000 a replica of 10.0.0.2:7000 instead of 10.0.0.1:7000'
  */
 export function planMoveReplica({ replica, master, current, nodes, awaitReady = true, timeoutSeconds }: MoveReplicaPlanInput): Plan {
   const steps = buildSteps([
-    step('tune_nodes', `Lower the node timeout of ${replica.address} so every node sees its new master at once`, { nodes: [replica.address], settings: ROLE_CHANGE_TUNING }),
+    step('tune_nodes', `Lower the node timeout of ${replica.address} so every node sees its new master at once, and the diskless sync delay of ${master.address} so its sync starts at once`,
+      attachTuning([replica.address], [master.address])),
     step('replicate_nodes', `Make ${replica.address} a replica of ${master.address}`, { pairs: [{ replica: replica.address, master }] }),
     waitTopologyStep(`Wait until every node sees ${replica.address} as a replica of ${master.address} and it is in sync`, {
       nodes, expect: [{ address: replica.address, role: 'replica', master: master.address }], absent: [], ready: awaitReady,
       ...(awaitReady ? {} : { inSync: [replica.address] }), timeoutSeconds,
     }),
-    step('restore_config', `Restore the node timeout of ${replica.address}`, { nodes: [replica.address] }),
+    step('restore_config', `Restore the node timeout of ${replica.address} and the diskless sync delay of ${master.address}`, { nodes: [...new Set([replica.address, master.address])] }),
   ]);
   const summary = current?.id === master.id
     ? `${replica.address} already replicates ${master.address}; nothing to change`

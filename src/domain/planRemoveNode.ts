@@ -5,7 +5,7 @@ import { plan, type Plan } from './plan.ts';
 import { slotsMovedBy, type SlotMove } from './slotMove.ts';
 import type { ReplicaPair } from './stepParams.ts';
 import { buildSteps, RECORD_SLOTS_STEP, step, type StepSpec } from './steps.ts';
-import { ROLE_CHANGE_TUNING, waitTopologyStep } from './topologySteps.ts';
+import { attachTuning, waitTopologyStep } from './topologySteps.ts';
 
 export interface RemoveNodePlanInput {
   readonly node: NodeRef & { readonly role: 'master' | 'replica' };
@@ -41,8 +41,8 @@ export interface RemoveNodePlanInput {
 /**
  * The plan that removes a node: drain a master's slots with their keys to the other masters (the
  * reshard steps, with replica migration held off so the master stays a master until its last slot
- * is gone), move its replicas to their new masters (their node timeout lowered, see
- * ROLE_CHANGE_TUNING), make every other node forget it and reset it, then wait until no node
+ * is gone), move its replicas to their new masters (their node timeout lowered and the new masters'
+ * diskless sync delay, see `attachTuning`), make every other node forget it and reset it, then wait until no node
  * knows it and the rest of the cluster is ready. Cleanup restores what was tuned or held.
  *
  * Forgetting and resetting are one step on purpose: `CLUSTER FORGET` bans the node id for 60 s
@@ -68,7 +68,9 @@ export function planRemoveNode(input: RemoveNodePlanInput): Plan {
   }
   const moved = replicas.map((p) => p.replica);
   if (replicas.length > 0) {
-    specs.push(step('tune_nodes', `Lower the node timeout of ${moved.join(', ')} so every node sees their new masters at once`, { nodes: moved, settings: ROLE_CHANGE_TUNING }));
+    const newMasters = [...new Set(replicas.map((p) => p.master.address))];
+    specs.push(step('tune_nodes', `Lower the node timeout of ${moved.join(', ')} so every node sees their new masters at once, and the diskless sync delay of ${newMasters.join(', ')} so their syncs start at once`,
+      attachTuning(moved, newMasters)));
     specs.push(step('replicate_nodes', replicas.map((p) => `Make ${p.replica} a replica of ${p.master.address}`).join('; '), {
       pairs: replicas.map((p) => ({ replica: p.replica, master: p.master })),
     }));
@@ -85,7 +87,10 @@ export function planRemoveNode(input: RemoveNodePlanInput): Plan {
       timeoutSeconds,
     }),
   );
-  if (replicas.length > 0) specs.push(step('restore_config', `Restore the node timeout of ${moved.join(', ')}`, { nodes: moved }));
+  if (replicas.length > 0) {
+    const newMasters = [...new Set(replicas.map((p) => p.master.address))];
+    specs.push(step('restore_config', `Restore the node timeout of ${moved.join(', ')} and the diskless sync delay of ${newMasters.join(', ')}`, { nodes: [...new Set([...moved, ...newMasters])] }));
+  }
   if (slots > 0) specs.push(RECORD_SLOTS_STEP, step('restore_replica_migration', `Restore replica migration on ${node.address} and its replicas`, {}));
 
   const summary = input.neverJoined

@@ -48,8 +48,11 @@ export interface WaitTopologyParams {
 export interface StepParams {
   /** Create: every node is reachable, empty, alone, in cluster mode. */
   readonly check_nodes: { readonly nodes: readonly string[] };
-  /** Lower settings for the duration of an operation (saved first, restored by `restore_config`). */
-  readonly tune_nodes: { readonly nodes: readonly string[]; readonly settings: Tunables };
+  /**
+   * Lower settings for the duration of an operation (saved first, restored by `restore_config`):
+   * `settings` on each node, or, for a node `settingsOf` names, what it gives there.
+   */
+  readonly tune_nodes: { readonly nodes: readonly string[]; readonly settings: Tunables; readonly settingsOf?: Readonly<Record<string, Tunables>> };
   /**
    * Nodes of a cluster with a password get it as `masterauth` (and `masteruser`) where they have
    * none, so any of them can replicate (the credentials come from the cluster, never from params).

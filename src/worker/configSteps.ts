@@ -3,6 +3,7 @@ import type { NodeProblem } from '../domain/operation.ts';
 import { readReplicaMigration, setReplicaMigration } from '../redis/replicaMigration.ts';
 import { ensureMasterAuth } from '../redis/replicationAuth.ts';
 import { applyTunables, readTunables } from '../redis/tunables.ts';
+import type { Tunables } from '../domain/stepParams.ts';
 import type { ExecutorsOf, StepContext } from './stepContext.ts';
 import { StepFailure } from './stepFailure.ts';
 
@@ -48,11 +49,15 @@ async function restoreEach<T>(ctx: StepContext, originals: Readonly<Record<strin
  */
 export const configExecutors: ExecutorsOf<'tune_nodes' | 'restore_config' | 'set_master_auth' | 'hold_replica_migration' | 'restore_replica_migration'> = {
   tune_nodes: async (ctx) => {
-    const { nodes, settings } = ctx.step.params;
+    const { nodes, settings, settingsOf = {} } = ctx.step.params;
     const clients = await ctx.connections.getAll(nodes);
     await originalsOnce(ctx.step.outputs?.originals, clients, readTunables, (originals) => ctx.saveOutputs({ originals }));
-    await Promise.all(nodes.map((a) => applyTunables(clients.get(a)!, settings)));
-    return { detail: Object.entries(settings).map(([k, v]) => `${k}=${v}`).join(', ') + ` on ${nodes.length} nodes` };
+    const wanted = (a: string) => settingsOf[a] ?? settings;
+    await Promise.all(nodes.map((a) => applyTunables(clients.get(a)!, wanted(a))));
+    const said = (t: Tunables) => Object.entries(t).map(([k, v]) => `${k}=${v}`).join(', ');
+    const groups = new Map<string, string[]>();
+    for (const a of nodes) groups.set(said(wanted(a)), [...(groups.get(said(wanted(a))) ?? []), a]);
+    return { detail: [...groups].map(([what, on]) => `${what} on ${on.length === 1 ? on[0] : `${on.length} nodes`}`).join('; ') };
   },
 
   restore_config: async (ctx) => {

@@ -51,9 +51,9 @@ describe('topology changes over REST', () => {
     const connections = new NodeConnections();
     try {
       for (const address of addresses) {
-        const reply = await (await connections.get(address)).call('CONFIG', 'GET', 'cluster-node-timeout', 'cluster-allow-replica-migration') as string[];
-        const config = Object.fromEntries([[reply[0], reply[1]], [reply[2], reply[3]]]);
-        assert.deepEqual(config, { 'cluster-node-timeout': '15000', 'cluster-allow-replica-migration': 'yes' }, address);
+        const reply = await (await connections.get(address)).call('CONFIG', 'GET', 'cluster-node-timeout', 'cluster-allow-replica-migration', 'repl-diskless-sync-delay') as string[];
+        const config = Object.fromEntries([[reply[0], reply[1]], [reply[2], reply[3]], [reply[4], reply[5]]]);
+        assert.deepEqual(config, { 'cluster-node-timeout': '15000', 'cluster-allow-replica-migration': 'yes', 'repl-diskless-sync-delay': '5' }, address);
       }
     } finally {
       await connections.closeAll();
@@ -150,6 +150,8 @@ describe('topology changes over REST', () => {
     members.push(spare[2]!);
     await assertRoleEverywhere(members, spare[2]!, 'replica', first.address);
     await assertClusterSettled(members);
+    // The masters they synced from had their diskless sync delay lowered for the change only.
+    await assertConfigRestored(members);
   });
 
   test('moves a replica, refusing to orphan a master unless forced', async () => {
@@ -170,6 +172,7 @@ describe('topology changes over REST', () => {
     const again = await run(await post('/v1/clusters/topo/replicas', { replica: spare[2]!, master: second.id }));
     assert.match(again.steps[1]!.detail ?? '', /already did/);
     await assertClusterSettled(members);
+    await assertConfigRestored(members);
   });
 
   test('fails over (default, then takeover back) and every node sees the new roles', async () => {

@@ -15,6 +15,13 @@ describe('topology plans', () => {
     const plan = planAddNode({ address: 'h3:7000', nodeId: 'c'.repeat(40), role: 'replica', master: members[0]!, masterChosen: true, members, timeoutSeconds: 60 });
     assert.deepEqual(kinds(plan), ['check_new_node', 'tune_nodes', 'meet_new_node', 'wait_known', 'replicate_nodes', 'wait_topology', 'restore_config', 'release_new_node']);
     assert.deepEqual(plan.steps.map((s) => s.id).slice(0, 2), ['1-check_new_node', '2-tune_nodes']);
+    // The master it syncs from starts the sync at once instead of waiting 5 s for more replicas.
+    assert.deepEqual(plan.steps.find(isStepOf('tune_nodes'))!.params, {
+      nodes: ['h3:7000', 'h1:7000'], settings: { 'cluster-node-timeout': '500' }, settingsOf: { 'h1:7000': { 'repl-diskless-sync-delay': '0' } },
+    });
+    assert.deepEqual(plan.steps.find(isStepOf('restore_config'))!.params, { nodes: ['h3:7000', 'h1:7000'] });
+    assert.deepEqual(planAddNode({ address: 'h3:7000', role: 'master', members, timeoutSeconds: 60 }).steps.find(isStepOf('tune_nodes'))!.params,
+      { nodes: ['h3:7000'], settings: { 'cluster-node-timeout': '500' } }, 'a master syncs from no one');
     assert.deepEqual(wait(plan).nodes, ['h1:7000', 'h2:7000', 'h3:7000']);
     assert.deepEqual(wait(plan).expect, [{ address: 'h3:7000', role: 'replica', master: 'h1:7000' }]);
     assert.deepEqual(plan.replicas, [{ replica: { id: 'c'.repeat(40), address: 'h3:7000' }, master: members[0] }]);
@@ -30,6 +37,7 @@ describe('topology plans', () => {
     const plan = planRemoveNode({ ...base, node: { ...members[1]!, role: 'master' }, drain, replicas: [{ replica: 'h3:7000', replicaId: 'c'.repeat(40), master: members[0]! }] });
     assert.deepEqual(kinds(plan), ['check_cluster', 'hold_replica_migration', 'move_slots', 'tune_nodes', 'replicate_nodes', 'forget_node', 'wait_topology', 'restore_config', 'record_slots', 'restore_replica_migration']);
     assert.deepEqual(plan.steps.find(isStepOf('hold_replica_migration'))!.params, { nodes: ['h2:7000', 'h3:7000'] });
+    assert.deepEqual(plan.steps.find(isStepOf('tune_nodes'))!.params.settingsOf, { 'h1:7000': { 'repl-diskless-sync-delay': '0' } }, 'the new master syncs its replica at once');
     assert.deepEqual(plan.steps.find(isStepOf('move_slots'))!.params, { moves: drain, masters: members, replace: false });
     assert.deepEqual(wait(plan).absent, [members[1]]);
     assert.deepEqual(plan.moves, drain);
@@ -40,6 +48,7 @@ describe('topology plans', () => {
   test('moving a replica and failing over tune only the nodes that follow someone new', () => {
     const move = planMoveReplica({ replica: members[1]!, master: members[0]!, current: { id: 'd'.repeat(40), address: 'h4:7000' }, nodes: ['h1:7000', 'h2:7000'], timeoutSeconds: 60 });
     assert.deepEqual(kinds(move), ['tune_nodes', 'replicate_nodes', 'wait_topology', 'restore_config']);
+    assert.deepEqual(move.steps.find(isStepOf('tune_nodes'))!.params.settingsOf, { 'h1:7000': { 'repl-diskless-sync-delay': '0' } });
     assert.equal(move.summary, 'make h2:7000 a replica of h1:7000 instead of h4:7000');
     assert.match(planMoveReplica({ replica: members[1]!, master: members[0]!, current: members[0]!, nodes: [], timeoutSeconds: 60 }).summary, /already replicates/);
     const sibling = { id: 'c'.repeat(40), address: 'h3:7000' };
