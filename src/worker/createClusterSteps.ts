@@ -10,6 +10,7 @@ import { probeNode } from '../redis/probeNode.ts';
 import { waitForReadiness } from '../redis/readiness.ts';
 import { resolveHost } from '../redis/resolveHost.ts';
 import { setConfigEpoch } from '../redis/setConfigEpoch.ts';
+import { sleep } from '../redis/sleep.ts';
 import { attachReplica } from './attachReplica.ts';
 import { explainNotReady, listProblems } from '../redis/explainNotReady.ts';
 import type { ExecutorsOf, StepContext, StepExecutor } from './stepContext.ts';
@@ -93,29 +94,50 @@ const waitReady: StepExecutor<'wait_ready'> = async (ctx) => {
     const nodes = await explainNotReady(ctx.connections, result.problems);
     throw new StepFailure('not_ready', `the cluster did not become ready within ${timeoutSeconds} s; not ready: ${listProblems(nodes)}`, nodes);
   }
-  await verifyRoles(ctx);
+  await rolesEverywhere(ctx, started + timeoutSeconds * 1000);
   return { detail: `ready after ${((Date.now() - started) / 1000).toFixed(2)} s` };
 };
 
-/** A short node timeout makes a spurious failover possible while the cluster forms: check the roles are the planned ones. */
-async function verifyRoles(ctx: StepContext): Promise<void> {
-  const { nodes, reached, unreachable } = await observeCluster(ctx.cluster.spec.nodes, ctx.cluster.auth ?? undefined);
-  const byId = new Map(nodes.map((n) => [n.id, n]));
-  const idOf = new Map(reached.map((r) => [r.address, r.nodeId]));
-  const nodeAt = (address: string) => byId.get(idOf.get(address) ?? '');
-  const mismatches: { address: string; reason: string }[] = [...unreachable];
-  for (const shard of ctx.cluster.spec.shards) {
-    const m = nodeAt(shard.master);
-    if (m?.role !== 'master') mismatches.push({ address: shard.master, reason: `planned as master, observed as ${m?.role ?? 'missing'}` });
-    for (const r of shard.replicas) {
-      const rep = nodeAt(r);
-      if (rep?.role !== 'replica' || rep.masterId !== idOf.get(shard.master)) {
-        mismatches.push({ address: r, reason: `planned as replica of ${shard.master}, observed as ${rep?.role ?? 'missing'}` });
+/** Pause between two looks while a node's view of the others' roles catches up. */
+const ROLES_POLL_MS = 50;
+
+/**
+ * A short node timeout makes a spurious failover possible while the cluster forms: every node must
+ * have its planned role (by its own word), else the step fails at once. Then waits, until
+ * `deadline`, for every node to see every other in its planned role: readiness compares the
+ * masters that serve slots, and a node that has not yet heard a new replica's ping still lists it
+ * as a master without slots (after the create, with the node timeout restored, for up to half of
+ * it: 7.5 s by default).
+ */
+async function rolesEverywhere(ctx: StepContext, deadline: number): Promise<void> {
+  for (;;) {
+    const { nodes, reached, unreachable, views } = await observeCluster(ctx.cluster.spec.nodes, ctx.cluster.auth ?? undefined);
+    const byId = new Map(nodes.map((n) => [n.id, n]));
+    const idOf = new Map(reached.map((r) => [r.address, r.nodeId]));
+    const nodeAt = (address: string) => byId.get(idOf.get(address) ?? '');
+    const mismatches: { address: string; reason: string }[] = [...unreachable];
+    for (const shard of ctx.cluster.spec.shards) {
+      const m = nodeAt(shard.master);
+      if (m?.role !== 'master') mismatches.push({ address: shard.master, reason: `planned as master, observed as ${m?.role ?? 'missing'}` });
+      for (const r of shard.replicas) {
+        const rep = nodeAt(r);
+        if (rep?.role !== 'replica' || rep.masterId !== idOf.get(shard.master)) {
+          mismatches.push({ address: r, reason: `planned as replica of ${shard.master}, observed as ${rep?.role ?? 'missing'}` });
+        }
       }
     }
-  }
-  if (mismatches.length > 0) {
-    throw new StepFailure('topology_mismatch', `the nodes do not have the planned roles: ${mismatches.map((m) => `${m.address} (${m.reason})`).join(', ')}`, mismatches);
+    if (mismatches.length > 0) {
+      throw new StepFailure('topology_mismatch', `the nodes do not have the planned roles: ${mismatches.map((m) => `${m.address} (${m.reason})`).join(', ')}`, mismatches);
+    }
+    const behind = views.flatMap(({ address, nodes: seen }) => ctx.cluster.spec.shards.flatMap((shard) => shard.replicas.flatMap((r) => {
+      const other = seen.find((n) => n.id === idOf.get(r));
+      return other && (other.role !== 'replica' || other.masterId !== idOf.get(shard.master)) ? [{ address, reason: `still sees ${r} as ${other.role === 'master' ? 'a master' : `a replica of ${other.masterId}`}` }] : [];
+    })));
+    if (behind.length === 0) return;
+    if (Date.now() >= deadline) {
+      throw new StepFailure('not_ready', `not every node sees the planned roles yet: ${behind.slice(0, 10).map((b) => `${b.address} (${b.reason})`).join(', ')}`, behind);
+    }
+    await sleep(ROLES_POLL_MS, ctx.signal);
   }
 }
 
