@@ -34,13 +34,11 @@ export interface AddNodePlanInput {
 export function planAddNode({ address, nodeId, role, master, masterChosen = false, members, timeoutSeconds, masterAuth = false }: AddNodePlanInput): Plan {
   if (role === 'replica' && master === undefined) throw new RangeError('a replica needs a master');
   const memberAddresses = members.map((m) => m.address);
+  const tuning = master === undefined ? { nodes: [address], settings: ROLE_CHANGE_TUNING } : attachTuning([address], [master.address]);
   const specs: StepSpec[] = [
     step('check_new_node', `Check that ${address} is reachable, empty, alone and in cluster mode`, { address, memberIds: members.map((m) => m.id) }),
     ...(masterAuth ? [step('set_master_auth', `Give ${address} the cluster's password as masterauth if it has none`, { nodes: [address] })] : []),
-    master === undefined
-      ? step('tune_nodes', `Lower the node timeout of ${address} so every node sees it join within ~0.5 s`, { nodes: [address], settings: ROLE_CHANGE_TUNING })
-      : step('tune_nodes', `Lower the node timeout of ${address} so every node sees it join within ~0.5 s, and the diskless sync delay of ${master.address} so its sync starts at once`,
-        attachTuning([address], [master.address])),
+    step('tune_nodes', `Lower the node timeout of ${address} so every node sees it join within ~0.5 s${master === undefined ? '' : `, and the diskless sync delay of ${master.address} so its sync starts at once`}`, tuning),
     // A master will serve slots: it needs the cluster's functions (a replica gets them by replication).
     ...(master === undefined ? [step('copy_functions', `Copy the cluster's function libraries to ${address}`, { from: memberAddresses, to: [address] })] : []),
     step('meet_new_node', `Introduce ${address} to the ${members.length} nodes of the cluster`, { address, members: memberAddresses }),
@@ -57,7 +55,7 @@ export function planAddNode({ address, nodeId, role, master, masterChosen = fals
       ready: true,
       timeoutSeconds,
     }),
-    step('restore_config', `Restore the node timeout of ${address}${master === undefined ? '' : ` and the diskless sync delay of ${master.address}`}`, { nodes: master === undefined ? [address] : [address, master.address] }),
+    step('restore_config', `Restore the node timeout of ${address}${master === undefined ? '' : ` and the diskless sync delay of ${master.address}`}`, { nodes: tuning.nodes }),
     step('release_new_node', `Keep ${address} in the desired topology only if it joined`, { address, members: memberAddresses }),
   );
   if (master === undefined) return plan('add_node', `add ${address} as a master without slots`, buildSteps(specs));

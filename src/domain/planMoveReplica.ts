@@ -25,15 +25,16 @@ export interface MoveReplicaPlanInput {
  *   // 'make 10.0.0.4:7000 a replica of 10.0.0.2:7000 instead of 10.0.0.1:7000'
  */
 export function planMoveReplica({ replica, master, current, nodes, awaitReady = true, timeoutSeconds }: MoveReplicaPlanInput): Plan {
+  const tuning = attachTuning([replica.address], [master.address]);
   const steps = buildSteps([
     step('tune_nodes', `Lower the node timeout of ${replica.address} so every node sees its new master at once, and the diskless sync delay of ${master.address} so its sync starts at once`,
-      attachTuning([replica.address], [master.address])),
+      tuning),
     step('replicate_nodes', `Make ${replica.address} a replica of ${master.address}`, { pairs: [{ replica: replica.address, master }] }),
     waitTopologyStep(`Wait until every node sees ${replica.address} as a replica of ${master.address} and it is in sync`, {
       nodes, expect: [{ address: replica.address, role: 'replica', master: master.address }], absent: [], ready: awaitReady,
       ...(awaitReady ? {} : { inSync: [replica.address] }), timeoutSeconds,
     }),
-    step('restore_config', `Restore the node timeout of ${replica.address} and the diskless sync delay of ${master.address}`, { nodes: [...new Set([replica.address, master.address])] }),
+    step('restore_config', `Restore the node timeout of ${replica.address} and the diskless sync delay of ${master.address}`, { nodes: tuning.nodes }),
   ]);
   const summary = current?.id === master.id
     ? `${replica.address} already replicates ${master.address}; nothing to change`

@@ -67,10 +67,11 @@ export function planRemoveNode(input: RemoveNodePlanInput): Plan {
     );
   }
   const moved = replicas.map((p) => p.replica);
+  const newMasters = [...new Set(replicas.map((p) => p.master.address))];
+  const tuning = attachTuning(moved, newMasters);
   if (replicas.length > 0) {
-    const newMasters = [...new Set(replicas.map((p) => p.master.address))];
     specs.push(step('tune_nodes', `Lower the node timeout of ${moved.join(', ')} so every node sees their new masters at once, and the diskless sync delay of ${newMasters.join(', ')} so their syncs start at once`,
-      attachTuning(moved, newMasters)));
+      tuning));
     specs.push(step('replicate_nodes', replicas.map((p) => `Make ${p.replica} a replica of ${p.master.address}`).join('; '), {
       pairs: replicas.map((p) => ({ replica: p.replica, master: p.master })),
     }));
@@ -88,8 +89,7 @@ export function planRemoveNode(input: RemoveNodePlanInput): Plan {
     }),
   );
   if (replicas.length > 0) {
-    const newMasters = [...new Set(replicas.map((p) => p.master.address))];
-    specs.push(step('restore_config', `Restore the node timeout of ${moved.join(', ')} and the diskless sync delay of ${newMasters.join(', ')}`, { nodes: [...new Set([...moved, ...newMasters])] }));
+    specs.push(step('restore_config', `Restore the node timeout of ${moved.join(', ')} and the diskless sync delay of ${newMasters.join(', ')}`, { nodes: tuning.nodes }));
   }
   if (slots > 0) specs.push(RECORD_SLOTS_STEP, step('restore_replica_migration', `Restore replica migration on ${node.address} and its replicas`, {}));
 

@@ -1,6 +1,6 @@
 import type { PlanView } from '../contract/planView.ts';
-import { jobSlotsKey, plannedJobs } from '../domain/migrationJob.ts';
-import { healthyReplicaOf, type ObservedNode } from '../domain/observedTopology.ts';
+import { countNearSource, jobSlotsKey, plannedJobs } from '../domain/migrationJob.ts';
+import type { ObservedNode } from '../domain/observedTopology.ts';
 import type { Plan } from '../domain/plan.ts';
 import type { Step } from '../domain/steps.ts';
 import { slotsMovedBy } from '../domain/slotMove.ts';
@@ -75,9 +75,8 @@ function withPlannedJobs(step: Step): Step {
 
 /**
  * Starts counting the keys in the slots of each atomic job an operation stores with its plan
- * (`steps` as `queuedOperation` made them), on a replica of the job's source that `nodes` (the
- * look the plan was made from) show linked and healthy, else on the source; a replica that cannot
- * answer hands the count to the source. By `jobSlotsKey`; empty without atomic jobs. The counts are
+ * (`steps` as `queuedOperation` made them), near its source as `nodes` (the look the plan was made
+ * from) show it (`countNearSource`). By `jobSlotsKey`; empty without atomic jobs. The counts are
  * estimates for the jobs' events and progress, read-only: started before the operation is stored,
  * they run on the nodes while it is, where its run counted them as the first job started, and
  * the count (one short script, 4-9 ms of a node's thread for 2730 slots) took the CPU the job
@@ -88,9 +87,7 @@ export function countFirstJobKeys(deps: ServiceDeps, cluster: Pick<ClusterRecord
   for (const step of steps) {
     if (step.kind !== 'move_slots' || !step.outputs) continue;
     for (const job of step.outputs.jobs) {
-      const onSource = () => deps.countKeys(job.from.address, cluster.auth, job.slots);
-      const replica = healthyReplicaOf(nodes, job.from.id);
-      const counting = replica ? deps.countKeys(replica.address, cluster.auth, job.slots).catch(onSource) : onSource();
+      const counting = countNearSource(nodes, job, (address) => deps.countKeys(address, cluster.auth, job.slots));
       // Awaited by the run when it takes it; one it does not take must not fail the process.
       counting.catch(() => undefined);
       counts.set(jobSlotsKey(job), counting);

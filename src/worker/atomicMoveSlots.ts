@@ -1,4 +1,4 @@
-import { isJobFinished, jobSlotsKey, plannedJobs, type MigrationJob } from '../domain/migrationJob.ts';
+import { countNearSource, isJobFinished, jobSlotsKey, plannedJobs, type MigrationJob } from '../domain/migrationJob.ts';
 import type { AtomicDialect } from '../domain/serverCapabilities.ts';
 import type { SlotMove } from '../domain/slotMove.ts';
 import { countSlots, type SlotRange } from '../domain/slotRange.ts';
@@ -11,7 +11,7 @@ import { CancelRequested } from './cancelWatcher.ts';
 import type { PlannedLook, StepContext, StepResult } from './stepContext.ts';
 import { StepFailure } from './stepFailure.ts';
 import { DomainError } from '../domain/errors.ts';
-import { healthyReplicaOf, type ObservedNode } from '../domain/observedTopology.ts';
+import type { ObservedNode } from '../domain/observedTopology.ts';
 
 /**
  * How often running jobs are asked how they stand: every 5 ms at first, then every 1/20 of the
@@ -220,20 +220,13 @@ class JobBook {
   }
 
   /**
-   * The keys in `job`'s slots (an estimate for progress and events), counted on a replica of its
-   * source that the look the plan was made from saw linked and healthy, else on the source. The
-   * count holds a node's thread (4-9 ms for 2730 slots) and went to the source just before the
-   * ask, where the target's request to start the job waited behind it: a Redis 8 reshard started
-   * that much later. The replica holds the same keys until the job hands the slots over (the
-   * count is asked for before the job). A replica that cannot answer hands the count to the source.
-   * The first jobs of a run that planning handed its look to were counted by planning, the same
-   * way (`PlannedLook.jobKeys`: see the service's `countFirstJobKeys`).
+   * The keys in `job`'s slots (an estimate for progress and events), counted near its source as
+   * the look the plan was made from shows it (`countNearSource`; without that look, on the
+   * source), before the job is asked for. The first jobs of a run that planning handed its look
+   * to were counted by planning (`PlannedLook.jobKeys`: see the service's `countFirstJobKeys`).
    */
   countKeys(job: Pick<MigrationJob, 'from' | 'slots'>): Promise<number> {
-    const onSource = async () => countKeysInSlots(await this.#ctx.connections.get(job.from.address), job.slots);
-    const replica = this.#ctx.plannedLook ? healthyReplicaOf(this.#ctx.plannedLook.nodes, job.from.id) : undefined;
-    if (!replica) return onSource();
-    return this.#ctx.connections.get(replica.address).then((c) => countKeysInSlots(c, job.slots)).catch(onSource);
+    return countNearSource(this.#ctx.plannedLook?.nodes ?? [], job, async (address) => countKeysInSlots(await this.#ctx.connections.get(address), job.slots));
   }
 
   async ends(job: Pick<SlotMove, 'from' | 'to'>): Promise<JobEnds> {

@@ -56,7 +56,10 @@ export const configExecutors: ExecutorsOf<'tune_nodes' | 'restore_config' | 'set
     await Promise.all(nodes.map((a) => applyTunables(clients.get(a)!, wanted(a))));
     const said = (t: Tunables) => Object.entries(t).map(([k, v]) => `${k}=${v}`).join(', ');
     const groups = new Map<string, string[]>();
-    for (const a of nodes) groups.set(said(wanted(a)), [...(groups.get(said(wanted(a))) ?? []), a]);
+    for (const a of nodes) {
+      const what = said(wanted(a));
+      groups.set(what, [...(groups.get(what) ?? []), a]);
+    }
     return { detail: [...groups].map(([what, on]) => `${what} on ${on.length === 1 ? on[0] : `${on.length} nodes`}`).join('; ') };
   },
 
