@@ -93,8 +93,11 @@ export function minMedian(seconds: readonly number[]): { min: number; median: nu
 
 /** A readiness check with its connections already open (see {@link watchReadiness}). */
 export interface ReadinessWatch {
-  /** Resolves once design.md's readiness holds on every node; rejects after `timeoutMs`. */
-  until(timeoutMs?: number): Promise<void>;
+  /**
+   * Resolves once design.md's readiness holds on every node, with whether it held at the first
+   * check; rejects after `timeoutMs`.
+   */
+  until(timeoutMs?: number): Promise<{ readonly atFirstCheck: boolean }>;
   close(): Promise<void>;
 }
 
@@ -116,9 +119,9 @@ export async function watchReadiness(addresses: readonly string[]): Promise<Read
   return {
     async until(timeoutMs = 120_000) {
       const deadline = Date.now() + timeoutMs;
-      for (;;) {
+      for (let round = 0; ; round++) {
         const r = await checkReadiness(clients);
-        if (r.ready) return;
+        if (r.ready) return { atFirstCheck: round === 0 };
         if (Date.now() > deadline) throw new Error(`not ready: ${JSON.stringify(r.problems.slice(0, 5))}`);
         await delay(10);
       }
