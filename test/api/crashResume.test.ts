@@ -102,7 +102,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
       const cluster = (await first.api<ClusterView>('GET', '/v1/clusters/crash')).body;
       const target = cluster.observed!.nodes.filter((n) => n.role === 'master').sort((a, b) => a.slots[0]![0] - b.slots[0]![0])[2]!;
       // Throttled so that the move lasts seconds, however fast the nodes are: the kill lands mid-way.
-      const body = { to: target.address, slots: SLOTS, maxKeysPerSecond: 4000 };
+      const body = { to: target.address, slots: SLOTS, maxKeysPerSecond: 6000 };
       // The plan is frozen when the operation is created and the planner is pure: the dry run shows what will run.
       const plan = await first.api('POST', '/v1/clusters/crash/reshard', { ...body, dryRun: true });
       assert.equal(plan.status, 200, JSON.stringify(plan.body));
@@ -141,7 +141,7 @@ for (const backend of ['pglite', 'postgres'] as const) {
 
     test('SIGTERM mid-way stops at a safe point (no slot open) and a restart finishes the operation', async () => {
       const stopped = current;
-      const throttle = { maxKeysPerSecond: 1500 };
+      const throttle = { maxKeysPerSecond: 6000 };
       const plan = await stopped.api('POST', '/v1/clusters/crash/rebalance', { ...throttle, dryRun: true });
       assert.equal(plan.status, 200, JSON.stringify(plan.body));
       assert.ok(plan.body.slotsTotal > 2000, `rebalance moves only ${plan.body.slotsTotal} slots`);

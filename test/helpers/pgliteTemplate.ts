@@ -1,8 +1,10 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import { openDatabase, type Database } from '../../src/store/database.ts';
 
@@ -33,6 +35,16 @@ function emptyDataDir(): Promise<Blob> {
     }
   })();
   return loaded;
+}
+
+/**
+ * Fills `dir` (an empty directory) with the empty data directory, as the service's first start in
+ * it would (its initdb, ~5 s of CPU here: `migrate.test.ts` tests that path itself). The dump is a
+ * plain tar of the data directory's files.
+ */
+export async function fillWithEmptyDataDir(dir: string): Promise<void> {
+  await emptyDataDir();
+  await promisify(execFile)('tar', ['-xf', TEMPLATE, '-C', dir]);
 }
 
 /** A new, empty, unmigrated in-memory PGlite database, as `openDatabase({})` makes, only faster. */
