@@ -15,6 +15,7 @@ import { jobsInFlight } from './redis/atomicMigration.ts';
 import { serversById, observeCluster } from './redis/observeCluster.ts';
 import { wipeNode } from './redis/wipeNode.ts';
 import { explainNotReady } from './redis/explainNotReady.ts';
+import { readConfig } from './redis/configValues.ts';
 import { checkReadiness } from './redis/readiness.ts';
 import { createAuthenticator } from './service/auth.ts';
 import { createHealer } from './service/healing.ts';
@@ -155,6 +156,7 @@ export async function startService({ config, log, announceToken, db: given }: St
     },
     keysPerSlot: (address, auth, slots) => withClient(address, auth, (c) => countKeysPerSlot(c, slots)),
     functionLibraries: (address, auth) => withClient(address, auth, readFunctionLibraries),
+    readConfig: (address, auth, names) => withClient(address, auth, (c) => readConfig(c, names)),
     // On the kept connections: a reshard asks every master before it plans.
     atomicJobsInFlight: async (address, auth, dialect) => {
       const connections = new NodeConnections(auth ?? undefined, {}, pool);

@@ -1,3 +1,4 @@
+import type { LeftSetting } from '../domain/leftSettings.ts';
 import type { AtomicDialect } from '../domain/serverCapabilities.ts';
 import type { HealingPolicy } from '../domain/healingPolicy.ts';
 import type { ClusterCheck } from '../domain/checkCluster.ts';
@@ -86,4 +87,6 @@ export type ClusterCheckView = ClusterCheck & {
   strayKeys: { address: string; slots: SlotRange[]; keys: number }[];
   /** Atomic slot migration jobs running now: not open slots, and their target's keys are not stray. */
   migrationsInFlight: { address: string; id: string; direction: 'export' | 'import'; slots: SlotRange[]; peer: string; phase: string }[];
+  /** Settings finished operations left changed on nodes (a restoring step failed), which a fix puts back. */
+  settingsLeftChanged: LeftSetting[];
 };

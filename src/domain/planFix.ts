@@ -1,3 +1,4 @@
+import type { LeftSetting } from './leftSettings.ts';
 import type { NodeRef } from './nodeRef.ts';
 import type { OperationKind, OperationStatus } from './operation.ts';
 import { plan, type Plan } from './plan.ts';
@@ -87,6 +88,8 @@ export interface FixInput {
   /** MIGRATE timeout in ms (absent: the default). */
   readonly migrateTimeoutMs?: number | undefined;
   readonly convergeTimeoutSeconds: number;
+  /** Settings finished operations left changed on nodes (see `settingsLeftChanged`): put back first. */
+  readonly leftSettings?: readonly LeftSetting[];
 }
 
 /**
@@ -96,10 +99,13 @@ export interface FixInput {
  *
  * @example planFix({ resolutions, coverage, masters, replace: false, convergeTimeoutSeconds: 60 }).summary // 'close 2 open slots'
  */
-export function planFix({ resolutions, coverage, masters, replace, migrateTimeoutMs, convergeTimeoutSeconds }: FixInput): Plan {
+export function planFix({ resolutions, coverage, masters, replace, migrateTimeoutMs, convergeTimeoutSeconds, leftSettings = [] }: FixInput): Plan {
   const keyOptions = { ...(replace ? { replace } : {}), ...(migrateTimeoutMs === undefined ? {} : { migrateTimeoutMs }) };
   const uncovered = coverage.assignments.reduce((n, a) => n + countSlots(a.slots), 0);
   const specs: StepSpec[] = [];
+  const settingsSaid = describeLeftSettings(leftSettings);
+  // First: a node left with a 500 ms node timeout could be failed over by the slot repairs' load.
+  if (leftSettings.length > 0) specs.push(step('restore_settings', `Put back ${settingsSaid}`, { settings: leftSettings }));
   if (uncovered > 0) {
     const owners = [...new Set(coverage.assignments.map((a) => a.owner.address))];
     specs.push(step('copy_functions', `Make sure ${owners.join(', ')} hold the cluster's function libraries before serving more slots`, { from: masters.map((m) => m.address), to: owners }));
@@ -121,11 +127,17 @@ export function planFix({ resolutions, coverage, masters, replace, migrateTimeou
     RECORD_SLOTS_STEP,
   );
   const parts = [
+    ...(leftSettings.length > 0 ? [`put back ${settingsSaid}`] : []),
     ...(uncovered > 0 ? [`give ${uncovered} uncovered slots to masters (${describeAssignments(coverage.assignments)})`] : []),
     ...(coverage.strays.length > 0 ? [`move the stray keys of ${new Set(coverage.strays.map((s) => s.slot)).size} slots to the masters serving them`] : []),
     ...(resolutions.length > 0 ? [`close ${resolutions.length} open slots`] : []),
   ];
-  const summary = parts.length === 0 ? 'nothing to fix: no slot is open or without a master, and no key is out of place'
+  const summary = parts.length === 0 ? 'nothing to fix: no slot is open or without a master, no key is out of place, and no operation left a setting changed'
     : `${parts.join('; ')}${replace ? '; where both sides hold a key, the copy that moves overwrites the other' : ''}`;
   return plan('fix', summary, buildSteps(specs), { resolutions, assignments: coverage.assignments });
+}
+
+/** `cluster-node-timeout=15000 on 10.0.0.1:7001 (left 500 by failover 3f2a...)`, for titles and summaries. */
+function describeLeftSettings(settings: readonly LeftSetting[]): string {
+  return settings.map((s) => `${s.name}=${s.restoreTo} on ${s.address} (left ${s.value} by ${s.kind} ${s.operationId})`).join(', ');
 }

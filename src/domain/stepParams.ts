@@ -1,3 +1,4 @@
+import type { LeftSetting } from './leftSettings.ts';
 import type { MigrationEngine } from './chooseMigration.ts';
 import type { MigrationJob } from './migrationJob.ts';
 import type { NodeRef } from './nodeRef.ts';
@@ -138,6 +139,11 @@ export interface StepParams {
   readonly hold_replica_migration: { readonly nodes: readonly string[] };
   /** Cleanup of a drain: puts back what `hold_replica_migration` saved. */
   readonly restore_replica_migration: Readonly<Record<string, never>>;
+  /**
+   * Fix: puts back settings that finished operations left changed (see `settingsLeftChanged`),
+   * each only while the node still has the value it was left with.
+   */
+  readonly restore_settings: { readonly settings: readonly LeftSetting[] };
 }
 
 /** Every kind of step. */

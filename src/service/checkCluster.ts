@@ -7,13 +7,17 @@ import { atomicJobsInFlight } from './atomicJobsInFlight.ts';
 import { requireRole } from './authorize.ts';
 import { findCluster } from './clusters.ts';
 import type { Caller, ServiceDeps } from './deps.ts';
+import { findLeftSettings } from './leftSettings.ts';
+import { HISTORY_DEPTH } from './fixCluster.ts';
+import { listOperations } from '../store/operations.ts';
 
 /**
  * Asks every node for its view and reports open slots, uncovered slots, nodes that disagree,
  * failed or disconnected nodes, masters without replicas, unreachable nodes, and masters whose
  * function libraries differ from the others' (FCALL would fail or differ on their slots), and keys
  * a master holds in slots it neither serves nor imports; lists the atomic migration jobs running
- * now (not open slots, and their target's keys are not stray). Read-only.
+ * now (not open slots, and their target's keys are not stray), and settings that finished
+ * operations left changed on nodes (a restoring step failed; see `findLeftSettings`). Read-only.
  */
 export async function checkCluster(deps: ServiceDeps, caller: Caller, name: unknown): Promise<ClusterCheckView> {
   requireRole(caller, 'viewer');
@@ -30,7 +34,13 @@ export async function checkCluster(deps: ServiceDeps, caller: Caller, name: unkn
     address: m.address, slots: slotsToRanges(m.slots.map((s) => s.slot)), keys: m.slots.reduce((n, s) => n + s.keys, 0),
   }));
   const migrationsInFlight = inFlight.map((j) => ({ ...j, slots: j.slots.map((r) => [r[0], r[1]] as const) }));
-  return { cluster: cluster.name, checkedAt, ...judged, ok: judged.ok && functionDrift.length === 0 && strayKeys.length === 0, functionDrift, strayKeys, migrationsInFlight };
+  const recent = await listOperations(deps.db, { clusterName: cluster.name, pageSize: HISTORY_DEPTH });
+  const settingsLeftChanged = await findLeftSettings(deps, cluster, observation, recent.items);
+  return {
+    cluster: cluster.name, checkedAt, ...judged,
+    ok: judged.ok && functionDrift.length === 0 && strayKeys.length === 0 && settingsLeftChanged.length === 0,
+    functionDrift, strayKeys, migrationsInFlight, settingsLeftChanged,
+  };
 }
 
 /** The masters whose function libraries differ from those most masters hold. */

@@ -53,6 +53,8 @@ export interface ServiceDeps {
   readonly countKeys: (address: string, auth: NodeAuth | null, slots: readonly SlotRange[]) => Promise<number>;
   /** The atomic slot migration jobs a node runs now, in the dialect it speaks (read-only). */
   readonly atomicJobsInFlight: (address: string, auth: NodeAuth | null, dialect: AtomicDialect) => Promise<AtomicJobInFlight[]>;
+  /** Some `CONFIG` parameters of a node, by name (read-only; names it does not know are absent). */
+  readonly readConfig: (address: string, auth: NodeAuth | null, names: readonly string[]) => Promise<Record<string, string>>;
   /** The function libraries a node holds (read-only). */
   readonly functionLibraries: (address: string, auth: NodeAuth | null) => Promise<FunctionLibraries>;
   /** The keys a node holds in each of the given slots, in order, served by it or not (read-only). */

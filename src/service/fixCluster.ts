@@ -18,12 +18,13 @@ import type { Caller, Observation, ServiceDeps } from './deps.ts';
 import { unreachableError } from './observeForChange.ts';
 import { parseInput } from './parseInput.ts';
 import { scanStrayKeys } from './strayKeys.ts';
+import { findLeftSettings } from './leftSettings.ts';
 import { refuseWhileAtomicJobsRun } from './atomicJobsInFlight.ts';
 import { queuedOperation, toPlanView } from './plans.ts';
 import { toOperationView } from './toViews.ts';
 
-/** How far back the fix looks for the operation that opened a slot. */
-const HISTORY_DEPTH = 100;
+/** How far back the fix looks for the operation that opened a slot, or that left a setting changed (the check too). */
+export const HISTORY_DEPTH = 100;
 
 const fixInput = z.strictObject({
   dryRun: z.boolean().optional(),
@@ -40,7 +41,8 @@ const fixInput = z.strictObject({
  *   move is finished; a slot no operation of ours opened is rolled back to the master serving it.
  * With `replace`, keys that both sides of a move hold with different values (BUSYKEY) are
  * overwritten by the moving copy (finishing: the old owner's; rolling back: the importing node's)
- * instead of failing `busy_keys`. Refused while an operation of the cluster is still queued or
+ * instead of failing `busy_keys`. Settings that finished operations lowered for their duration and
+ * could not put back (see `findLeftSettings`) are put back first. Refused while an operation of the cluster is still queued or
  * running (its slots are open on purpose), while an atomic migration job runs on its masters
  * (`atomic_migration_running`), and while a node of the cluster is unreachable.
  */
@@ -97,9 +99,10 @@ export async function fixCluster(deps: ServiceDeps, caller: Caller, name: unknow
       .filter((n) => n.id !== r.ownerId && [...n.migrating, ...n.importing].some((o) => o.slot === r.slot))
       .map((n) => ({ from: { id: n.id, address: n.address }, to: { id: r.ownerId, address: r.ownerAddress } }))),
   ]);
+  const leftSettings = await findLeftSettings(deps, cluster, observation, recent.items);
   const plan = planFix({
     resolutions, coverage, masters: masters.map((m) => ({ id: m.id, address: m.address })), replace: req.replace ?? false,
-    migrateTimeoutMs: req.migrateTimeoutMs, convergeTimeoutSeconds: CONVERGE_TIMEOUT_SECONDS,
+    migrateTimeoutMs: req.migrateTimeoutMs, convergeTimeoutSeconds: CONVERGE_TIMEOUT_SECONDS, leftSettings,
   });
   if (req.dryRun) return toPlanView(deps, cluster, plan);
   const op = await insertOperation(deps.db, { clusterId: cluster.id, clusterName: cluster.name, ...queuedOperation(plan, caller, cluster.name) });

@@ -3,6 +3,7 @@ import type { NodeProblem } from '../domain/operation.ts';
 import { readReplicaMigration, setReplicaMigration } from '../redis/replicaMigration.ts';
 import { ensureMasterAuth } from '../redis/replicationAuth.ts';
 import { applyTunables, readTunables } from '../redis/tunables.ts';
+import { resetConfig, type ConfigReset } from '../redis/configValues.ts';
 import type { Tunables } from '../domain/stepParams.ts';
 import type { ExecutorsOf, StepContext } from './stepContext.ts';
 import { StepFailure } from './stepFailure.ts';
@@ -27,9 +28,10 @@ async function originalsOnce<T>(
 
 /**
  * Puts every saved value back, trying every node even when one fails (one unreachable node must
- * not leave the others changed); fails naming each node that could not be restored.
+ * not leave the others changed); fails naming each node that could not be restored. Resolves with
+ * what `restore` answered per address.
  */
-async function restoreEach<T>(ctx: StepContext, originals: Readonly<Record<string, T>>, what: string, restore: (client: Redis, value: T) => Promise<unknown>): Promise<number> {
+async function restoreEach<T, R>(ctx: StepContext, originals: Readonly<Record<string, T>>, what: string, restore: (client: Redis, value: T) => Promise<R>): Promise<Map<string, R>> {
   const entries = Object.entries(originals);
   const results = await Promise.allSettled(entries.map(async ([a, value]) => restore(await ctx.connections.get(a), value)));
   const failed = entries.flatMap(([address], i): NodeProblem[] => {
@@ -39,7 +41,7 @@ async function restoreEach<T>(ctx: StepContext, originals: Readonly<Record<strin
   if (failed.length > 0) {
     throw new StepFailure('restore_failed', `could not restore ${what} of ${failed.map((f) => `${f.address} (${f.reason})`).join(', ')}`, failed);
   }
-  return entries.length;
+  return new Map(entries.map(([address], i) => [address, (results[i] as PromiseFulfilledResult<R>).value]));
 }
 
 /**
@@ -47,7 +49,7 @@ async function restoreEach<T>(ctx: StepContext, originals: Readonly<Record<strin
  * timeout; the node timeout of a node whose role changes), saved first, then set; `restore_config`
  * puts them back, also after a failure.
  */
-export const configExecutors: ExecutorsOf<'tune_nodes' | 'restore_config' | 'set_master_auth' | 'hold_replica_migration' | 'restore_replica_migration'> = {
+export const configExecutors: ExecutorsOf<'tune_nodes' | 'restore_config' | 'set_master_auth' | 'hold_replica_migration' | 'restore_replica_migration' | 'restore_settings'> = {
   tune_nodes: async (ctx) => {
     const { nodes, settings, settingsOf = {} } = ctx.step.params;
     const clients = await ctx.connections.getAll(nodes);
@@ -66,8 +68,8 @@ export const configExecutors: ExecutorsOf<'tune_nodes' | 'restore_config' | 'set
   restore_config: async (ctx) => {
     const originals = ctx.outputsOf('tune_nodes')?.originals;
     if (!originals) return { detail: 'nothing was changed, nothing to restore' };
-    const count = await restoreEach(ctx, originals, 'the configuration', (client, values) => applyTunables(client, values));
-    return { detail: `restored ${Object.keys(Object.values(originals)[0] ?? {}).join(', ')} on ${count} nodes` };
+    const restored = await restoreEach(ctx, originals, 'the configuration', (client, values) => applyTunables(client, values));
+    return { detail: `restored ${Object.keys(Object.values(originals)[0] ?? {}).join(', ')} on ${restored.size} nodes` };
   },
 
   /** Gives nodes without `masterauth` the cluster's credentials, so they can replicate (a node with its own keeps it). */
@@ -98,7 +100,19 @@ export const configExecutors: ExecutorsOf<'tune_nodes' | 'restore_config' | 'set
   restore_replica_migration: async (ctx) => {
     const originals = ctx.outputsOf('hold_replica_migration')?.originals;
     if (!originals) return { detail: 'nothing was changed, nothing to restore' };
-    const count = await restoreEach(ctx, originals, 'cluster-allow-replica-migration', setReplicaMigration);
-    return { detail: `restored cluster-allow-replica-migration on ${count} nodes` };
+    const restored = await restoreEach(ctx, originals, 'cluster-allow-replica-migration', setReplicaMigration);
+    return { detail: `restored cluster-allow-replica-migration on ${restored.size} nodes` };
+  },
+
+  /**
+   * A fix puts back what finished operations left changed, each setting only while its node still
+   * has the value it was left with (one changed since by someone else stays theirs).
+   */
+  restore_settings: async (ctx) => {
+    const byNode = new Map<string, ConfigReset[]>();
+    for (const s of ctx.step.params.settings) byNode.set(s.address, [...(byNode.get(s.address) ?? []), { name: s.name, from: s.value, to: s.restoreTo }]);
+    const outcomes = await restoreEach(ctx, Object.fromEntries(byNode), 'the settings', (client, resets: ConfigReset[]) => resetConfig(client, resets));
+    const said = [...byNode].flatMap(([address, resets]) => resets.map((r) => `${r.name}=${r.to} on ${address}${outcomes.get(address)?.[r.name] === 'changed' ? ' (changed since by someone else: left alone)' : ''}`));
+    return { detail: `restored ${said.join(', ')}` };
   },
 };

@@ -43,7 +43,7 @@ describe('the REST route table answers for every path of openapi.yaml', () => {
     const table = new Map<string, Method[]>();
     const unused = async (): Promise<never> => assert.fail('no route runs here');
     const deps: ServiceDeps = {
-      db: service.db, observe: unused, checkReady: unused, countKeys: unused, keysPerSlot: unused, functionLibraries: unused, atomicJobsInFlight: unused, operationQueued: () => undefined, notifyCancel: () => undefined,
+      db: service.db, observe: unused, checkReady: unused, countKeys: unused, keysPerSlot: unused, functionLibraries: unused, readConfig: unused, atomicJobsInFlight: unused, operationQueued: () => undefined, notifyCancel: () => undefined,
       nextChange: unused, nextEvent: unused, observeNow: unused, webhookAllowedHosts: null, reads: new ReadCache(), tokenRevoked: () => undefined, wipeNodes: unused, createReadyTimeoutSeconds: 60, adminTokenFromEnv: true, now: () => new Date(),
     };
     for (const r of restRoutes({ deps, auth: { authenticate: unused, forget: () => undefined }, log: silentLogger, isReady: async () => true })) {

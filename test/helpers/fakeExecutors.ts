@@ -23,6 +23,7 @@ export function fakeExecutors(overrides: Partial<StepExecutors> = {}): StepExecu
     wait_converged: done('wait_converged'),
     cover_slots: done('cover_slots'),
     close_open_slots: done('close_open_slots'),
+    restore_settings: done('restore_settings'),
     check_new_node: done('check_new_node'),
     meet_new_node: done('meet_new_node'),
     wait_known: done('wait_known'),
