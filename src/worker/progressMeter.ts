@@ -22,8 +22,10 @@ export interface ProgressMeter {
 /**
  * A meter that continues from `start` (the stored progress of a resumed operation). Rate and ETA
  * are measured over this run only, from its first report, so a resumed run does not count the old
- * run's work in its speed. The percent counts finished steps, plus the fraction of slots moved in
- * the running step (capped below the next step), so it never jumps back.
+ * run's work in its speed. The percent counts finished steps, plus the fraction of the running
+ * step's work done (capped below the next step): of its slots moved, or of its keys where it tells
+ * the keys it has left (an atomic job's slots move only at its end, its keys all along); it never
+ * goes back, even when a later estimate of the keys left is higher.
  *
  * @example
  *   const meter = progressMeter(op.progress, systemClock);
@@ -35,6 +37,7 @@ export function progressMeter(start: Progress, clock: Clock): ProgressMeter {
     : null;
   let rateBase: { at: number; slots: number; keys: number } | null = null;
   let lastSave = -Infinity;
+  let highest = start.percent;
   return {
     report(p) {
       const now = clock.now();
@@ -52,9 +55,9 @@ export function progressMeter(start: Progress, clock: Clock): ProgressMeter {
       const running = steps.some((s) => s.status === 'running');
       // Once no step runs or waits, nothing is left to estimate (a cancel or failure left slots unmoved).
       const ended = steps.every((s) => s.status !== 'running' && s.status !== 'pending');
-      const fraction = running && moved && moved.slotsTotal > 0 ? moved.slotsMoved / moved.slotsTotal : 0;
+      const fraction = running && moved && moved.slotsTotal > 0 ? movedFraction(moved) : 0;
       const base: Progress = {
-        percent: Math.min(100, Math.round(((done + Math.min(fraction, 0.99)) / steps.length) * 1000) / 10),
+        percent: (highest = Math.max(highest, Math.min(100, Math.round(((done + Math.min(fraction, 0.99)) / steps.length) * 1000) / 10))),
         stepsDone: done,
         stepsTotal: steps.length,
         currentStep: steps.find((s) => s.status === 'running')?.id ?? null,
@@ -78,4 +81,15 @@ export function progressMeter(start: Progress, clock: Clock): ProgressMeter {
       };
     },
   };
+}
+
+/**
+ * The fraction of a moving step's work done: slots moved of the total, or, where the step tells
+ * the keys it has left, keys moved of moved plus left when that is further along.
+ * (The meter keeps the percent from going back when a new estimate of the keys left is higher.)
+ */
+function movedFraction(p: StepProgress): number {
+  const bySlots = p.slotsMoved / p.slotsTotal;
+  const keys = p.keysRemaining === undefined || p.keysRemaining === null ? 0 : p.keysMoved + p.keysRemaining;
+  return keys > 0 ? Math.max(bySlots, p.keysMoved / keys) : bySlots;
 }

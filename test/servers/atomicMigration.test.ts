@@ -322,6 +322,8 @@ for (const { server, flavour, dialect } of ATOMIC_SERVERS) {
         assert.equal(during.op.progress.keysRemaining, during.job.keys - during.job.keysArrived!);
         assert.ok((during.op.progress.etaSeconds ?? 0) > 0, JSON.stringify(during.op.progress));
         assert.equal(during.op.progress.slotsMoved, 0, 'slots move when the job hands them over');
+        const { percent, stepsDone, stepsTotal } = during.op.progress;
+        assert.ok(percent > (100 * stepsDone) / stepsTotal, `the percent follows the keys within the move: ${percent}% after ${stepsDone} of ${stepsTotal} steps`);
         const op = await waitForOperation(service.restApp, res.body.id);
         assert.equal(op.status, 'succeeded', JSON.stringify(op.error));
         const job = op.steps.find((s) => s.kind === 'move_slots')!.jobs![0]!;

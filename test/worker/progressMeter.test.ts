@@ -59,6 +59,9 @@ describe('progressMeter', () => {
     assert.equal(p.keysRemaining, 12_000);
     assert.equal(p.keysPerSecond, 2000);
     assert.equal(p.etaSeconds, 6, '12,000 keys left at 2,000 keys/s');
+    assert.equal(p.percent, 6.3, 'a quarter of the keys of the move, no slot moved yet: 0.25 of 1 step of 4');
+    meter.report({ slotsMoved: 0, slotsTotal: 2730, keysMoved: 4_000, keysRemaining: 20_000 });
+    assert.equal(meter.progress(steps).percent, 6.3, 'a higher estimate of the keys left does not take the percent back');
     meter.report({ slotsMoved: 100, slotsTotal: 1000, keysMoved: 4_000 });
     assert.equal(meter.progress(steps).keysRemaining, null, 'a step that cannot tell (the key engine) says null');
     assert.equal(meter.progress(steps).etaSeconds, 18, 'and the slots give the ETA: 900 left at 50/s');
