@@ -202,6 +202,32 @@ for (const { server, flavour, dialect } of ATOMIC_SERVERS) {
       await assertClusterSettled(addresses);
     });
 
+    test('the key engine, forced, stops at a safe point when cancelled: nothing open, nothing lost, the spec records what moved', async () => {
+      const [a, b] = (await observedMasters(service, 'a')).sort((x, y) => slotCount(y.slots) - slotCount(x.slots));
+      const keysBefore = await countKeys(await masterAddresses());
+      // Throttled, so that the move lasts more than a second: the cancel lands mid-way.
+      const res = await post('/v1/clusters/a/reshard', { to: b!.id, from: [a!.id], slots: 2000, migration: 'keys', maxKeysPerSecond: 1500 });
+      assert.equal(res.status, 202, res.text);
+      await eventually(async () => {
+        const op = await getOp(res.body.id);
+        if (op.status !== 'running' && op.status !== 'queued') throw new Error(`the reshard ended (${op.status}) before it could be cancelled`);
+        return (op.progress.slotsMoved ?? 0) > 0 ? true : undefined;
+      }, 20_000, 20);
+      const cancel = await api().post(`/v1/operations/${res.body.id}/cancel`).set('authorization', AUTH);
+      assert.equal(cancel.status, 202, cancel.text);
+      const op = await waitForOperation(service.restApp, res.body.id);
+      assert.equal(op.status, 'cancelled', JSON.stringify(op.error));
+      const moved = op.progress.slotsMoved!;
+      assert.ok(moved > 0 && moved < 2000, `${moved} of 2000 slots moved before the cancel`);
+      assert.equal(op.steps.find((s) => s.kind === 'move_slots')!.jobs, undefined, 'key by key: no job');
+      assert.equal(await countKeys(await masterAddresses()), keysBefore);
+      await assertClusterSettled(addresses);
+      const cluster = (await api().get('/v1/clusters/a').set('authorization', AUTH)).body as ClusterView;
+      const masters = await observedMasters(service, 'a');
+      assert.equal(slotCount(masters.find((m) => m.id === b!.id)!.slots), slotCount(b!.slots) + moved);
+      for (const m of masters) assert.deepEqual(cluster.spec.shards.find((s) => s.master === m.address)?.slots, m.slots, 'the spec records what moved');
+    });
+
     test('a cluster client writes through an atomic reshard: every acknowledged write is readable', async () => {
       const [a, b] = (await observedMasters(service, 'a')).sort((x, y) => slotCount(y.slots) - slotCount(x.slots));
       const client = new Cluster([{ host: set.nodes[0]!.host, port: set.nodes[0]!.port }], { maxRedirections: 64, retryDelayOnTryAgain: 20 });
