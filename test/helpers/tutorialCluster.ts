@@ -2,6 +2,9 @@ import { Redis } from 'ioredis';
 import { eventually } from './eventually.ts';
 import type { RedisNode } from './redisNodes.ts';
 
+/** What the build runs with (see buildTutorialCluster). */
+const BUILD_SETTINGS = { 'cluster-node-timeout': '500', 'repl-diskless-sync-delay': '0' };
+
 /**
  * Builds a cluster the way the seed tutorial does it by hand, with plain commands and nothing of
  * slotsmith: one `CLUSTER ADDSLOTS` per slot on each of the first `masters` nodes, `CLUSTER MEET`
@@ -9,11 +12,18 @@ import type { RedisNode } from './redisNodes.ts';
  * then waits until every node says `cluster_state:ok`, every replica's link is up, every node
  * sees the same roles and slots, and the config
  * masters' config epochs no longer collide (Redis settles them itself).
+ *
+ * For the build only, as slotsmith's own create does, the nodes run with `cluster-node-timeout`
+ * 500 ms and `repl-diskless-sync-delay` 0 (restored at the end): a master that joins waits the
+ * node timeout (capped at 5 s) before it says `cluster_state:ok`, and a master waits 5 s for more
+ * replicas before a replica's first sync, which made each build here take 6-8 s.
  */
 export async function buildTutorialCluster(nodes: readonly RedisNode[], masters: number, password?: string): Promise<void> {
   const clients = nodes.map((n) => new Redis({ host: n.host, port: n.port, lazyConnect: true, maxRetriesPerRequest: 1, ...(password ? { password } : {}) }));
   try {
     await Promise.all(clients.map((c) => c.connect()));
+    const originals = await Promise.all(clients.map(async (c) => (await c.call('CONFIG', 'GET', ...Object.keys(BUILD_SETTINGS))) as string[]));
+    await Promise.all(clients.map((c) => c.call('CONFIG', 'SET', ...Object.entries(BUILD_SETTINGS).flat())));
     const per = Math.floor(16384 / masters);
     await Promise.all(clients.slice(0, masters).map(async (c, i) => {
       const first = i * per;
@@ -41,6 +51,7 @@ export async function buildTutorialCluster(nodes: readonly RedisNode[], masters:
         && new Set(epochs).size === epochs.length && normalised.every((v) => v === normalised[0])
         ? true : undefined;
     }, 30_000, 200);
+    await Promise.all(clients.map((c, i) => c.call('CONFIG', 'SET', ...originals[i]!)));
   } finally {
     for (const c of clients) c.disconnect();
   }
