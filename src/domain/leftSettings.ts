@@ -86,7 +86,12 @@ export function settingsHistoryOf(op: { readonly id: string; readonly kind: Oper
  *   // [{ address: '10.0.0.2:7001', name: 'cluster-allow-replica-migration', value: 'no', restoreTo: 'yes', operationId, kind: 'rebalance' }]
  */
 export function settingsLeftChanged(history: readonly SettingsHistory[], current: (address: string, name: string) => string | undefined): LeftSetting[] {
-  return candidatesLeftChanged(history).flatMap(({ leftValue, ...l }) => {
+  return stillLeft(candidatesLeftChanged(history), current);
+}
+
+/** The `candidates` whose node still has the value left on it, by `current` (see `settingsLeftChanged`). */
+export function stillLeft(candidates: readonly LeftCandidate[], current: (address: string, name: string) => string | undefined): LeftSetting[] {
+  return candidates.flatMap(({ leftValue, ...l }) => {
     const value = current(l.address, l.name);
     return value === leftValue ? [{ ...l, value }] : [];
   });

@@ -1,11 +1,11 @@
 import type { Redis } from 'ioredis';
+import { readConfig } from './configValues.ts';
 
 const NAME = 'cluster-allow-replica-migration';
 
 /** The node's `cluster-allow-replica-migration` (`yes` or `no`). */
 export async function readReplicaMigration(client: Redis): Promise<string> {
-  const reply = (await client.call('CONFIG', 'GET', NAME)) as string[];
-  return reply[1] ?? 'yes';
+  return (await readConfig(client, [NAME]))[NAME] ?? 'yes';
 }
 
 /**

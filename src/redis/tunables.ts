@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Tunables } from '../domain/stepParams.ts';
+import { readConfig } from './configValues.ts';
 
 /** The settings a create lowers for its duration (see design.md: they decide how fast a new cluster is ready). */
 export const TUNABLE_NAMES = ['repl-diskless-sync-delay', 'cluster-node-timeout'] as const;
@@ -8,12 +9,10 @@ export type TunableName = (typeof TUNABLE_NAMES)[number];
 
 /** Reads the current tunables of the node behind `client` (one `CONFIG GET`). */
 export async function readTunables(client: Redis): Promise<Record<TunableName, string>> {
-  const reply = (await client.call('CONFIG', 'GET', ...TUNABLE_NAMES)) as string[];
-  const values = new Map<string, string>();
-  for (let i = 0; i + 1 < reply.length; i += 2) values.set(reply[i] as string, reply[i + 1] as string);
+  const values = await readConfig(client, TUNABLE_NAMES);
   const result = {} as Record<TunableName, string>;
   for (const name of TUNABLE_NAMES) {
-    const value = values.get(name);
+    const value = values[name];
     if (value === undefined) throw new Error(`CONFIG GET did not return ${name}`);
     result[name] = value;
   }

@@ -1,4 +1,4 @@
-import { candidatesLeftChanged, settingsHistoryOf, settingsLeftChanged, type LeftSetting } from '../domain/leftSettings.ts';
+import { candidatesLeftChanged, settingsHistoryOf, stillLeft, type LeftSetting } from '../domain/leftSettings.ts';
 import type { ClusterRecord, OperationRecord } from '../store/records.ts';
 import type { Observation, ServiceDeps } from './deps.ts';
 
@@ -10,13 +10,12 @@ import type { Observation, ServiceDeps } from './deps.ts';
  * is not judged: the check lists it as unreachable.
  */
 export async function findLeftSettings(deps: ServiceDeps, cluster: ClusterRecord, observation: Observation, operations: readonly OperationRecord[]): Promise<LeftSetting[]> {
-  const history = operations.map(settingsHistoryOf);
-  const candidates = candidatesLeftChanged(history);
+  const candidates = candidatesLeftChanged(operations.map(settingsHistoryOf));
   if (candidates.length === 0) return [];
   const reached = new Set(observation.reached.map((r) => r.address));
   const names = new Map<string, Set<string>>();
   for (const c of candidates) if (reached.has(c.address)) names.set(c.address, (names.get(c.address) ?? new Set()).add(c.name));
   const values = new Map(await Promise.all([...names].map(async ([address, wanted]) =>
     [address, await deps.readConfig(address, cluster.auth, [...wanted])] as const)));
-  return settingsLeftChanged(history, (address, name) => values.get(address)?.[name]);
+  return stillLeft(candidates, (address, name) => values.get(address)?.[name]);
 }
